@@ -1,0 +1,40 @@
+"""Set up the Keras 2 environment before TensorFlow is imported.
+
+TFRS 0.7.7 only works with Keras 2 (the `tf-keras` package). TensorFlow 2.16+
+defaults `tf.keras` to Keras 3 unless `TF_USE_LEGACY_KERAS=1` is set *before*
+TensorFlow is first imported, so this module is imported by `movierec/__init__`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide oneDNN / CUDA banners
+
+
+def import_tensorflow():
+    """Import TensorFlow and TFRS, checking that Keras 2 is in use.
+
+    Returns:
+        The `(tensorflow, tensorflow_recommenders)` modules.
+
+    Raises:
+        ImportError: if `tf.keras` is Keras 3 (the variable was set too late).
+    """
+    if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
+        raise ImportError(
+            "movierec needs TF_USE_LEGACY_KERAS=1 (TFRS 0.7.7 refuses Keras 3); "
+            f"got TF_USE_LEGACY_KERAS={os.environ.get('TF_USE_LEGACY_KERAS')!r}."
+        )
+    import tensorflow as tf  # noqa: PLC0415
+
+    keras_module = tf.keras.layers.Dense.__module__
+    if not keras_module.startswith("tf_keras"):
+        raise ImportError(
+            f"tf.keras resolves to {keras_module.split('.')[0]}, but TFRS needs Keras 2 (tf-keras). "
+            "Import movierec before tensorflow, or set TF_USE_LEGACY_KERAS=1."
+        )
+    import tensorflow_recommenders as tfrs  # noqa: PLC0415
+
+    return tf, tfrs

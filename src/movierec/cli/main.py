@@ -1,0 +1,64 @@
+"""`movierec` entry point: builds the argparse tree from one module per subcommand.
+
+Each subcommand module exposes `register(subparsers)`, which adds its parser and
+sets `func=run`. `main` maps `MovierecError` (and bad arguments) to one line on
+stderr and exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from movierec.errors import MovierecError
+
+__all__ = ["main", "build_parser"]
+
+SUBCOMMANDS = ("data", "train", "compare", "evaluate", "recommend", "tune", "report", "tensorboard")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="movierec",
+        description="Train, compare and serve movie recommenders built on TensorFlow Recommenders.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"movierec.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"movierec.cli.{name}":
+                continue  # subcommand not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+    except MovierecError as e:
+        print(f"movierec {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("movierec: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The project's exceptions.
+
+Every error a user can cause (bad files, unknown ids, wrong arguments) is a
+`MovierecError`; the CLI prints its message on one line and exits non-zero.
+Anything else escaping to the CLI is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MovierecError",
+    "DataError",
+    "ConfigError",
+    "UnknownIdError",
+    "ModelDirError",
+]
+
+
+class MovierecError(Exception):
+    """Base class of the errors a user can cause; the message is shown as is."""
+
+
+class DataError(MovierecError):
+    """A data file or source is missing, malformed or fails its checksum."""
+
+
+class ConfigError(MovierecError):
+    """A configuration value or argument is invalid."""
+
+
+class UnknownIdError(MovierecError):
+    """A user or item id is not known to the model or dataset."""
+
+
+class ModelDirError(MovierecError):
+    """A directory does not hold a model saved by movierec."""
