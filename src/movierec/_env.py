@@ -36,5 +36,9 @@ def import_tensorflow():
             "Import movierec before tensorflow, or set TF_USE_LEGACY_KERAS=1."
         )
     import tensorflow_recommenders as tfrs  # noqa: PLC0415
+    from absl import logging as absl_logging  # noqa: PLC0415
+
+    absl_logging.set_verbosity(absl_logging.WARNING)  # checkpoint saving logs every shard at INFO
+    tf.get_logger().setLevel("ERROR")  # Keras' "non-serializable objects" warnings on SavedModel export
 
     return tf, tfrs

@@ -1,0 +1,35 @@
+# movierec: two commands for a fresh clone — `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench tensorboard clean install
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up, fetch MovieLens 100k, train and compare the models, write results + TensorBoard logs
+run: $(STAMP)
+	$(VENV)/bin/movierec data fetch
+	$(VENV)/bin/movierec compare --name ml100k --logdir runs
+
+## make test: set up and run the test suite
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## make bench: time movierec against a TFRS-tutorial-style reference (prints ratios)
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+tensorboard: $(STAMP)
+	$(VENV)/bin/movierec tensorboard --logdir runs
+
+clean:
+	rm -rf runs artifacts .pytest_cache

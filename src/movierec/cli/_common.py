@@ -1,0 +1,47 @@
+"""Argument helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+from movierec.config import DataConfig
+from movierec.errors import ConfigError
+
+__all__ = ["positive_int", "add_data_arguments", "data_config_from_args"]
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer > 0, with a message naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, *, ratings_required: bool = False) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--ratings",
+        required=ratings_required,
+        help="ratings CSV with header user_id,item_id,rating,timestamp, or 'ml-100k'",
+    )
+    group.add_argument("--items", help="optional items CSV with header item_id,title,genres (genres '|'-separated)")
+    group.add_argument("--data-path", help="local GroupLens ml-100k.zip or its folder (used before any download)")
+    group.add_argument("--cache-dir", help="data cache folder (default: $MOVIEREC_CACHE or the user cache dir)")
+
+
+def data_config_from_args(args: argparse.Namespace, base: DataConfig | None = None) -> DataConfig:
+    base = base or DataConfig()
+    source = args.ratings or base.source
+    if args.items and source == "ml-100k":
+        raise ConfigError("--items goes with a ratings CSV (--ratings FILE), not with ml-100k")
+    return DataConfig(
+        source=source,
+        items=args.items or (base.items if source == base.source else None),
+        path=args.data_path or base.path,
+        cache_dir=args.cache_dir or base.cache_dir,
+        min_rating=base.min_rating,
+    )

@@ -1,0 +1,98 @@
+"""`movierec compare`: train and evaluate every model of an experiment, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+
+from movierec.cli._common import add_data_arguments, data_config_from_args, positive_int
+from movierec.config import ExperimentConfig, load_experiment
+
+__all__ = ["register", "run", "format_table"]
+
+logger = logging.getLogger(__name__)
+
+TABLE_COLUMNS = (
+    ("factorized_top_1", "top1"), ("factorized_top_5", "top5"), ("factorized_top_10", "top10"),
+    ("factorized_top_50", "top50"), ("factorized_top_100", "top100"),
+    ("recall@10", "R@10"), ("ndcg@10", "NDCG@10"), ("hr@10", "HR@10"),
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="train and evaluate several models; TensorBoard logs + results.json",
+        description="Trains every model of an experiment on the same split and budget, evaluates them on "
+        "held-out test data, prints a table, writes <logdir>/<name>/results.json and TensorBoard runs.",
+    )
+    parser.add_argument("--config", help="experiment TOML file (see configs/)")
+    parser.add_argument("--models", help="comma-separated presets, e.g. model1,model2,model2_fixed,popularity")
+    parser.add_argument("--name", help="experiment name (runs go to <logdir>/<name>/<model>)")
+    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
+    parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
+    parser.add_argument("--epochs", type=positive_int, help="epochs for every TFRS model")
+    parser.add_argument("--batch-size", type=positive_int, help="batch size for every TFRS model")
+    parser.add_argument("--seed", type=int, help="seed of the split and the training")
+    add_data_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace) -> ExperimentConfig:
+    config = load_experiment(args.config) if args.config else ExperimentConfig()
+    changes = {}
+    if args.models:
+        changes["models"] = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    if args.name:
+        changes["name"] = args.name
+    if args.logdir:
+        changes["logdir"] = args.logdir
+    changes["data"] = data_config_from_args(args, config.data)
+    split = config.split
+    if args.split:
+        split = dataclasses.replace(split, strategy=args.split)
+    if args.seed is not None:
+        split = dataclasses.replace(split, seed=args.seed)
+    train_changes = {}
+    if args.epochs:
+        train_changes["epochs"] = args.epochs
+    if args.batch_size:
+        train_changes["batch_size"] = args.batch_size
+    if args.seed is not None:
+        train_changes["seed"] = args.seed
+    return dataclasses.replace(
+        config, split=split, train=dataclasses.replace(config.train, **train_changes), **changes
+    )
+
+
+def format_table(results: dict) -> str:
+    """A fixed-width table of the test metrics of every model."""
+    header = f"{'model':<18}" + "".join(f"{short:>9}" for _, short in TABLE_COLUMNS) + f"{'train s':>9}"
+    lines = [header, "-" * len(header)]
+    for name, result in results["models"].items():
+        test = result["test"]
+        cells = "".join(f"{test.get(key, float('nan')):>9.4f}" for key, _ in TABLE_COLUMNS)
+        lines.append(f"{name:<18}{cells}{result['train_seconds']:>9.1f}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from movierec.training.experiment import run_experiment  # noqa: PLC0415  (imports TensorFlow)
+
+    config = build_config(args)
+
+    def done(name: str, result: dict) -> None:
+        test = result["test"]
+        logger.info(
+            "  %-16s top-100 %.4f  NDCG@10 %.4f  (%.1f s)",
+            name, test["factorized_top_100"], test["ndcg@10"], result["train_seconds"],
+        )
+
+    results = run_experiment(config, on_model_done=done)
+    experiment_dir = f"{config.logdir}/{config.name}"
+    print(f"\n{results['dataset']}; split {results['split']}")
+    print(format_table(results))
+    print(f"\nresults: {experiment_dir}/results.json   ({results['total_seconds']:.1f} s in all)")
+    print(f"TensorBoard: movierec tensorboard --logdir {experiment_dir}   (or: tensorboard --logdir {experiment_dir})")
+    return 0

@@ -1,0 +1,58 @@
+"""`movierec evaluate`: score a trained model directory on a held-out ratings CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from movierec.cli._common import positive_int
+from movierec.errors import DataError
+
+__all__ = ["register", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="evaluate a model directory on held-out ratings",
+        description="Computes factorized top-k accuracy and Recall/NDCG/HR@K (seen movies excluded) of a "
+        "model on a test ratings CSV (user_id,item_id,rating,timestamp). Rows with users or movies the "
+        "model does not know are dropped and counted.",
+    )
+    parser.add_argument("--model", required=True, help="model directory written by `movierec train`")
+    parser.add_argument("--test", required=True, help="held-out ratings CSV")
+    parser.add_argument("-k", "--ks", type=positive_int, nargs="+", default=[1, 5, 10, 50, 100], help="cut-offs")
+    parser.add_argument("--out", help="write the metrics as JSON here")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np  # noqa: PLC0415
+
+    from movierec.config import save_json  # noqa: PLC0415
+    from movierec.data import Interactions, load_csv  # noqa: PLC0415
+    from movierec.evaluation import evaluate  # noqa: PLC0415
+    from movierec.serving.model_dir import load_model_dir  # noqa: PLC0415
+
+    model = load_model_dir(args.model)
+    test = load_csv(args.test).ratings
+    users = model.vocab.user_index(test["user_id"], missing="mask")
+    items = model.vocab.item_index(test["item_id"], missing="mask")
+    keep = (users >= 0) & (items >= 0)
+    if not keep.any():
+        raise DataError(f"{args.test}: no row has a user and a movie known to the model")
+    if (~keep).any():
+        logger.warning("dropped %d of %d test rows with unknown users or movies", int((~keep).sum()), len(keep))
+    n_users, n_items = model.vocab.n_users, model.vocab.n_items
+    test_rows = Interactions.from_arrays(users[keep], items[keep], n_users=n_users, n_items=n_items)
+    rows, cols = model.seen.nonzero()
+    seen = Interactions.from_arrays(rows, cols, n_users=n_users, n_items=n_items)
+    metrics = evaluate(model.recommender, seen, test_rows, ks=tuple(args.ks))
+    metrics["dropped_rows"] = int((~keep).sum())
+    if args.out:
+        save_json(metrics, args.out)
+    print(json.dumps({k: (round(v, 5) if isinstance(v, float) and np.isfinite(v) else v) for k, v in metrics.items()}, indent=2))
+    return 0

@@ -1,0 +1,90 @@
+"""Configuration of a two-tower TFRS retrieval model.
+
+Model 1 and Model 2 of the original report, and every improved model, are
+instances of `TwoTowerConfig` (see `movierec.models.presets`), not subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from movierec.config import register_model_config
+from movierec.errors import ConfigError
+
+__all__ = ["TwoTowerConfig", "USER_FEATURES", "ITEM_FEATURES", "ACTIVATIONS"]
+
+USER_FEATURES = ("age", "gender", "occupation", "history")
+ITEM_FEATURES = ("genres", "year")
+ACTIVATIONS = ("relu", "swish", "gelu", "tanh", "sigmoid", "softmax", "linear", "elu")
+
+
+@register_model_config
+@dataclass(frozen=True)
+class TwoTowerConfig:
+    """A user (query) tower and a movie (candidate) tower trained with `tfrs.tasks.Retrieval`.
+
+    Each tower: id embedding (+ optional side features, concatenated) -> dense layers
+    -> optional head layer -> optional L2 normalisation.
+
+    Example:
+        >>> TwoTowerConfig(name="mf", layer_sizes=()).output_dim
+        32
+    """
+
+    kind: Literal["two_tower"] = "two_tower"
+    name: str = "two_tower"  # run and report name
+    embedding_dim: int = 32  # size of the user-id and movie-id embeddings
+    layer_sizes: tuple[int, ...] = (64, 32)  # dense layers after the embeddings; () = plain factorisation
+    activation: str = "relu"  # activation of the dense layers
+    activate_last: bool = True  # apply `activation` to the last dense layer too
+    head_size: int | None = None  # extra final dense layer (Model 2: 32 units with softmax)
+    head_activation: str | None = None  # activation of that head layer
+    l2_normalize: bool = False  # unit-length embeddings (cosine scores); pair with a temperature < 1
+    temperature: float | None = None  # softmax temperature of the retrieval loss (None = 1)
+    dropout: float = 0.0  # dropout after each hidden dense layer
+    l2_regularization: float = 0.0  # L2 penalty on embedding tables
+    user_features: tuple[str, ...] = ()  # from USER_FEATURES: demographics and/or "history"
+    item_features: tuple[str, ...] = ()  # from ITEM_FEATURES
+    feature_dim: int = 8  # embedding size of each categorical side feature
+    history_length: int = 50  # last N training movies pooled into the user tower ("history")
+    popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
+    num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
+    remove_accidental_hits: bool = False  # ignore in-batch negatives that are the positive movie (costs ~2x per step)
+    # Training overrides; None uses the experiment's TrainConfig value.
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    optimizer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.embedding_dim <= 0:
+            raise ConfigError(f"embedding_dim should be a positive integer. Received: {self.embedding_dim!r}")
+        if any(size <= 0 for size in self.layer_sizes):
+            raise ConfigError(f"layer_sizes must all be positive. Received: {self.layer_sizes!r}")
+        for name in ("activation", "head_activation"):
+            value = getattr(self, name)
+            if value is not None and value not in ACTIVATIONS:
+                raise ConfigError(f"{name} must be one of {ACTIVATIONS}. Received: {value!r}")
+        bad = [f for f in self.user_features if f not in USER_FEATURES]
+        if bad:
+            raise ConfigError(f"user_features must be among {USER_FEATURES}. Received: {bad!r}")
+        bad = [f for f in self.item_features if f not in ITEM_FEATURES]
+        if bad:
+            raise ConfigError(f"item_features must be among {ITEM_FEATURES}. Received: {bad!r}")
+        if self.temperature is not None and self.temperature <= 0:
+            raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1). Received: {self.dropout!r}")
+        if self.history_length <= 0:
+            raise ConfigError(f"history_length should be a positive integer. Received: {self.history_length!r}")
+        has_features = bool(self.user_features or self.item_features)
+        if has_features and not self.layer_sizes and self.head_size is None:
+            raise ConfigError("side features need at least one dense layer to project them (layer_sizes is empty)")
+
+    @property
+    def output_dim(self) -> int:
+        """Size of the final user and movie embeddings."""
+        if self.head_size is not None:
+            return self.head_size
+        return self.layer_sizes[-1] if self.layer_sizes else self.embedding_dim

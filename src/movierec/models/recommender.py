@@ -1,0 +1,187 @@
+"""`TwoTowerRecommender`: the TFRS two-tower model behind the common `Recommender` contract.
+
+`fit` trains with Keras (TensorBoard, early stopping on validation, checkpoints);
+`score` multiplies cached user and movie embeddings; `save` exports a TF
+SavedModel whose `score` / `score_history` / `top_k` functions hold the movie
+embeddings (the index), so serving needs no Python model code and no pickles.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movierec._env import import_tensorflow
+from movierec.config import TrainConfig
+from movierec.data.interactions import Interactions
+from movierec.models.config import TwoTowerConfig
+from movierec.models.export import ExportModule, load_export
+from movierec.models.towers import TowerInputs
+from movierec.models.two_tower import TwoTowerModel
+from movierec.recommender import Recommender, register_recommender
+from movierec.training.callbacks import EpochTimer, ValidationMetrics
+from movierec.training.loop import make_dataset, make_optimizer, resolve_train_config, set_seed
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["TwoTowerRecommender", "build_history"]
+
+logger = logging.getLogger(__name__)
+
+
+def build_history(train: Interactions, length: int) -> np.ndarray:
+    """`[n_users, length]` each user's last `length` training items (+1; 0 pads), newest last."""
+    order = np.lexsort((train.items, train.timestamps, train.users))
+    users, items = train.users[order], train.items[order]
+    table = np.zeros((train.n_users, length), np.int32)
+    starts = np.searchsorted(users, np.arange(train.n_users))
+    ends = np.searchsorted(users, np.arange(train.n_users), side="right")
+    for user in np.nonzero(ends > starts)[0]:
+        recent = items[max(starts[user], ends[user] - length) : ends[user]] + 1
+        table[user, length - len(recent) :] = recent
+    return table
+
+
+@register_recommender
+class TwoTowerRecommender(Recommender):
+    """A TFRS two-tower retrieval model (`TwoTowerModel`) as a `Recommender`.
+
+    Args:
+        config: Towers, loss and optional training overrides.
+        train_config: Optimisation budget; the config's own overrides win.
+        run_dir: Where TensorBoard logs and checkpoints go (None: no logs).
+
+    Example:
+        >>> rec = TwoTowerRecommender(PRESETS["model1"], TrainConfig(epochs=3))  # doctest: +SKIP
+        >>> rec.fit(train, validation).recommend(np.array([0]), k=10, exclude=train.to_csr())  # doctest: +SKIP
+    """
+
+    kind = "two_tower"
+
+    def __init__(self, config: TwoTowerConfig, train_config: TrainConfig | None = None, run_dir: str | Path | None = None):
+        super().__init__(config)
+        self.train_config = resolve_train_config(train_config or TrainConfig(), config)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.model: TwoTowerModel | None = None
+        self.history: dict[str, list[float]] = {}
+        self.epoch_seconds: list[float] = []
+        self.extra_callbacks: list[Any] = []
+        self._user_vectors: np.ndarray | None = None
+        self._item_vectors: np.ndarray | None = None
+        self._export = None  # a loaded SavedModel, when restored with load_recommender
+
+    # ------------------------------------------------------------------ training
+    def _tower_inputs(self, train: Interactions, features) -> tuple[TowerInputs, TowerInputs]:
+        user_inputs, item_inputs = TowerInputs(), TowerInputs()
+        wanted = set(self.config.user_features)
+        if features is not None:
+            for name, table, card in (
+                ("age", features.user_age_bucket, features.n_age_buckets),
+                ("gender", features.user_gender, features.n_genders),
+                ("occupation", features.user_occupation, features.n_occupations),
+            ):
+                if name in wanted:
+                    user_inputs.categorical[name] = (np.asarray(table), int(card))
+            if "genres" in self.config.item_features:
+                item_inputs.multi_hot["genres"] = np.asarray(features.item_genres)
+            if "year" in self.config.item_features:
+                item_inputs.categorical["year"] = (np.asarray(features.item_year_bucket), int(features.n_year_buckets))
+        elif wanted - {"history"} or self.config.item_features:
+            raise ValueError(f"{self.name}: side features requested but no `features` given to fit()")
+        if "history" in wanted:
+            user_inputs.history = build_history(train, self.config.history_length)
+            user_inputs.n_history_items = train.n_items
+        return user_inputs, item_inputs
+
+    def fit(self, train: Interactions, validation: Interactions | None = None, features: Any = None):
+        cfg = self.train_config
+        set_seed(cfg.seed)
+        self.n_users, self.n_items = train.n_users, train.n_items
+        user_inputs, item_inputs = self._tower_inputs(train, features)
+        counts = train.item_counts().astype(np.float64)
+        self.model = TwoTowerModel(
+            self.config, train.n_users, train.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
+        )
+        self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate))
+        callbacks: list[Any] = []
+        has_validation = validation is not None and len(validation) > 0
+        if has_validation:
+            callbacks.append(ValidationMetrics(self, train, validation, ks=cfg.validation_ks))
+        timer = EpochTimer()
+        callbacks += self.extra_callbacks
+        if self.run_dir is not None:
+            callbacks.append(
+                tf.keras.callbacks.TensorBoard(log_dir=str(self.run_dir), histogram_freq=0, write_graph=False, profile_batch=0)
+            )
+        if has_validation and cfg.early_stopping_patience > 0:
+            callbacks.append(
+                tf.keras.callbacks.EarlyStopping(
+                    monitor=cfg.monitor, mode="max", patience=cfg.early_stopping_patience, restore_best_weights=True
+                )
+            )
+        if has_validation and self.run_dir is not None:
+            callbacks.append(
+                tf.keras.callbacks.ModelCheckpoint(
+                    str(self.run_dir / "checkpoints" / "best.weights"),
+                    monitor=cfg.monitor, mode="max", save_best_only=True, save_weights_only=True,
+                )
+            )
+        callbacks.append(timer)
+        train_ds = make_dataset(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        val_ds = make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if has_validation else None
+        result = self.model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0)
+        self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
+        self.epoch_seconds = timer.seconds
+        self.refresh_embeddings()
+        return self
+
+    def refresh_embeddings(self) -> None:
+        """Recomputes the cached user and movie embeddings from the current weights."""
+        if self.model is None:
+            return
+        self._user_vectors = self.model.user_embeddings(np.arange(self.n_users))
+        self._item_vectors = self.model.item_embeddings()
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, users: np.ndarray) -> np.ndarray:
+        users = np.asarray(users, dtype=np.int64)
+        if self._export is not None:
+            return self._export.score(tf.constant(users.astype(np.int32))).numpy()
+        if self._user_vectors is None:
+            raise RuntimeError(f"{self.name}: call fit() before score()")
+        return self._user_vectors[users] @ self._item_vectors.T
+
+    def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
+        padded = _pad_histories(histories, self.config.history_length)
+        if self._export is not None:
+            return self._export.score_history(tf.constant(padded)).numpy()
+        module = ExportModule(self.model, self._item_vectors, self.config)
+        return module.score_history(tf.constant(padded)).numpy()
+
+    def item_embeddings(self) -> np.ndarray | None:
+        if self._export is not None:
+            return self._export.item_embeddings.numpy()
+        return self._item_vectors
+
+    # ------------------------------------------------------------------ persistence
+    def _save_state(self, directory: Path) -> None:
+        if self._export is not None:
+            raise RuntimeError("re-saving a loaded export is not supported; copy the directory instead")
+        module = ExportModule(self.model, self._item_vectors, self.config)
+        module.save(directory / "saved_model")
+
+    def _load_state(self, directory: Path) -> None:
+        self._export = load_export(directory / "saved_model")
+
+
+def _pad_histories(histories: list[np.ndarray], length: int) -> np.ndarray:
+    """`[n, length]` int32 of item indices + 1, most recent last, 0 = padding."""
+    out = np.zeros((len(histories), length), np.int32)
+    for row, items in enumerate(histories):
+        items = np.asarray(items, np.int64)[-length:]
+        if len(items):
+            out[row, length - len(items) :] = items + 1
+    return out

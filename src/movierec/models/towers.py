@@ -1,0 +1,129 @@
+"""The user (query) and movie (candidate) towers, built from a `TwoTowerConfig`.
+
+A tower maps integer ids to embeddings `[batch, output_dim]`. Side features are
+looked up *inside* the tower from constant tables indexed by the id, so the
+training pipeline only carries `(user, item)` index pairs and the exported
+model needs nothing but ids. Row `n_ids` of every table is the "unknown" row,
+used for users who are not in the training data (scored from their history).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from movierec._env import import_tensorflow
+from movierec.models.config import TwoTowerConfig
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["Tower", "TowerInputs"]
+
+
+class TowerInputs:
+    """Side-information tables of one tower, aligned with its id vocabulary.
+
+    Attributes:
+        categorical: name -> (`[n_ids]` int table, cardinality).
+        multi_hot: name -> `[n_ids, width]` float table (e.g. genres).
+        history: `[n_ids, history_length]` int table of item indices + 1 (0 = padding), or None.
+        n_history_items: Number of items the history refers to.
+    """
+
+    def __init__(self) -> None:
+        self.categorical: dict[str, tuple[np.ndarray, int]] = {}
+        self.multi_hot: dict[str, np.ndarray] = {}
+        self.history: np.ndarray | None = None
+        self.n_history_items: int = 0
+
+
+def _with_unknown_row(table: np.ndarray) -> np.ndarray:
+    """Appends an all-zero row: the features of an unknown id."""
+    pad = np.zeros((1,) + table.shape[1:], dtype=table.dtype)
+    return np.concatenate([table, pad], axis=0)
+
+
+class Tower(tf.keras.Model):
+    """Id embedding + side features -> dense stack -> optional head -> optional L2 norm.
+
+    Args:
+        config: The model's `TwoTowerConfig`.
+        n_ids: Vocabulary size (users or items); id `n_ids` means "unknown".
+        inputs: Side-feature tables for this tower.
+        name: Keras name ("user_tower" / "movie_tower").
+
+    Call args:
+        ids: `[batch]` int indices.
+        history: Optional `[batch, length]` item indices + 1 (0 = padding) replacing the
+            stored history (new users).
+        exclude: Optional `[batch]` item indices removed from the history (the training target,
+            so the tower cannot learn to copy it).
+
+    Returns:
+        `[batch, config.output_dim]` embeddings.
+    """
+
+    def __init__(self, config: TwoTowerConfig, n_ids: int, inputs: TowerInputs, name: str) -> None:
+        super().__init__(name=name)
+        self.config = config
+        self.n_ids = n_ids
+        reg = tf.keras.regularizers.l2(config.l2_regularization) if config.l2_regularization > 0 else None
+        self.id_embedding = tf.keras.layers.Embedding(
+            n_ids + 1, config.embedding_dim, embeddings_regularizer=reg, name="id_embedding"
+        )
+        self._categorical = {}
+        self.categorical_embeddings = {}
+        for feature, (table, cardinality) in inputs.categorical.items():
+            self._categorical[feature] = tf.constant(_with_unknown_row(table.astype(np.int32)))
+            self.categorical_embeddings[feature] = tf.keras.layers.Embedding(
+                cardinality, config.feature_dim, name=f"{feature}_embedding"
+            )
+        self._multi_hot = {}
+        self.multi_hot_projections = {}
+        for feature, table in inputs.multi_hot.items():
+            self._multi_hot[feature] = tf.constant(_with_unknown_row(table.astype(np.float32)))
+            self.multi_hot_projections[feature] = tf.keras.layers.Dense(
+                config.feature_dim, use_bias=False, name=f"{feature}_projection"
+            )
+        self._history = None
+        if inputs.history is not None:
+            self._history = tf.constant(_with_unknown_row(inputs.history.astype(np.int32)))
+            self.history_embedding = tf.keras.layers.Embedding(
+                inputs.n_history_items + 1, config.embedding_dim, embeddings_regularizer=reg, name="history_embedding"
+            )
+        self.dense_layers = []
+        for i, size in enumerate(config.layer_sizes):
+            last = i == len(config.layer_sizes) - 1
+            activation = config.activation if (not last or config.activate_last) else None
+            if activation == "linear":
+                activation = None
+            self.dense_layers.append(tf.keras.layers.Dense(size, activation=activation, name=f"dense_{i}"))
+            if config.dropout > 0 and not last:
+                self.dense_layers.append(tf.keras.layers.Dropout(config.dropout, seed=i))
+        self.head = None
+        if config.head_size is not None:
+            self.head = tf.keras.layers.Dense(config.head_size, activation=config.head_activation, name="head")
+
+    def call(self, ids, history=None, exclude=None, training=False):
+        ids = tf.cast(ids, tf.int32)
+        parts = [self.id_embedding(ids)]
+        for feature, table in self._categorical.items():
+            parts.append(self.categorical_embeddings[feature](tf.gather(table, ids)))
+        for feature, table in self._multi_hot.items():
+            parts.append(self.multi_hot_projections[feature](tf.gather(table, ids)))
+        if self._history is not None:
+            hist = tf.gather(self._history, ids) if history is None else tf.cast(history, tf.int32)
+            mask = tf.not_equal(hist, 0)
+            if exclude is not None:
+                mask = tf.logical_and(mask, tf.not_equal(hist, tf.cast(exclude, tf.int32)[:, None] + 1))
+            weights = tf.cast(mask, tf.float32)
+            summed = tf.reduce_sum(self.history_embedding(hist) * weights[:, :, None], axis=1)
+            count = tf.reduce_sum(weights, axis=1, keepdims=True)
+            parts.append(summed / tf.maximum(count, 1.0))
+        x = parts[0] if len(parts) == 1 else tf.concat(parts, axis=1)
+        for layer in self.dense_layers:
+            x = layer(x, training=training) if isinstance(layer, tf.keras.layers.Dropout) else layer(x)
+        if self.head is not None:
+            x = self.head(x)
+        if self.config.l2_normalize:
+            x = tf.math.l2_normalize(x, axis=1)
+        return x

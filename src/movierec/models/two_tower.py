@@ -1,0 +1,87 @@
+"""The two-tower retrieval model: two `Tower`s composed with `tfrs.tasks.Retrieval`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from movierec._env import import_tensorflow
+from movierec.models.config import TwoTowerConfig
+from movierec.models.towers import Tower, TowerInputs
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["TwoTowerModel"]
+
+
+class TwoTowerModel(tfrs.Model):
+    """User tower and movie tower trained with an in-batch softmax retrieval loss.
+
+    Training batches are dicts `{"user": [batch] int, "item": [batch] int}`. Factorized
+    top-k metrics are *not* computed per batch (that is what makes the TFRS tutorial slow);
+    `movierec.training.callbacks.ValidationMetrics` computes them once per epoch instead.
+
+    Args:
+        config: Tower and loss settings.
+        n_users: User vocabulary size.
+        n_items: Movie vocabulary size (the candidate set).
+        user_inputs: Side tables of the user tower.
+        item_inputs: Side tables of the movie tower.
+        item_probability: `[n_items]` sampling probability of each movie in the training
+            batches (its share of training interactions), used for the logQ correction.
+
+    Example:
+        >>> model = TwoTowerModel(TwoTowerConfig(), 10, 20, TowerInputs(), TowerInputs(), None)  # doctest: +SKIP
+        >>> model.compile(optimizer=tf.keras.optimizers.Adagrad(0.1))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        config: TwoTowerConfig,
+        n_users: int,
+        n_items: int,
+        user_inputs: TowerInputs,
+        item_inputs: TowerInputs,
+        item_probability: np.ndarray | None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.n_users = n_users
+        self.n_items = n_items
+        self.user_tower = Tower(config, n_users, user_inputs, name="user_tower")
+        self.movie_tower = Tower(config, n_items, item_inputs, name="movie_tower")
+        self.item_probability = None
+        if config.popularity_correction:
+            if item_probability is None:
+                raise ValueError("popularity_correction needs item_probability")
+            floor = 1.0 / max(1, 10 * n_items)  # movies unseen in train still get a finite log-probability
+            self.item_probability = tf.constant(np.maximum(item_probability, floor).astype(np.float32))
+        self.task = tfrs.tasks.Retrieval(
+            temperature=config.temperature,
+            num_hard_negatives=config.num_hard_negatives,
+            remove_accidental_hits=config.remove_accidental_hits,
+        )
+
+    def compute_loss(self, features, training: bool = False):
+        users = features["user"]
+        items = features["item"]
+        query = self.user_tower(users, exclude=items, training=training)
+        candidates = self.movie_tower(items, training=training)
+        kwargs = {}
+        if self.item_probability is not None:
+            kwargs["candidate_sampling_probability"] = tf.gather(self.item_probability, items)
+        if self.config.remove_accidental_hits:
+            kwargs["candidate_ids"] = items
+        return self.task(query, candidates, compute_metrics=False, compute_batch_metrics=False, **kwargs)
+
+    def user_embeddings(self, users, batch_size: int = 4096) -> np.ndarray:
+        """`[len(users), dim]` query embeddings of known users (full stored history)."""
+        return _batched(lambda x: self.user_tower(x), np.asarray(users, np.int32), batch_size)
+
+    def item_embeddings(self, batch_size: int = 8192) -> np.ndarray:
+        """`[n_items, dim]` candidate embeddings of every movie."""
+        return _batched(lambda x: self.movie_tower(x), np.arange(self.n_items, dtype=np.int32), batch_size)
+
+
+def _batched(fn, ids: np.ndarray, batch_size: int) -> np.ndarray:
+    out = [fn(tf.constant(ids[i : i + batch_size])).numpy() for i in range(0, len(ids), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

@@ -1,0 +1,67 @@
+"""Callbacks: per-epoch validation metrics computed once over all movies."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from movierec._env import import_tensorflow
+from movierec.data.interactions import Interactions
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["ValidationMetrics", "EpochTimer"]
+
+logger = logging.getLogger(__name__)
+
+
+class ValidationMetrics(tf.keras.callbacks.Callback):
+    """Adds validation factorized top-k and Recall/NDCG@10 to the epoch logs.
+
+    Put it *before* the TensorBoard, EarlyStopping and checkpoint callbacks: they read
+    the `val_*` entries it writes (TensorBoard draws them in the "validation" run).
+
+    Args:
+        recommender: The `TwoTowerRecommender` being trained (scores with current weights).
+        train: Training interactions (the seen items masked for Recall/NDCG).
+        validation: The validation slice carved from train; never the test split.
+        ks: Cut-offs of the factorized top-k accuracy.
+    """
+
+    def __init__(self, recommender, train: Interactions, validation: Interactions, ks=(1, 5, 10, 50, 100)):
+        super().__init__()
+        self.recommender = recommender
+        self.train = train
+        self.validation = validation
+        self.ks = tuple(ks)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from movierec.evaluation import evaluate  # noqa: PLC0415  (evaluation does not import TF)
+
+        if logs is None or len(self.validation) == 0:
+            return
+        self.recommender.refresh_embeddings()
+        metrics = evaluate(self.recommender, self.train, self.validation, ks=self.ks)
+        for k in self.ks:
+            logs[f"val_factorized_top_{k}"] = metrics[f"factorized_top_{k}"]
+        logs["val_recall_at_10"] = metrics["recall@10"]
+        logs["val_ndcg_at_10"] = metrics["ndcg@10"]
+        logger.debug("epoch %d validation: %s", epoch + 1, {k: round(v, 4) for k, v in logs.items()})
+
+
+class EpochTimer(tf.keras.callbacks.Callback):
+    """Records the wall time of each epoch (`self.seconds`) and logs it as `epoch_seconds`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.perf_counter() - self._start
+        self.seconds.append(elapsed)
+        if logs is not None:
+            logs["seconds"] = elapsed

@@ -1,0 +1,59 @@
+"""Keras `fit` for the TFRS models: seeding, optimisers, tf.data pipelines."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+
+import numpy as np
+
+from movierec._env import import_tensorflow
+from movierec.config import TrainConfig
+from movierec.data.interactions import Interactions
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["set_seed", "make_optimizer", "make_dataset", "resolve_train_config"]
+
+logger = logging.getLogger(__name__)
+
+
+def set_seed(seed: int) -> None:
+    """Seeds Python, numpy and TensorFlow so a CPU run is reproducible."""
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.keras.utils.set_random_seed(seed)
+
+
+def make_optimizer(name: str, learning_rate: float):
+    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "sgd")."""
+    optimizers = {
+        "adagrad": tf.keras.optimizers.Adagrad,
+        "adam": tf.keras.optimizers.Adam,
+        "sgd": tf.keras.optimizers.SGD,
+    }
+    return optimizers[name](learning_rate=learning_rate)
+
+
+def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: int):
+    """`tf.data` pipeline of `{"user": [batch], "item": [batch]}` int32 index batches.
+
+    Ids were mapped to indices once, in `movierec.data`; nothing is looked up per batch.
+    """
+    ds = tf.data.Dataset.from_tensor_slices(
+        {"user": data.users.astype(np.int32), "item": data.items.astype(np.int32)}
+    )
+    if shuffle:
+        ds = ds.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def resolve_train_config(train: TrainConfig, model_config) -> TrainConfig:
+    """The experiment's budget with the model's own overrides (epochs, batch size, ...) applied."""
+    overrides = {
+        field: getattr(model_config, field)
+        for field in ("epochs", "batch_size", "learning_rate", "optimizer")
+        if getattr(model_config, field, None) is not None
+    }
+    return dataclasses.replace(train, **overrides)

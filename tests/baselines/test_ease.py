@@ -1,0 +1,74 @@
+"""EASE weights against the closed form computed directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from movierec.baselines.ease import EaseConfig, EaseRecommender, ease_weights
+from movierec.data.interactions import Interactions
+from movierec.errors import ConfigError
+
+
+def test_weights_match_direct_formula_on_3x3():
+    x = np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]], dtype=np.float64)
+    l2 = 2.0
+    # G = XᵀX + 2I = [[4, 2, 1], [2, 5, 2], [1, 2, 4]]
+    gram = x.T @ x + l2 * np.eye(3)
+    np.testing.assert_allclose(gram, [[4, 2, 1], [2, 5, 2], [1, 2, 4]])
+    p = np.linalg.inv(gram)
+    expected = np.array([[0.0 if i == j else -p[i, j] / p[j, j] for j in range(3)] for i in range(3)])
+    weights = ease_weights(sp.csr_matrix(x), l2)
+    assert weights.dtype == np.float32
+    np.testing.assert_allclose(weights, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(np.diag(weights), 0.0)
+
+
+def test_weights_solve_the_constrained_ridge_problem():
+    # B minimises |X - XB|² + λ|B|² subject to diag(B) = 0: the stationarity condition is
+    # (XᵀX + λI) B = XᵀX - diag(μ) for some μ, i.e. off-diagonal entries of G B - XᵀX vanish.
+    rng = np.random.default_rng(0)
+    x = (rng.random((20, 6)) < 0.4).astype(np.float64)
+    l2 = 3.0
+    weights = ease_weights(sp.csr_matrix(x), l2).astype(np.float64)
+    residual = (x.T @ x + l2 * np.eye(6)) @ weights - x.T @ x
+    off_diagonal = residual - np.diag(np.diag(residual))
+    np.testing.assert_allclose(off_diagonal, 0.0, atol=1e-5)
+
+
+def test_score_is_train_rows_times_weights_and_history_agrees():
+    train = Interactions.from_arrays([0, 0, 1, 2, 2], [0, 1, 1, 0, 2], n_users=3, n_items=3)
+    rec = EaseRecommender(EaseConfig(l2=1.0)).fit(train)
+    np.testing.assert_allclose(rec.score(np.arange(3)), train.to_csr().toarray() @ rec.weights, rtol=1e-6)
+    np.testing.assert_allclose(rec.score_history([np.array([0, 1]), np.array([1, 1])]),
+                               rec.score(np.array([0, 1])), rtol=1e-6)
+
+
+def test_guards():
+    with pytest.raises(ConfigError, match="l2 must be a number > 0"):
+        EaseConfig(l2=0.0)
+    with pytest.raises(ConfigError, match="would need about"):
+        ease_weights(sp.csr_matrix((1, 30_001), dtype=np.float32), 1.0)
+
+
+def test_tune_baseline_picks_best_validation_point():
+    from movierec.baselines.tuning import tune_baseline
+    from movierec.evaluation.evaluate import evaluate
+
+    rng = np.random.default_rng(0)
+    dense = rng.random((40, 15)) < 0.3
+    users, items = np.nonzero(dense)
+    held = rng.random(len(users)) < 0.2
+    train = Interactions.from_arrays(users[~held], items[~held], n_users=40, n_items=15)
+    validation = Interactions.from_arrays(users[held], items[held], n_users=40, n_items=15)
+    grid = {"l2": [0.5, 5.0, 50.0]}
+    best, table = tune_baseline("ease", train, validation, grid)
+    expected = [evaluate(EaseRecommender(EaseConfig(l2=v)).fit(train), train, validation)["ndcg@10"] for v in grid["l2"]]
+    assert [row["l2"] for row in table] == grid["l2"]
+    np.testing.assert_allclose([row["ndcg@10"] for row in table], expected)
+    assert best == EaseConfig(l2=grid["l2"][int(np.argmax(expected))])
+    with pytest.raises(ConfigError, match="not a tunable field"):
+        tune_baseline("ease", train, validation, {"lambda": [1.0]})
+    with pytest.raises(ConfigError, match="`kind` must be one of"):
+        tune_baseline("svd", train, validation)
