@@ -7,10 +7,39 @@ TensorFlow is first imported, so this module is imported by `movierec/__init__`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide oneDNN / CUDA banners
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silences file descriptor 2 while TensorFlow's C++ runtime starts.
+
+    TF 2.21 prints oneDNN / CUDA / absl banners from C++ before any log level applies;
+    they would break the CLI's promise of one error line on stderr. Python exceptions
+    raised meanwhile still propagate normally.
+    """
+    if os.environ.get("MOVIEREC_TF_STARTUP_LOGS") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. captured by a test runner)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def import_tensorflow():
@@ -27,7 +56,8 @@ def import_tensorflow():
             "movierec needs TF_USE_LEGACY_KERAS=1 (TFRS 0.7.7 refuses Keras 3); "
             f"got TF_USE_LEGACY_KERAS={os.environ.get('TF_USE_LEGACY_KERAS')!r}."
         )
-    import tensorflow as tf  # noqa: PLC0415
+    with _quiet_stderr():
+        import tensorflow as tf  # noqa: PLC0415
 
     keras_module = tf.keras.layers.Dense.__module__
     if not keras_module.startswith("tf_keras"):

@@ -13,6 +13,7 @@ pickles.
 from __future__ import annotations
 
 import abc
+import importlib
 import json
 import shutil
 from pathlib import Path
@@ -23,9 +24,26 @@ import scipy.sparse as sp
 
 from movierec.config import model_config_from_dict, to_dict
 from movierec.data.interactions import Interactions
-from movierec.errors import ConfigError, ModelDirError
+from movierec.errors import ConfigError, ModelDirError, UnknownIdError
 
-__all__ = ["Recommender", "RECOMMENDERS", "register_recommender", "load_recommender", "top_k"]
+__all__ = [
+    "Recommender",
+    "RECOMMENDERS",
+    "register_recommender",
+    "load_recommender",
+    "top_k",
+    "mask_rows",
+    "check_users",
+    "histories_to_csr",
+]
+
+# Where each kind's class lives, so a fresh process can load any saved recommender.
+_KIND_MODULES = {
+    "two_tower": "movierec.models.recommender",
+    "popularity": "movierec.baselines",
+    "ease": "movierec.baselines",
+    "als": "movierec.baselines",
+}
 
 RECOMMENDERS: dict[str, type["Recommender"]] = {}
 
@@ -189,6 +207,8 @@ def load_recommender(directory: str | Path) -> Recommender:
         raise ModelDirError(f"{directory} is not a saved recommender (no recommender.json)")
     try:
         meta = json.loads(meta_path.read_text())
+        if meta.get("kind") not in RECOMMENDERS and meta.get("kind") in _KIND_MODULES:
+            importlib.import_module(_KIND_MODULES[meta["kind"]])
         cls = RECOMMENDERS[meta["kind"]]
         config = model_config_from_dict(meta["config"], where=str(meta_path))
     except (json.JSONDecodeError, KeyError, ConfigError) as e:
@@ -197,6 +217,38 @@ def load_recommender(directory: str | Path) -> Recommender:
     rec.n_users, rec.n_items = int(meta["n_users"]), int(meta["n_items"])
     rec._load_state(directory)
     return rec
+
+
+def check_users(users: np.ndarray, n_users: int) -> np.ndarray:
+    """`users` as a `[batch]` int64 array, or UnknownIdError if an index is outside `[0, n_users)`.
+
+    Shared by the baselines: negative indices would otherwise wrap around silently.
+    """
+    users = np.asarray(users)
+    if users.dtype.kind not in "iu":
+        raise ConfigError(f"`users` must be integer indices. Received dtype {users.dtype}")
+    users = users.astype(np.int64).reshape(-1)
+    if len(users) and (users.min() < 0 or users.max() >= n_users):
+        raise UnknownIdError(f"`users` must be indices in [0, {n_users}). Received: min {users.min()}, max {users.max()}")
+    return users
+
+
+def histories_to_csr(histories: list[np.ndarray], n_items: int) -> sp.csr_matrix:
+    """`[len(histories), n_items]` binary CSR matrix, one row per history of item indices.
+
+    Raises:
+        UnknownIdError: if an item index is outside `[0, n_items)`.
+    """
+    arrays = [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
+    cols = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+    if len(cols) and (cols.min() < 0 or cols.max() >= n_items):
+        raise UnknownIdError(
+            f"`histories` must hold item indices in [0, {n_items}). Received: min {cols.min()}, max {cols.max()}"
+        )
+    rows = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
+    matrix = sp.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(arrays), n_items))
+    matrix.data[:] = 1.0  # a repeated item counts once
+    return matrix
 
 
 def _check_k(k: int) -> None:
@@ -225,11 +277,17 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         `(items [batch, k] int64, scores [batch, k] float32)`.
     """
     scores = np.asarray(scores, dtype=np.float32)
-    k = min(int(k), scores.shape[1])
-    if k < scores.shape[1]:
+    n_items = scores.shape[1]
+    k = min(int(k), n_items)
+    if k < n_items:
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        # argpartition picks an arbitrary item among ties at the cut; redo those rows exactly.
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
+        tied = (scores == kth[:, None]).sum(axis=1) > (np.take_along_axis(scores, part, axis=1) == kth[:, None]).sum(axis=1)
+        for row in np.nonzero(tied)[0]:
+            part[row] = np.lexsort((np.arange(n_items), -scores[row]))[:k]
     else:
-        part = np.broadcast_to(np.arange(scores.shape[1]), scores.shape).copy()
+        part = np.broadcast_to(np.arange(n_items), scores.shape).copy()
     part_scores = np.take_along_axis(scores, part, axis=1)
     # lexsort: primary key -score, secondary key item index (stable tie-break)
     order = np.lexsort((part, -part_scores), axis=1)

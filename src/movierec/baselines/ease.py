@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.baselines.popularity import check_users, histories_to_csr
+from movierec.recommender import check_users, histories_to_csr
 from movierec.config import register_model_config
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError

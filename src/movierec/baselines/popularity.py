@@ -16,9 +16,9 @@ import scipy.sparse as sp
 from movierec.config import register_model_config
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, UnknownIdError
-from movierec.recommender import Recommender, register_recommender
+from movierec.recommender import Recommender, check_users, histories_to_csr, register_recommender
 
-__all__ = ["PopularityConfig", "PopularityRecommender", "check_users", "histories_to_csr"]
+__all__ = ["PopularityConfig", "PopularityRecommender"]
 
 
 @register_model_config
@@ -75,35 +75,3 @@ class PopularityRecommender(Recommender):
         if self.counts is None:
             raise RuntimeError("PopularityRecommender is not fitted; call fit() first")
         return self.counts
-
-
-def check_users(users: np.ndarray, n_users: int) -> np.ndarray:
-    """`users` as a `[batch]` int64 array, or UnknownIdError if an index is outside `[0, n_users)`.
-
-    Shared by the baselines: negative indices would otherwise wrap around silently.
-    """
-    users = np.asarray(users)
-    if users.dtype.kind not in "iu":
-        raise ConfigError(f"`users` must be integer indices. Received dtype {users.dtype}")
-    users = users.astype(np.int64).reshape(-1)
-    if len(users) and (users.min() < 0 or users.max() >= n_users):
-        raise UnknownIdError(f"`users` must be indices in [0, {n_users}). Received: min {users.min()}, max {users.max()}")
-    return users
-
-
-def histories_to_csr(histories: list[np.ndarray], n_items: int) -> sp.csr_matrix:
-    """`[len(histories), n_items]` binary CSR matrix, one row per history of item indices.
-
-    Raises:
-        UnknownIdError: if an item index is outside `[0, n_items)`.
-    """
-    arrays = [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
-    cols = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
-    if len(cols) and (cols.min() < 0 or cols.max() >= n_items):
-        raise UnknownIdError(
-            f"`histories` must hold item indices in [0, {n_items}). Received: min {cols.min()}, max {cols.max()}"
-        )
-    rows = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
-    matrix = sp.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(arrays), n_items))
-    matrix.data[:] = 1.0  # a repeated item counts once
-    return matrix

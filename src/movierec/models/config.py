@@ -14,7 +14,7 @@ from movierec.errors import ConfigError
 
 __all__ = ["TwoTowerConfig", "USER_FEATURES", "ITEM_FEATURES", "ACTIVATIONS"]
 
-USER_FEATURES = ("age", "gender", "occupation", "history")
+USER_FEATURES = ("age", "gender", "occupation", "history", "time")
 ITEM_FEATURES = ("genres", "year")
 ACTIVATIONS = ("relu", "swish", "gelu", "tanh", "sigmoid", "softmax", "linear", "elu")
 
@@ -44,13 +44,22 @@ class TwoTowerConfig:
     temperature: float | None = None  # softmax temperature of the retrieval loss (None = 1)
     dropout: float = 0.0  # dropout after each hidden dense layer
     l2_regularization: float = 0.0  # L2 penalty on embedding tables
+    user_id_embedding: bool = True  # False: the user tower sees only features/history (new users = known users)
     user_features: tuple[str, ...] = ()  # from USER_FEATURES: demographics and/or "history"
     item_features: tuple[str, ...] = ()  # from ITEM_FEATURES
     feature_dim: int = 8  # embedding size of each categorical side feature
     history_length: int = 50  # last N training movies pooled into the user tower ("history")
+    time_buckets: int = 20  # "time": rating time as quantile buckets (embedded) plus a normalised scalar
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
     num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
+    negatives: Literal["in_batch", "mixed"] = "in_batch"  # "mixed": in-batch + every movie (mixed negative sampling)
     remove_accidental_hits: bool = False  # ignore in-batch negatives that are the positive movie (costs ~2x per step)
+    # Ratings: a rating head on [user embedding, movie embedding] trained with tfrs.tasks.Ranking.
+    retrieval_weight: float = 1.0  # weight of the retrieval loss (0: a pure rating-prediction model)
+    rating_weight: float = 0.0  # weight of the rating (MSE) loss; > 0 adds the rating head (multitask)
+    rating_layers: tuple[int, ...] = (64, 32)  # hidden layers of the rating head (relu)
+    scoring: Literal["retrieval", "rating", "rerank"] = "retrieval"  # what score() ranks movies by
+    rerank_top: int = 100  # with scoring="rerank": retrieve this many, then order them by predicted rating
     # Training overrides; None uses the experiment's TrainConfig value.
     epochs: int | None = None
     batch_size: int | None = None
@@ -76,8 +85,25 @@ class TwoTowerConfig:
             raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1). Received: {self.dropout!r}")
+        if self.retrieval_weight < 0 or self.rating_weight < 0 or self.retrieval_weight + self.rating_weight <= 0:
+            raise ConfigError(
+                "retrieval_weight and rating_weight must be >= 0 with a positive sum. "
+                f"Received: {self.retrieval_weight!r}, {self.rating_weight!r}"
+            )
+        if self.scoring not in ("retrieval", "rating", "rerank"):
+            raise ConfigError(f"scoring must be retrieval, rating or rerank. Received: {self.scoring!r}")
+        if self.scoring != "retrieval" and self.rating_weight <= 0:
+            raise ConfigError(f"scoring={self.scoring!r} needs a rating head (rating_weight > 0)")
+        if self.scoring == "retrieval" and self.retrieval_weight <= 0:
+            raise ConfigError("scoring='retrieval' needs retrieval_weight > 0; use scoring='rating' for a ranking model")
+        if self.rerank_top <= 0:
+            raise ConfigError(f"rerank_top should be a positive integer. Received: {self.rerank_top!r}")
+        if self.negatives not in ("in_batch", "mixed"):
+            raise ConfigError(f"negatives must be 'in_batch' or 'mixed'. Received: {self.negatives!r}")
         if self.history_length <= 0:
             raise ConfigError(f"history_length should be a positive integer. Received: {self.history_length!r}")
+        if not self.user_id_embedding and not self.user_features:
+            raise ConfigError("user_id_embedding=False needs at least one user feature (e.g. 'history')")
         has_features = bool(self.user_features or self.item_features)
         if has_features and not self.layer_sizes and self.head_size is None:
             raise ConfigError("side features need at least one dense layer to project them (layer_sizes is empty)")

@@ -3,7 +3,9 @@
 The exported module holds the user tower (with its feature tables) and the movie
 embeddings of the whole catalogue (the retrieval index), and exposes:
 
-* `score(users [b] int32) -> [b, n_items]` scores of every movie,
+* `score(users [b] int32) -> [b, n_items]` scores of every movie (by retrieval score, predicted
+  rating, or retrieval re-ranked by predicted rating, as the config's `scoring` says),
+* `predict_rating(users [b] int32, items [b] int32) -> [b]` for models with a rating head,
 * `score_history(histories [b, length] int32) -> [b, n_items]` for users not seen in
   training, from the movies they name (item index + 1, 0 = padding),
 * `top_k(users [b] int32, k int32) -> (scores [b, k], items [b, k])`,
@@ -35,10 +37,42 @@ class ExportModule(tf.Module):
         self.unknown_user = tf.constant(model.n_users, tf.int32)
         self.uses_history = "history" in config.user_features
         self.history_length = config.history_length
+        self.scoring = config.scoring
+        self.rerank_top = min(config.rerank_top, int(item_vectors.shape[0]))
+        self.rating_head = model.rating_head
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
     def score(self, users):
-        return tf.matmul(self.user_tower(users), self.item_embeddings, transpose_b=True)
+        return self._score_query(self.user_tower(users))
+
+    def _rate(self, query, candidates):
+        """Predicted ratings `[..., n]` for query `[..., n, d]` against candidates `[..., n, d]`."""
+        return tf.squeeze(self.rating_head(tf.concat([query, candidates], axis=-1)), axis=-1)
+
+    def _score_query(self, query):
+        retrieval = tf.matmul(query, self.item_embeddings, transpose_b=True)
+        if self.scoring == "retrieval":
+            return retrieval
+        if self.scoring == "rating":
+            # One user at a time keeps memory at n_items x dim, whatever the batch.
+            return tf.map_fn(
+                lambda q: self._rate(tf.broadcast_to(q, tf.shape(self.item_embeddings)), self.item_embeddings),
+                query,
+            )
+        # rerank: the top `rerank_top` by retrieval score, ordered by predicted rating, above the rest.
+        top = tf.math.top_k(retrieval, k=self.rerank_top).indices
+        candidates = tf.gather(self.item_embeddings, top)
+        rated = self._rate(tf.broadcast_to(query[:, None, :], tf.shape(candidates)), candidates)
+        offset = tf.reduce_max(retrieval, axis=1, keepdims=True) - tf.reduce_min(rated, axis=1, keepdims=True) + 1.0
+        rows = tf.repeat(tf.range(tf.shape(top)[0]), self.rerank_top)
+        indices = tf.stack([rows, tf.reshape(top, [-1])], axis=1)
+        return tf.tensor_scatter_nd_update(retrieval, indices, tf.reshape(rated + offset, [-1]))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+    def predict_rating(self, users, items):
+        if self.rating_head is None:
+            return tf.fill(tf.shape(users), float("nan"))
+        return self._rate(self.user_tower(users), tf.gather(self.item_embeddings, items))
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
     def score_history(self, histories):
@@ -52,7 +86,7 @@ class ExportModule(tf.Module):
             query = tf.reduce_sum(vectors * mask[:, :, None], axis=1) / tf.maximum(
                 tf.reduce_sum(mask, axis=1, keepdims=True), 1.0
             )
-        return tf.matmul(query, self.item_embeddings, transpose_b=True)
+        return self._score_query(query)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)])
     def top_k(self, users, k):

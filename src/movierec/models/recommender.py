@@ -21,7 +21,7 @@ from movierec.models.config import TwoTowerConfig
 from movierec.models.export import ExportModule, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
-from movierec.recommender import Recommender, register_recommender
+from movierec.recommender import Recommender, check_users, histories_to_csr, register_recommender
 from movierec.training.callbacks import EpochTimer, ValidationMetrics
 from movierec.training.loop import make_dataset, make_optimizer, resolve_train_config, set_seed
 
@@ -72,6 +72,7 @@ class TwoTowerRecommender(Recommender):
         self._user_vectors: np.ndarray | None = None
         self._item_vectors: np.ndarray | None = None
         self._export = None  # a loaded SavedModel, when restored with load_recommender
+        self._module_cache: ExportModule | None = None
 
     # ------------------------------------------------------------------ training
     def _tower_inputs(self, train: Interactions, features) -> tuple[TowerInputs, TowerInputs]:
@@ -89,8 +90,17 @@ class TwoTowerRecommender(Recommender):
                 item_inputs.multi_hot["genres"] = np.asarray(features.item_genres)
             if "year" in self.config.item_features:
                 item_inputs.categorical["year"] = (np.asarray(features.item_year_bucket), int(features.n_year_buckets))
-        elif wanted - {"history"} or self.config.item_features:
+        elif wanted - {"history", "time"} or self.config.item_features:
             raise ValueError(f"{self.name}: side features requested but no `features` given to fit()")
+        if "time" in wanted:
+            times = train.timestamps.astype(np.float64)
+            last = np.full(train.n_users, times.max() if len(times) else 0.0)
+            order = np.argsort(times, kind="stable")
+            last[train.users[order]] = times[order]  # later assignments win: each user's latest time
+            user_inputs.last_time = last
+            user_inputs.time_range = (float(times.min()), float(times.max())) if len(times) else (0.0, 1.0)
+            quantiles = np.linspace(0, 1, self.config.time_buckets + 1)[1:-1]
+            user_inputs.time_boundaries = np.unique(np.quantile(times, quantiles)) if len(times) else np.zeros(0)
         if "history" in wanted:
             user_inputs.history = build_history(train, self.config.history_length)
             user_inputs.n_history_items = train.n_items
@@ -144,22 +154,47 @@ class TwoTowerRecommender(Recommender):
             return
         self._user_vectors = self.model.user_embeddings(np.arange(self.n_users))
         self._item_vectors = self.model.item_embeddings()
+        self._module_cache = None
+
+    @property
+    def _module(self) -> ExportModule:
+        """The export wrapper over the current weights (built on first use after each refresh)."""
+        if self._module_cache is None:
+            if self.model is None:
+                raise RuntimeError(f"{self.name}: call fit() first")
+            self._module_cache = ExportModule(self.model, self._item_vectors, self.config)
+        return self._module_cache
 
     # ------------------------------------------------------------------ scoring
     def score(self, users: np.ndarray) -> np.ndarray:
-        users = np.asarray(users, dtype=np.int64)
-        if self._export is not None:
-            return self._export.score(tf.constant(users.astype(np.int32))).numpy()
-        if self._user_vectors is None:
-            raise RuntimeError(f"{self.name}: call fit() before score()")
-        return self._user_vectors[users] @ self._item_vectors.T
+        users = check_users(users, self.n_users)
+        # The same TF function as the export, so saved and in-memory scores agree bit for bit.
+        module = self._export if self._export is not None else self._module
+        return module.score(tf.constant(users.astype(np.int32))).numpy()
+
+    @property
+    def has_rating_head(self) -> bool:
+        return self.config.rating_weight > 0
+
+    def predict_ratings(self, users: np.ndarray, items: np.ndarray, batch_size: int = 65536) -> np.ndarray:
+        """`[n]` predicted ratings of (user, item) pairs; needs a rating head (rating_weight > 0)."""
+        if not self.has_rating_head:
+            raise NotImplementedError(f"{self.name} has no rating head")
+        module = self._export if self._export is not None else self._module
+        users = np.asarray(users, np.int32)
+        items = np.asarray(items, np.int32)
+        out = [
+            module.predict_rating(tf.constant(users[i : i + batch_size]), tf.constant(items[i : i + batch_size])).numpy()
+            for i in range(0, len(users), batch_size)
+        ]
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
+        histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
         padded = _pad_histories(histories, self.config.history_length)
         if self._export is not None:
             return self._export.score_history(tf.constant(padded)).numpy()
-        module = ExportModule(self.model, self._item_vectors, self.config)
-        return module.score_history(tf.constant(padded)).numpy()
+        return self._module.score_history(tf.constant(padded)).numpy()
 
     def item_embeddings(self) -> np.ndarray | None:
         if self._export is not None:
@@ -170,8 +205,7 @@ class TwoTowerRecommender(Recommender):
     def _save_state(self, directory: Path) -> None:
         if self._export is not None:
             raise RuntimeError("re-saving a loaded export is not supported; copy the directory instead")
-        module = ExportModule(self.model, self._item_vectors, self.config)
-        module.save(directory / "saved_model")
+        self._module.save(directory / "saved_model")
 
     def _load_state(self, directory: Path) -> None:
         self._export = load_export(directory / "saved_model")

@@ -34,6 +34,10 @@ class TowerInputs:
         self.multi_hot: dict[str, np.ndarray] = {}
         self.history: np.ndarray | None = None
         self.n_history_items: int = 0
+        # "time": per-id default timestamp (latest training rating), and the train range / buckets.
+        self.last_time: np.ndarray | None = None
+        self.time_range: tuple[float, float] = (0.0, 1.0)
+        self.time_boundaries: np.ndarray | None = None
 
 
 def _with_unknown_row(table: np.ndarray) -> np.ndarray:
@@ -57,13 +61,18 @@ class Tower(tf.keras.Model):
             stored history (new users).
         exclude: Optional `[batch]` item indices removed from the history (the training target,
             so the tower cannot learn to copy it).
+        times: Optional `[batch]` Unix times of the ratings ("time" feature); None uses each
+            id's latest training time.
 
     Returns:
         `[batch, config.output_dim]` embeddings.
     """
 
-    def __init__(self, config: TwoTowerConfig, n_ids: int, inputs: TowerInputs, name: str) -> None:
+    def __init__(
+        self, config: TwoTowerConfig, n_ids: int, inputs: TowerInputs, name: str, use_id: bool = True
+    ) -> None:
         super().__init__(name=name)
+        self.use_id = use_id
         self.config = config
         self.n_ids = n_ids
         reg = tf.keras.regularizers.l2(config.l2_regularization) if config.l2_regularization > 0 else None
@@ -90,6 +99,17 @@ class Tower(tf.keras.Model):
             self.history_embedding = tf.keras.layers.Embedding(
                 inputs.n_history_items + 1, config.embedding_dim, embeddings_regularizer=reg, name="history_embedding"
             )
+        self._last_time = None
+        if inputs.last_time is not None:
+            self._last_time = tf.constant(
+                np.concatenate([inputs.last_time, [inputs.time_range[1]]]).astype(np.float64)
+            )
+            self._time_low = float(inputs.time_range[0])
+            self._time_span = float(max(inputs.time_range[1] - inputs.time_range[0], 1.0))
+            self._time_boundaries = [float(b) for b in inputs.time_boundaries]
+            self.time_embedding = tf.keras.layers.Embedding(
+                len(self._time_boundaries) + 1, config.feature_dim, name="time_embedding"
+            )
         self.dense_layers = []
         for i, size in enumerate(config.layer_sizes):
             last = i == len(config.layer_sizes) - 1
@@ -103,9 +123,9 @@ class Tower(tf.keras.Model):
         if config.head_size is not None:
             self.head = tf.keras.layers.Dense(config.head_size, activation=config.head_activation, name="head")
 
-    def call(self, ids, history=None, exclude=None, training=False):
+    def call(self, ids, history=None, exclude=None, times=None, training=False):
         ids = tf.cast(ids, tf.int32)
-        parts = [self.id_embedding(ids)]
+        parts = [self.id_embedding(ids)] if self.use_id else []
         for feature, table in self._categorical.items():
             parts.append(self.categorical_embeddings[feature](tf.gather(table, ids)))
         for feature, table in self._multi_hot.items():
@@ -119,6 +139,12 @@ class Tower(tf.keras.Model):
             summed = tf.reduce_sum(self.history_embedding(hist) * weights[:, :, None], axis=1)
             count = tf.reduce_sum(weights, axis=1, keepdims=True)
             parts.append(summed / tf.maximum(count, 1.0))
+        if self._last_time is not None:
+            # An unknown id (new user) gets the latest training time: "now" for the model.
+            t = tf.gather(self._last_time, ids) if times is None else tf.cast(times, tf.float64)
+            bucket = tf.raw_ops.Bucketize(input=t, boundaries=self._time_boundaries)
+            scaled = tf.cast((t - self._time_low) / self._time_span, tf.float32)[:, None]
+            parts += [self.time_embedding(bucket), scaled]
         x = parts[0] if len(parts) == 1 else tf.concat(parts, axis=1)
         for layer in self.dense_layers:
             x = layer(x, training=training) if isinstance(layer, tf.keras.layers.Dropout) else layer(x)

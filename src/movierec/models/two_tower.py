@@ -47,7 +47,7 @@ class TwoTowerModel(tfrs.Model):
         self.config = config
         self.n_users = n_users
         self.n_items = n_items
-        self.user_tower = Tower(config, n_users, user_inputs, name="user_tower")
+        self.user_tower = Tower(config, n_users, user_inputs, name="user_tower", use_id=config.user_id_embedding)
         self.movie_tower = Tower(config, n_items, item_inputs, name="movie_tower")
         self.item_probability = None
         if config.popularity_correction:
@@ -55,22 +55,55 @@ class TwoTowerModel(tfrs.Model):
                 raise ValueError("popularity_correction needs item_probability")
             floor = 1.0 / max(1, 10 * n_items)  # movies unseen in train still get a finite log-probability
             self.item_probability = tf.constant(np.maximum(item_probability, floor).astype(np.float32))
+        # Mixed negatives (Yang et al., 2020) append every movie to the in-batch candidates; the copy of the
+        # positive among them must then be removed as an accidental hit.
+        self.catalog_negatives = config.negatives == "mixed"
         self.task = tfrs.tasks.Retrieval(
             temperature=config.temperature,
             num_hard_negatives=config.num_hard_negatives,
-            remove_accidental_hits=config.remove_accidental_hits,
+            remove_accidental_hits=config.remove_accidental_hits or self.catalog_negatives,
         )
+
+        self.rating_head = None
+        if config.rating_weight > 0:
+            layers = [tf.keras.layers.Dense(size, activation="relu") for size in config.rating_layers]
+            self.rating_head = tf.keras.Sequential(layers + [tf.keras.layers.Dense(1)], name="rating_head")
+            self.rating_task = tfrs.tasks.Ranking(
+                loss=tf.keras.losses.MeanSquaredError(),
+                metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
+            )
+
+    def predict_rating(self, query, candidates):
+        """`[batch]` predicted ratings from `[batch, dim]` user and movie embeddings."""
+        return tf.squeeze(self.rating_head(tf.concat([query, candidates], axis=1)), axis=1)
 
     def compute_loss(self, features, training: bool = False):
         users = features["user"]
         items = features["item"]
-        query = self.user_tower(users, exclude=items, training=training)
+        times = features.get("timestamp") if "time" in self.config.user_features else None
+        query = self.user_tower(users, exclude=items, times=times, training=training)
         candidates = self.movie_tower(items, training=training)
+        loss = tf.constant(0.0)
+        if self.rating_head is not None:
+            predicted = self.predict_rating(query, candidates)
+            rating_loss = self.rating_task(labels=features["rating"], predictions=predicted)
+            loss = loss + self.config.rating_weight * rating_loss
+        if self.config.retrieval_weight > 0:
+            loss = loss + self.config.retrieval_weight * self._retrieval_loss(query, candidates, items, training)
+        return loss
+
+    def _retrieval_loss(self, query, candidates, items, training):
         kwargs = {}
-        if self.item_probability is not None:
-            kwargs["candidate_sampling_probability"] = tf.gather(self.item_probability, items)
-        if self.config.remove_accidental_hits:
-            kwargs["candidate_ids"] = items
+        if self.catalog_negatives:
+            # Softmax over [batch positives; whole catalogue]: logits [batch, batch + n_items].
+            catalog = tf.range(self.n_items, dtype=tf.int32)
+            candidates = tf.concat([candidates, self.movie_tower(catalog, training=training)], axis=0)
+            kwargs["candidate_ids"] = tf.concat([tf.cast(items, tf.int32), catalog], axis=0)
+        else:
+            if self.item_probability is not None:
+                kwargs["candidate_sampling_probability"] = tf.gather(self.item_probability, items)
+            if self.config.remove_accidental_hits:
+                kwargs["candidate_ids"] = items
         return self.task(query, candidates, compute_metrics=False, compute_batch_metrics=False, **kwargs)
 
     def user_embeddings(self, users, batch_size: int = 4096) -> np.ndarray:

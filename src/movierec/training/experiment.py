@@ -88,6 +88,9 @@ def fit_and_evaluate(
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     test = evaluate(recommender, data.seen, data.test, ks=ks)
+    if getattr(recommender, "has_rating_head", False):
+        predicted = recommender.predict_ratings(data.test.users, data.test.items)
+        test["rmse"] = float(np.sqrt(np.mean((predicted - data.test.ratings) ** 2)))
     eval_seconds = time.perf_counter() - start
     result: dict[str, Any] = {
         "kind": model_config.kind,

@@ -37,12 +37,17 @@ def make_optimizer(name: str, learning_rate: float):
 
 
 def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: int):
-    """`tf.data` pipeline of `{"user": [batch], "item": [batch]}` int32 index batches.
+    """`tf.data` pipeline of `{"user", "item": [batch] int32, "rating": float32, "timestamp": int64}` batches.
 
     Ids were mapped to indices once, in `movierec.data`; nothing is looked up per batch.
     """
     ds = tf.data.Dataset.from_tensor_slices(
-        {"user": data.users.astype(np.int32), "item": data.items.astype(np.int32)}
+        {
+            "user": data.users.astype(np.int32),
+            "item": data.items.astype(np.int32),
+            "rating": data.ratings.astype(np.float32),
+            "timestamp": data.timestamps.astype(np.int64),
+        }
     )
     if shuffle:
         ds = ds.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)

@@ -53,24 +53,32 @@ def flat_hparams(config: Any, train_config: Any | None = None) -> dict[str, bool
     return values
 
 
-def write_hparams_config(experiment_dir: Path, hparam_names: list[str]) -> None:
-    """Declares the HParams columns and metrics of an experiment (written once, at its root)."""
+def write_hparams_config(experiment_dir: Path, hparam_names: list[str], prefix: str = "test") -> None:
+    """Declares the HParams columns and metrics of an experiment (written once, at its root).
+
+    Args:
+        experiment_dir: Root folder of the runs.
+        hparam_names: Every hyper-parameter name used by a run.
+        prefix: "test" for a compare job, "validation" for a tuning search.
+    """
     with tf.summary.create_file_writer(str(experiment_dir)).as_default():
         hp.hparams_config(
             hparams=[hp.HParam(name) for name in sorted(hparam_names)],
-            metrics=[hp.Metric(f"test/{m}", display_name=f"test {m}") for m in TEST_METRICS]
+            metrics=[hp.Metric(f"{prefix}/{m}", display_name=f"{prefix} {m}") for m in TEST_METRICS]
             + [hp.Metric("epoch_loss", group="train", display_name="train loss")]
             + [hp.Metric("epoch_factorized_top_100", group="validation", display_name="val top-100")],
         )
 
 
-def write_run_summary(run_dir: Path, hparams: dict[str, Any], test_metrics: dict[str, float]) -> None:
-    """Writes the run's HParams and its test metrics as `test/<name>` scalars at step 0."""
+def write_run_summary(
+    run_dir: Path, hparams: dict[str, Any], test_metrics: dict[str, float], prefix: str = "test"
+) -> None:
+    """Writes the run's HParams and its metrics as `<prefix>/<name>` scalars at step 0."""
     with tf.summary.create_file_writer(str(run_dir)).as_default():
         hp.hparams(hparams, trial_id=run_dir.name)
         for name, value in test_metrics.items():
             if isinstance(value, (int, float)) and np.isfinite(value):
-                tf.summary.scalar(f"test/{name}", float(value), step=0)
+                tf.summary.scalar(f"{prefix}/{name}", float(value), step=0)
 
 
 def write_projector(run_dir: Path, vectors: np.ndarray, items: pd.DataFrame, popularity: np.ndarray) -> None:

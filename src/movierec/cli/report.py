@@ -1,0 +1,37 @@
+"""`movierec report`: Markdown tables from one or more compare `results.json` files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="write a Markdown comparison table from results.json files",
+        description="Reads results.json files written by `movierec compare` and prints (or writes) Markdown "
+        "tables: factorized top-1/10/100, Recall@10/20, NDCG@10 with its standard error, HR@10, coverage, seconds.",
+    )
+    parser.add_argument("results", nargs="+", help="results.json files")
+    parser.add_argument("--out", help="Markdown file to write (default: print)")
+    parser.add_argument("--title", default="Results", help="document title")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from movierec.report import markdown_report  # noqa: PLC0415
+
+    text = markdown_report(args.results, title=args.title)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text)
+        tmp.replace(out)
+        print(f"wrote {out}")
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,61 @@
+"""`movierec tune`: grid-search one model's hyper-parameters on the validation slice."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from movierec.cli._common import add_data_arguments, positive_int
+from movierec.cli.compare import build_config
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "tune",
+        help="grid-search a model's hyper-parameters on the validation slice",
+        description="Fits every combination of --grid on train, scores it on the validation slice only "
+        "(never test), logs each trial to TensorBoard HParams and writes the best config as JSON.",
+    )
+    parser.add_argument("--model", required=True, help="preset to start from, e.g. ease, als, best")
+    parser.add_argument(
+        "--grid", nargs="+", required=True, metavar="FIELD=V1,V2",
+        help="values to try, e.g. l2=100,250,500 or learning_rate=0.001,0.003 embedding_dim=32,64",
+    )
+    parser.add_argument("--metric", default="ndcg@10", help="validation metric to maximise (default ndcg@10)")
+    parser.add_argument("--out", help="where to write the best config JSON (default <logdir>/<name>-tune/best.json)")
+    parser.add_argument("--config", help="experiment TOML file (data, split, budget)")
+    parser.add_argument("--name", help="experiment name")
+    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
+    parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
+    parser.add_argument("--epochs", type=positive_int, help="epochs per trial")
+    parser.add_argument("--batch-size", type=positive_int, help="batch size per trial")
+    parser.add_argument("--seed", type=int, help="seed of the split and the training")
+    add_data_arguments(parser)
+    parser.set_defaults(func=run, models=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from movierec.config import save_json, to_dict  # noqa: PLC0415
+    from movierec.models.presets import get_preset  # noqa: PLC0415
+    from movierec.training.experiment import prepare_data  # noqa: PLC0415
+    from movierec.training.tuning import parse_grid, tune  # noqa: PLC0415
+
+    config = build_config(args)
+    model_config = get_preset(args.model, config.overrides.get(args.model))
+    grid = parse_grid(args.grid)
+    data = prepare_data(config)
+    logdir = Path(config.logdir) / f"{config.name}-tune" / model_config.name
+    best, trials = tune(model_config, data, config.train, grid, logdir, metric=args.metric)
+    print(f"{'trial':<6}{'params':<50}{'validation ' + args.metric:>22}")
+    for number, trial in enumerate(trials):
+        print(f"{number:<6}{json.dumps(trial['params']):<50}{trial['validation'][args.metric]:>22.4f}")
+    out = Path(args.out) if args.out else logdir / "best.json"
+    save_json({"best": to_dict(best), "metric": args.metric, "trials": trials}, out)
+    print(f"best: {json.dumps({k: getattr(best, k) for k in grid if hasattr(best, k)})}; written to {out}")
+    print(f"TensorBoard HParams: movierec tensorboard --logdir {logdir}")
+    return 0
+
+

@@ -1,0 +1,119 @@
+"""Grid search of a model's hyper-parameters on the validation slice only.
+
+Each trial is fit on train, scored on validation (train items masked), and
+logged as its own TensorBoard run with HParams, so the HParams dashboard shows
+the whole search. The test split is never touched here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+from pathlib import Path
+from typing import Any
+
+from movierec.config import TrainConfig, to_dict
+from movierec.errors import ConfigError
+from movierec.evaluation import evaluate
+
+__all__ = ["parse_grid", "grid_points", "tune"]
+
+logger = logging.getLogger(__name__)
+
+TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def parse_grid(items: list[str]) -> dict[str, list[Any]]:
+    """Parses `["l2=100,500", "optimizer=adam"]` into `{"l2": [100, 500], "optimizer": ["adam"]}`.
+
+    Values are read as int, then float, then `none`/`true`/`false`, else kept as strings.
+    """
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ConfigError(f"--grid entries look like name=v1,v2. Received: {item!r}")
+        grid[key.strip()] = [_parse_value(v.strip()) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def _parse_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid, in a stable order."""
+    keys = sorted(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def tune(
+    model_config: Any,
+    data: Any,
+    train_config: TrainConfig,
+    grid: dict[str, list[Any]],
+    logdir: Path | None,
+    metric: str = "ndcg@10",
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Fits every grid point on `data.train`, scores it on `data.validation`, returns the best.
+
+    Args:
+        model_config: The config to vary (a preset or a loaded config).
+        data: `PreparedData`; only `train`, `validation` and `features` are read.
+        train_config: Budget; grid keys naming TrainConfig fields (e.g. `learning_rate`) vary it.
+        grid: Field name -> values.
+        logdir: Folder for one TensorBoard run per trial (None: no logs).
+        metric: Validation metric to maximise (a key of `evaluate`'s result).
+
+    Returns:
+        `(best model config, trials)`; each trial has `params`, `validation`, `config`.
+    """
+    from movierec.training.experiment import build_recommender  # noqa: PLC0415
+
+    model_fields = {f.name for f in dataclasses.fields(model_config)}
+    unknown = sorted(set(grid) - model_fields - TRAIN_FIELDS)
+    if unknown:
+        raise ConfigError(f"unknown grid field(s) {unknown} for {model_config.kind}")
+    if len(data.validation) == 0:
+        raise ConfigError("tuning needs a validation slice (split.validation_fraction > 0)")
+    trials: list[dict[str, Any]] = []
+    best_value, best_config = float("-inf"), model_config
+    for number, params in enumerate(grid_points(grid)):
+        model_params = {k: v for k, v in params.items() if k in model_fields}
+        trial_train = dataclasses.replace(train_config, **{k: v for k, v in params.items() if k not in model_fields})
+        config = dataclasses.replace(model_config, **model_params)
+        if hasattr(config, "learning_rate"):  # the model's own overrides must not shadow the grid
+            config = dataclasses.replace(config, **{k: None for k in params if k in TRAIN_FIELDS and k in model_fields})
+        run_dir = logdir / f"trial-{number:03d}" if logdir is not None else None
+        recommender = build_recommender(config, trial_train, run_dir)
+        recommender.fit(data.train, data.validation, data.features)
+        scores = evaluate(recommender, data.train, data.validation)
+        value = float(scores[metric])
+        trials.append({"params": params, "validation": scores, "config": to_dict(config)})
+        logger.info("trial %d %s: validation %s = %.4f", number, params, metric, value)
+        if run_dir is not None:
+            _log_trial(run_dir, config, getattr(recommender, "train_config", trial_train), scores)
+        if value > best_value:
+            best_value, best_config = value, config
+    if logdir is not None:
+        _log_search(logdir, trials)
+    return best_config, trials
+
+
+def _log_trial(run_dir: Path, config: Any, train_config: Any, scores: dict[str, float]) -> None:
+    from movierec.training import tensorboard as tb  # noqa: PLC0415
+
+    tb.write_run_summary(run_dir, tb.flat_hparams(config, train_config), scores, prefix="validation")
+
+
+def _log_search(logdir: Path, trials: list[dict[str, Any]]) -> None:
+    from movierec.training import tensorboard as tb  # noqa: PLC0415
+
+    names = sorted({k for t in trials for k in t["config"]} | {k for t in trials for k in t["params"]})
+    tb.write_hparams_config(logdir, names, prefix="validation")

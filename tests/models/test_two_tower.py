@@ -1,0 +1,170 @@
+"""The TFRS two-tower model on the two-block data: known answers, Model 2's failure, export, configs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from movierec.config import TrainConfig, from_dict, model_config_from_dict, to_dict
+from movierec.data import Interactions, Vocab
+from movierec.errors import ConfigError
+from movierec.models.config import TwoTowerConfig
+from movierec.models.presets import PRESETS
+from movierec.models.recommender import TwoTowerRecommender, build_history
+from movierec.recommender import load_recommender
+
+# Small batches so the 320 ratings make 5 steps per epoch; Adagrad(0.1) as in the TFRS tutorial.
+FAST = TrainConfig(epochs=20, batch_size=64, learning_rate=0.1, seed=42)
+UNSEEN_OWN = 7  # each user rated 8 of the 15 movies of their block
+
+CONFIGS = {
+    "model1": PRESETS["model1"],
+    "model1_history": dataclasses.replace(PRESETS["model1"], name="model1_history", user_features=("history",)),
+}
+
+
+@pytest.fixture(scope="module")
+def encoded(block_data):
+    """`(vocab, train interactions, [n_users] group, [n_items] block)` of the block data."""
+    vocab = Vocab.build(block_data.ratings.user_id, block_data.items.item_id)
+    train = Interactions.from_frame(block_data.ratings, vocab)
+    groups = np.array([block_data.user_group[u] for u in vocab.user_ids])
+    blocks = np.array([block_data.item_block[i] for i in vocab.item_ids])
+    return vocab, train, groups, blocks
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIGS))
+def trained(request, encoded) -> TwoTowerRecommender:
+    _, train, _, _ = encoded
+    return TwoTowerRecommender(CONFIGS[request.param], FAST).fit(train)
+
+
+def test_recommends_own_block_first(trained, encoded):
+    _, train, groups, blocks = encoded
+    users = np.arange(train.n_users)
+    # the 7 unseen movies of a user's own block must fill their top 7
+    items, _ = trained.recommend(users, k=UNSEEN_OWN, exclude=train.to_csr())
+    assert np.all(blocks[items] == groups[:, None])
+    # and, seen movies included, all 15 movies of the own block outscore the other block
+    scores = trained.score(users)
+    own = np.where(blocks[None, :] == groups[:, None], scores, np.inf).min(axis=1)
+    other = np.where(blocks[None, :] != groups[:, None], scores, -np.inf).max(axis=1)
+    assert np.all(own > other)
+
+
+def test_new_user_history_gets_that_block(trained, encoded):
+    vocab, _, _, blocks = encoded
+    liked = vocab.item_index(["m1", "m2", "m3", "m4", "m5"])  # block 0
+    scores = trained.score_history([liked])
+    assert scores.shape == (1, len(blocks))
+    assert scores.dtype == np.float32
+    ranked = [i for i in np.argsort(-scores[0], kind="stable") if i not in set(liked)]
+    assert set(blocks[ranked[:10]]) == {0}  # the 10 other block-0 movies come first
+
+
+def test_export_gives_the_same_scores_and_top_k(trained, encoded, tmp_path):
+    _, train, _, _ = encoded
+    trained.save(tmp_path / "model")
+    loaded = load_recommender(tmp_path / "model")
+    assert isinstance(loaded, TwoTowerRecommender)
+    assert loaded.config == trained.config
+    assert (loaded.n_users, loaded.n_items) == (trained.n_users, trained.n_items)
+    users = np.arange(train.n_users)
+    np.testing.assert_allclose(loaded.score(users), trained.score(users), rtol=1e-5, atol=1e-5)
+    seen = train.to_csr()
+    for k in (1, 5, 22):  # 22 = every unseen movie
+        np.testing.assert_array_equal(
+            loaded.recommend(users, k=k, exclude=seen)[0], trained.recommend(users, k=k, exclude=seen)[0]
+        )
+    histories = [np.array([0, 1, 2]), np.array([29]), np.array([], dtype=np.int64)]
+    np.testing.assert_allclose(
+        loaded.score_history(histories), trained.score_history(histories), rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(loaded.item_embeddings(), trained.item_embeddings(), rtol=1e-6, atol=1e-6)
+
+
+def test_model2_softmax_head_cannot_learn(encoded):
+    """The report's Model 2: softmax outputs crowd into a simplex corner, so scores barely differ."""
+    _, train, _, _ = encoded
+    rec = TwoTowerRecommender(PRESETS["model2"], FAST).fit(train)
+    scores = rec.score(np.arange(train.n_users))
+    assert np.std(scores, axis=1).max() < 1e-5
+    # Equal scores make the in-batch softmax uniform: the loss of a batch of 64 is
+    # 64 * ln(64) = 266.168 (sum reduction) and stays there, epoch after epoch.
+    assert rec.history["loss"][-1] == pytest.approx(64 * math.log(64), rel=1e-4)
+    fixed = TwoTowerRecommender(PRESETS["model1"], FAST).fit(train)
+    assert np.std(fixed.score(np.arange(train.n_users)), axis=1).min() > 0.1
+
+
+def test_same_seed_same_history(encoded):
+    _, train, _, _ = encoded
+    validation = train.subset(np.arange(len(train)) % 10 == 0)
+    rest = train.subset(np.arange(len(train)) % 10 != 0)
+    budget = dataclasses.replace(FAST, epochs=4)
+    runs = [TwoTowerRecommender(PRESETS["model1"], budget).fit(rest, validation).history for _ in range(2)]
+    assert {"loss", "val_factorized_top_10", "val_recall_at_10", "val_ndcg_at_10"} <= set(runs[0])
+    assert len(runs[0]["loss"]) == 4
+    rounded = [{k: np.round(v, 3).tolist() for k, v in run.items() if k != "seconds"} for run in runs]
+    assert rounded[0] == rounded[1]
+    other = TwoTowerRecommender(PRESETS["model1"], dataclasses.replace(budget, seed=7)).fit(rest, validation)
+    assert np.round(other.history["loss"], 3).tolist() != rounded[0]["loss"]  # the seed does matter
+
+
+def test_build_history_known_table():
+    # rows deliberately out of order; timestamps decide "newest"
+    users = [0, 1, 0, 3, 0, 3, 0]
+    items = [4, 3, 1, 5, 2, 0, 0]
+    stamps = [30, 5, 10, 9, 20, 8, 40]
+    train = Interactions.from_arrays(users, items, timestamps=stamps, n_users=4, n_items=6)
+    table = build_history(train, length=3)
+    expected = [
+        [3, 5, 1],  # user 0 watched 1, 2, 4, 0 (by time): last three, +1
+        [0, 0, 4],  # user 1: one item, left-padded with zeros
+        [0, 0, 0],  # user 2: nothing
+        [0, 1, 6],  # user 3: item 0 at t=8, then item 5 at t=9
+    ]
+    assert table.dtype == np.int32
+    assert table.tolist() == expected
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_preset_config_round_trip(preset):
+    config = PRESETS[preset]
+    assert from_dict(type(config), to_dict(config)) == config
+    assert model_config_from_dict(to_dict(config)) == config
+    # through JSON, as written into recommender.json (tuples come back from lists)
+    assert model_config_from_dict(json.loads(json.dumps(to_dict(config)))) == config
+
+
+@pytest.mark.parametrize(
+    ("changes", "phrase"),
+    [
+        ({"embedding_dim": 0}, "embedding_dim should be a positive integer"),
+        ({"activation": "nope"}, "activation must be one of"),
+        ({"head_size": 8, "head_activation": "nope"}, "head_activation must be one of"),
+        ({"user_features": ["shoe_size"]}, "user_features must be among"),
+        ({"item_features": ["budget"]}, "item_features must be among"),
+        ({"layer_sizes": [64, 0]}, "layer_sizes must all be positive"),
+        ({"temperature": 0.0}, "temperature must be > 0"),
+        ({"layer_sizes": [], "item_features": ["genres"]}, "side features need at least one dense layer"),
+        ({"embedding_dim": "32"}, "expected int"),
+        ({"shoe_size": 3}, "unknown key"),
+    ],
+)
+def test_invalid_config_raises(changes, phrase):
+    data = {**to_dict(PRESETS["model1"]), **changes}
+    with pytest.raises(ConfigError, match=phrase):
+        model_config_from_dict(data)
+
+
+def test_invalid_config_raises_from_constructor():
+    with pytest.raises(ConfigError, match="embedding_dim should be a positive integer"):
+        TwoTowerConfig(embedding_dim=0)
+    with pytest.raises(ConfigError, match="Received: 'nope'"):
+        TwoTowerConfig(activation="nope")
+    with pytest.raises(ConfigError, match="Received: \\['age_group'\\]"):
+        TwoTowerConfig(user_features=("age", "age_group"))
