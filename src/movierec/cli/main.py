@@ -16,7 +16,7 @@ from movierec.errors import MovierecError
 
 __all__ = ["main", "build_parser"]
 
-SUBCOMMANDS = ("data", "train", "compare", "evaluate", "recommend", "tune", "report", "tensorboard")
+SUBCOMMANDS = ("data", "train", "compare", "evaluate", "recommend", "tune", "report", "tensorboard", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,6 +49,7 @@ class TwoTowerConfig:
     item_features: tuple[str, ...] = ()  # from ITEM_FEATURES
     feature_dim: int = 8  # embedding size of each categorical side feature
     history_length: int = 50  # last N training movies pooled into the user tower ("history")
+    history_dropout: float = 0.0  # share of history movies hidden at random in each training step
     time_buckets: int = 20  # "time": rating time as quantile buckets (embedded) plus a normalised scalar
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
     num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
@@ -83,6 +84,8 @@ class TwoTowerConfig:
             raise ConfigError(f"item_features must be among {ITEM_FEATURES}. Received: {bad!r}")
         if self.temperature is not None and self.temperature <= 0:
             raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
+        if not 0.0 <= self.history_dropout < 1.0:
+            raise ConfigError(f"history_dropout must be in [0, 1). Received: {self.history_dropout!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1). Received: {self.dropout!r}")
         if self.retrieval_weight < 0 or self.rating_weight < 0 or self.retrieval_weight + self.rating_weight <= 0:

@@ -135,6 +135,11 @@ class Tower(tf.keras.Model):
             mask = tf.not_equal(hist, 0)
             if exclude is not None:
                 mask = tf.logical_and(mask, tf.not_equal(hist, tf.cast(exclude, tf.int32)[:, None] + 1))
+            if training and self.config.history_dropout > 0:
+                # Hiding part of the history (as denoising autoencoders do) stops the tower from
+                # memorising exact histories; at serving time the whole history is used.
+                keep = tf.random.uniform(tf.shape(hist)) >= self.config.history_dropout
+                mask = tf.logical_and(mask, keep)
             weights = tf.cast(mask, tf.float32)
             summed = tf.reduce_sum(self.history_embedding(hist) * weights[:, :, None], axis=1)
             count = tf.reduce_sum(weights, axis=1, keepdims=True)

@@ -86,6 +86,8 @@ def fit_and_evaluate(
     start = time.perf_counter()
     recommender.fit(data.train, data.validation, data.features)
     train_seconds = time.perf_counter() - start
+    # Validation scores of every model (baselines too) for the report's reference lines.
+    validation = evaluate(recommender, data.train, data.validation, ks=ks) if len(data.validation) else {}
     start = time.perf_counter()
     test = evaluate(recommender, data.seen, data.test, ks=ks)
     if getattr(recommender, "has_rating_head", False):
@@ -96,6 +98,7 @@ def fit_and_evaluate(
         "kind": model_config.kind,
         "config": to_dict(model_config),
         "test": test,
+        "validation": validation,
         "train_seconds": round(train_seconds, 3),
         "eval_seconds": round(eval_seconds, 3),
     }
@@ -160,7 +163,20 @@ def run_experiment(
     tb.write_hparams_config(experiment_dir, sorted(hparam_names))
     results["total_seconds"] = round(time.perf_counter() - started, 3)
     save_json(results, experiment_dir / "results.json")
+    write_report(results, experiment_dir)
     return results
+
+
+def write_report(results: dict[str, Any], experiment_dir: Path) -> None:
+    """`report.md` (tables) and `curves.png` (per-epoch curves) beside results.json."""
+    from movierec.report import markdown_report, plot_curves  # noqa: PLC0415
+
+    plot_curves(results, experiment_dir / "curves.png")
+    text = markdown_report([experiment_dir / "results.json"], title=f"movierec compare: {results['experiment']}")
+    text += "\n![per-epoch curves](curves.png)\n"
+    tmp = experiment_dir / ".report.md.tmp"
+    tmp.write_text(text)
+    tmp.replace(experiment_dir / "report.md")
 
 
 def _items_in_vocab_order(data: PreparedData):

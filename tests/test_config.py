@@ -1,0 +1,75 @@
+"""Typed configs: dict/JSON round trips, TOML experiment files, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from movierec.config import (
+    DataConfig,
+    ExperimentConfig,
+    SplitConfig,
+    TrainConfig,
+    from_dict,
+    load_experiment,
+    save_json,
+    to_dict,
+)
+from movierec.errors import ConfigError
+
+CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ExperimentConfig(),
+        ExperimentConfig(
+            name="x",
+            data=DataConfig(source="r.csv", items="i.csv", min_rating=4.0),
+            split=SplitConfig(strategy="leave_last", seed=7),
+            train=TrainConfig(epochs=3, validation_ks=(5, 10)),
+            models=("ease",),
+            overrides={"ease": {"l2": 250.0}},
+        ),
+    ],
+)
+def test_experiment_round_trip_through_dict_and_json(config, tmp_path):
+    assert from_dict(ExperimentConfig, to_dict(config)) == config
+    save_json(config, tmp_path / "c.json")
+    assert from_dict(ExperimentConfig, json.loads((tmp_path / "c.json").read_text())) == config
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_shipped_experiment_files_load_and_name_known_presets(path):
+    from movierec.models.presets import PRESETS  # noqa: PLC0415
+
+    config = load_experiment(path)
+    assert config.models and set(config.models) <= set(PRESETS)
+    assert from_dict(ExperimentConfig, to_dict(config)) == config
+
+
+def test_unknown_key_is_named(tmp_path):
+    (tmp_path / "bad.toml").write_text('name = "x"\n[train]\nepochz = 3\n')
+    with pytest.raises(ConfigError, match="unknown key.*epochz"):
+        load_experiment(tmp_path / "bad.toml")
+
+
+def test_wrong_type_and_bad_values_are_named(tmp_path):
+    (tmp_path / "bad.toml").write_text('[train]\nepochs = "many"\n')
+    with pytest.raises(ConfigError, match="train.epochs"):
+        load_experiment(tmp_path / "bad.toml")
+    with pytest.raises(ConfigError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ConfigError, match="strategy"):
+        SplitConfig(strategy="shuffled")
+
+
+def test_missing_and_invalid_toml_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_experiment(tmp_path / "none.toml")
+    (tmp_path / "broken.toml").write_text("name = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_experiment(tmp_path / "broken.toml")

@@ -1,0 +1,69 @@
+"""`movierec.training.tuning`: grid parsing, and a search that reads only the validation slice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import movierec.training.tuning as tuning
+from movierec.baselines import EaseConfig
+from movierec.config import ExperimentConfig, TrainConfig
+from movierec.errors import ConfigError
+from movierec.evaluation import evaluate
+from movierec.training.experiment import prepare_data
+
+
+def test_parse_grid_reads_numbers_words_and_none():
+    grid = tuning.parse_grid(["l2=100,2.5", "optimizer=adam", "head_size=none,32", "l2_normalize=true"])
+    assert grid == {"l2": [100, 2.5], "optimizer": ["adam"], "head_size": [None, 32], "l2_normalize": [True]}
+
+
+@pytest.mark.parametrize("bad", ["l2", "=1,2", "l2="])
+def test_parse_grid_rejects_malformed_entries(bad):
+    with pytest.raises(ConfigError, match="name=v1,v2"):
+        tuning.parse_grid([bad])
+
+
+def test_grid_points_is_the_full_product_in_stable_order():
+    points = tuning.grid_points({"b": [1, 2], "a": ["x", "y"]})
+    assert points == [{"a": "x", "b": 1}, {"a": "x", "b": 2}, {"a": "y", "b": 1}, {"a": "y", "b": 2}]
+
+
+@pytest.fixture(scope="module")
+def prepared(block_data):
+    return prepare_data(ExperimentConfig(), block_data.dataset())
+
+
+def test_tune_scores_only_on_validation_and_returns_the_best(prepared, tmp_path, monkeypatch):
+    calls = []
+
+    def spy(recommender, train, test, *args, **kwargs):
+        calls.append((train, test))
+        return evaluate(recommender, train, test, *args, **kwargs)
+
+    monkeypatch.setattr(tuning, "evaluate", spy)
+    grid = {"l2": [0.5, 50.0, 5000.0]}
+    best, trials = tuning.tune(EaseConfig(), prepared, TrainConfig(), grid, tmp_path / "tune")
+
+    assert len(calls) == 3
+    for train, test in calls:
+        assert test is prepared.validation  # never the test split
+        assert train is prepared.train
+    values = [t["validation"]["ndcg@10"] for t in trials]
+    assert best.l2 == grid["l2"][values.index(max(values))]
+    assert [t["params"]["l2"] for t in trials] == grid["l2"]
+    # one TensorBoard run per trial, plus the HParams config at the root
+    assert sorted(p.name for p in (tmp_path / "tune").iterdir() if p.is_dir()) == ["trial-000", "trial-001", "trial-002"]
+    assert any(p.name.startswith("events.out") for p in (tmp_path / "tune").iterdir())
+    json.dumps(trials)  # trials are plain data (written to best.json by the CLI)
+
+
+def test_tune_rejects_unknown_fields_and_missing_validation(prepared, block_data):
+    with pytest.raises(ConfigError, match="unknown grid field"):
+        tuning.tune(EaseConfig(), prepared, TrainConfig(), {"nope": [1]}, None)
+    no_validation = prepare_data(
+        ExperimentConfig(split=ExperimentConfig().split.__class__(validation_fraction=0.0)), block_data.dataset()
+    )
+    with pytest.raises(ConfigError, match="validation slice"):
+        tuning.tune(EaseConfig(), no_validation, TrainConfig(), {"l2": [1.0]}, None)
