@@ -84,9 +84,10 @@ class TrainConfig:
     learning_rate: float = 0.1
     optimizer: Literal["adagrad", "adam", "sgd"] = "adagrad"  # the TFRS tutorial uses Adagrad(0.1)
     early_stopping_patience: int = 0  # epochs without validation improvement before stopping; 0 = off
-    monitor: str = "val_recall_at_10"  # validation metric watched by early stopping and checkpoints
+    monitor: str = "val_ndcg_at_10"  # validation metric watched by early stopping and checkpoints
     seed: int = 42  # seeds weights and shuffling
     validation_ks: tuple[int, ...] = (1, 5, 10, 50, 100)  # factorized top-k logged each epoch
+    jit_compile: bool = True  # XLA-compile the train step (about 2x faster on CPU for the in-batch softmax)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):

@@ -67,3 +67,22 @@ def test_tune_rejects_unknown_fields_and_missing_validation(prepared, block_data
     )
     with pytest.raises(ConfigError, match="validation slice"):
         tuning.tune(EaseConfig(), no_validation, TrainConfig(), {"l2": [1.0]}, None)
+
+
+def test_training_fields_in_the_grid_reach_the_trained_model(prepared, monkeypatch):
+    """`learning_rate` / `epochs` in a grid must change what is trained (model override or budget)."""
+    from movierec.models.config import TwoTowerConfig  # noqa: PLC0415
+
+    seen = []
+    real = tuning.evaluate
+
+    def spy(recommender, train, test, *args, **kwargs):
+        seen.append((recommender.train_config.learning_rate, recommender.train_config.epochs))
+        return real(recommender, train, test, *args, **kwargs)
+
+    monkeypatch.setattr(tuning, "evaluate", spy)
+    base = TwoTowerConfig(name="t", layer_sizes=(), learning_rate=0.5)
+    grid = {"learning_rate": [0.01, 0.05], "epochs": [1]}
+    best, trials = tuning.tune(base, prepared, TrainConfig(batch_size=64), grid, None)
+    assert seen == [(0.01, 1), (0.05, 1)]
+    assert best.learning_rate in (0.01, 0.05)

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 from movierec.cli._common import add_data_arguments, data_config_from_args, positive_int
-from movierec.config import SplitConfig, TrainConfig, model_config_from_dict
+from movierec.config import TrainConfig, model_config_from_dict
 from movierec.errors import ConfigError
 
 __all__ = ["register", "run"]
@@ -32,8 +32,9 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
     parser.add_argument("--seed", type=int, default=42, help="seed of weights and shuffling")
     parser.add_argument(
-        "--validation-fraction", type=float, default=0.0,
-        help="hold out this share of ratings (random) for early stopping; default 0: train on everything",
+        "--validation-fraction", type=float, default=0.1,
+        help="for models with early stopping: share of ratings held out to choose the epoch count "
+        "before refitting on everything (default 0.1; 0 trains once for the configured epochs)",
     )
     parser.set_defaults(func=run)
 
@@ -53,9 +54,9 @@ def load_model_config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from movierec.config import ExperimentConfig  # noqa: PLC0415
+    from movierec.data import load_dataset  # noqa: PLC0415
     from movierec.serving.model_dir import save_model_dir  # noqa: PLC0415
-    from movierec.training.experiment import build_recommender, prepare_data  # noqa: PLC0415
+    from movierec.training.final import fit_final  # noqa: PLC0415
 
     if not 0.0 <= args.validation_fraction < 1.0:
         raise ConfigError(f"--validation-fraction must be in [0, 1). Received: {args.validation_fraction}")
@@ -63,24 +64,22 @@ def run(args: argparse.Namespace) -> int:
     train_config = TrainConfig(seed=args.seed)
     if args.epochs:
         train_config = dataclasses.replace(train_config, epochs=args.epochs)
-        if hasattr(model_config, "epochs"):
-            model_config = dataclasses.replace(model_config, epochs=None)
-    experiment = ExperimentConfig(
-        data=data_config_from_args(args),
-        split=SplitConfig(strategy="random", test_fraction=0.0, validation_fraction=args.validation_fraction, seed=args.seed),
-        train=train_config,
-    )
-    data = prepare_data(experiment)
-    logger.info("%s; training %s (%s) ...", data.dataset.summary(), model_config.name, model_config.kind)
-    recommender = build_recommender(model_config, train_config)
-    recommender.fit(data.train, data.validation, data.features)
+        if hasattr(model_config, "epochs"):  # --epochs is final: no early stopping search
+            model_config = dataclasses.replace(model_config, epochs=None, early_stopping_patience=0)
+    data_config = data_config_from_args(args)
+    dataset = load_dataset(data_config)
+    logger.info("%s; training %s (%s) ...", dataset.summary(), model_config.name, model_config.kind)
+    recommender, data, info = fit_final(model_config, dataset, train_config, args.validation_fraction)
     meta = {
-        "model": model_config,
+        "model": recommender.config,
         "train": getattr(recommender, "train_config", train_config),
-        "dataset": data.dataset.summary(),
-        "data": experiment.data,
+        "dataset": dataset.summary(),
+        "data": data_config,
+        "epoch_search": info,
     }
-    save_model_dir(args.out, recommender, data.vocab, data.dataset, data.seen, meta)
-    print(f"trained {model_config.name} on {data.dataset.summary()}")
+    save_model_dir(args.out, recommender, data.vocab, dataset, data.seen, meta)
+    print(f"trained {model_config.name} on {dataset.summary()}")
+    if info:
+        print(f"epochs chosen on a {args.validation_fraction:.0%} validation slice: {info['chosen_epochs']}")
     print(f"model written to {args.out}")
     return 0

@@ -66,6 +66,7 @@ class TwoTowerConfig:
     batch_size: int | None = None
     learning_rate: float | None = None
     optimizer: str | None = None
+    early_stopping_patience: int | None = None
 
     def __post_init__(self) -> None:
         if self.embedding_dim <= 0:

@@ -115,7 +115,7 @@ class TwoTowerRecommender(Recommender):
         self.model = TwoTowerModel(
             self.config, train.n_users, train.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
         )
-        self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate))
+        self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate), jit_compile=cfg.jit_compile)
         callbacks: list[Any] = []
         has_validation = validation is not None and len(validation) > 0
         if has_validation:

@@ -6,6 +6,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.models.config import TwoTowerConfig
+from movierec.models.losses import DiagonalSoftmaxLoss
 from movierec.models.towers import Tower, TowerInputs
 
 tf, tfrs = import_tensorflow()
@@ -59,6 +60,7 @@ class TwoTowerModel(tfrs.Model):
         # positive among them must then be removed as an accidental hit.
         self.catalog_negatives = config.negatives == "mixed"
         self.task = tfrs.tasks.Retrieval(
+            loss=DiagonalSoftmaxLoss() if config.num_hard_negatives is None else None,
             temperature=config.temperature,
             num_hard_negatives=config.num_hard_negatives,
             remove_accidental_hits=config.remove_accidental_hits or self.catalog_negatives,

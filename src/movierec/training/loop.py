@@ -58,7 +58,7 @@ def resolve_train_config(train: TrainConfig, model_config) -> TrainConfig:
     """The experiment's budget with the model's own overrides (epochs, batch size, ...) applied."""
     overrides = {
         field: getattr(model_config, field)
-        for field in ("epochs", "batch_size", "learning_rate", "optimizer")
+        for field in ("epochs", "batch_size", "learning_rate", "optimizer", "early_stopping_patience")
         if getattr(model_config, field, None) is not None
     }
     return dataclasses.replace(train, **overrides)

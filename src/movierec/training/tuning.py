@@ -85,11 +85,11 @@ def tune(
     trials: list[dict[str, Any]] = []
     best_value, best_config = float("-inf"), model_config
     for number, params in enumerate(grid_points(grid)):
+        # A key the model config has (including its training overrides) goes there, so it wins
+        # over the experiment budget; other keys vary the TrainConfig.
         model_params = {k: v for k, v in params.items() if k in model_fields}
         trial_train = dataclasses.replace(train_config, **{k: v for k, v in params.items() if k not in model_fields})
         config = dataclasses.replace(model_config, **model_params)
-        if hasattr(config, "learning_rate"):  # the model's own overrides must not shadow the grid
-            config = dataclasses.replace(config, **{k: None for k in params if k in TRAIN_FIELDS and k in model_fields})
         run_dir = logdir / f"trial-{number:03d}" if logdir is not None else None
         recommender = build_recommender(config, trial_train, run_dir)
         recommender.fit(data.train, data.validation, data.features)
