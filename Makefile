@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench tensorboard clean install
+.PHONY: run test bench results tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -18,7 +18,7 @@ install: $(STAMP)
 ## make run: set up, fetch MovieLens 100k, train and compare the models, write results + TensorBoard logs
 run: $(STAMP)
 	$(VENV)/bin/movierec data fetch
-	$(VENV)/bin/movierec compare --name ml100k --logdir runs
+	$(VENV)/bin/movierec compare --config configs/ml100k.toml
 
 ## make test: set up and run the test suite
 test: $(STAMP)
@@ -27,6 +27,14 @@ test: $(STAMP)
 ## make bench: time movierec against a TFRS-tutorial-style reference (prints ratios)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+## make results: every model on the three splits of MovieLens 100k -> docs/results.md (about 30 min)
+results: $(STAMP)
+	for split in random temporal leave_last; do \
+	  $(VENV)/bin/movierec compare --config configs/ml100k_full.toml --split $$split --name ml100k-full-$$split || exit 1; \
+	done
+	$(VENV)/bin/movierec report runs/ml100k-full-random/results.json runs/ml100k-full-temporal/results.json \
+	  runs/ml100k-full-leave_last/results.json --out docs/results.md --title "MovieLens 100k: every model, three splits"
 
 tensorboard: $(STAMP)
 	$(VENV)/bin/movierec tensorboard --logdir runs

@@ -109,7 +109,7 @@ class ExperimentConfig:
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    models: tuple[str, ...] = ("model1", "model2", "model2_fixed", "popularity")  # preset names
+    models: tuple[str, ...] = ("model1", "model2", "model2_fixed", "best", "popularity", "ease", "als")  # presets
     ks: tuple[int, ...] = (1, 5, 10, 50, 100)  # cut-offs reported on the test split
     # per-model overrides of preset fields, e.g. {"model1": {"embedding_dim": 64}}
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -203,8 +203,6 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 
 def save_json(data: Any, path: str | Path) -> None:
     """Writes JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(to_dict(data), indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
+    from movierec._io import write_text_atomic  # noqa: PLC0415
+
+    write_text_atomic(path, json.dumps(to_dict(data), indent=2, sort_keys=False) + "\n")

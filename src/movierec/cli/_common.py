@@ -7,7 +7,7 @@ import argparse
 from movierec.config import DataConfig
 from movierec.errors import ConfigError
 
-__all__ = ["positive_int", "add_data_arguments", "data_config_from_args"]
+__all__ = ["positive_int", "add_experiment_arguments", "add_data_arguments", "data_config_from_args"]
 
 
 def positive_int(text: str) -> int:
@@ -19,6 +19,23 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def add_experiment_arguments(parser: argparse.ArgumentParser, per: str) -> None:
+    """Flags that override an experiment TOML: --config, --name, --logdir, --split, budget, data.
+
+    Args:
+        parser: The subcommand parser.
+        per: What the budget flags apply to, for the help text ("every TFRS model", "each trial").
+    """
+    parser.add_argument("--config", help="experiment TOML file (see configs/)")
+    parser.add_argument("--name", help="experiment name (runs go to <logdir>/<name>/...)")
+    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
+    parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
+    parser.add_argument("--epochs", type=positive_int, help=f"epochs for {per}")
+    parser.add_argument("--batch-size", type=positive_int, help=f"batch size for {per}")
+    parser.add_argument("--seed", type=int, help="seed of the split and the training")
+    add_data_arguments(parser)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, *, ratings_required: bool = False) -> None:

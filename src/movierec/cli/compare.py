@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import logging
 
-from movierec.cli._common import add_data_arguments, data_config_from_args, positive_int
+from movierec.cli._common import add_experiment_arguments, data_config_from_args
 from movierec.config import ExperimentConfig, load_experiment
 
 __all__ = ["register", "run", "format_table"]
@@ -27,15 +27,8 @@ def register(subparsers) -> None:
         description="Trains every model of an experiment on the same split and budget, evaluates them on "
         "held-out test data, prints a table, writes <logdir>/<name>/results.json and TensorBoard runs.",
     )
-    parser.add_argument("--config", help="experiment TOML file (see configs/)")
     parser.add_argument("--models", help="comma-separated presets, e.g. model1,model2,model2_fixed,popularity")
-    parser.add_argument("--name", help="experiment name (runs go to <logdir>/<name>/<model>)")
-    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
-    parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
-    parser.add_argument("--epochs", type=positive_int, help="epochs for every TFRS model")
-    parser.add_argument("--batch-size", type=positive_int, help="batch size for every TFRS model")
-    parser.add_argument("--seed", type=int, help="seed of the split and the training")
-    add_data_arguments(parser)
+    add_experiment_arguments(parser, per="every TFRS model without its own budget")
     parser.set_defaults(func=run)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from movierec._io import atomic_path
 from movierec.cli._common import positive_int
 from movierec.errors import ConfigError
 
@@ -46,9 +47,8 @@ def run(args: argparse.Namespace) -> int:
         table = model.recommend_users([args.user], args.k, include_seen=args.include_seen)
     if args.out:
         out = Path(args.out)
-        tmp = out.with_name(f".{out.name}.tmp")
-        table[["user_id", "rank", "item_id", "score"]].to_csv(tmp, index=False, float_format="%.6f")
-        tmp.replace(out)
+        with atomic_path(out) as tmp:
+            table[["user_id", "rank", "item_id", "score"]].to_csv(tmp, index=False, float_format="%.6f")
         print(f"wrote {len(table):,} recommendations for {table.user_id.nunique():,} users to {out}")
     else:
         for row in table.itertuples(index=False):

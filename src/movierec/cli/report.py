@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from movierec._io import write_text_atomic
 
 __all__ = ["register", "run"]
 
@@ -26,12 +26,8 @@ def run(args: argparse.Namespace) -> int:
 
     text = markdown_report(args.results, title=args.title)
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(out)
-        print(f"wrote {out}")
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}")
     else:
         print(text)
     return 0

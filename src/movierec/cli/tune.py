@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from movierec.cli._common import add_data_arguments, positive_int
+from movierec.cli._common import add_experiment_arguments
 from movierec.cli.compare import build_config
 
 __all__ = ["register", "run"]
@@ -26,14 +26,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--metric", default="ndcg@10", help="validation metric to maximise (default ndcg@10)")
     parser.add_argument("--out", help="where to write the best config JSON (default <logdir>/<name>-tune/best.json)")
-    parser.add_argument("--config", help="experiment TOML file (data, split, budget)")
-    parser.add_argument("--name", help="experiment name")
-    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
-    parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
-    parser.add_argument("--epochs", type=positive_int, help="epochs per trial")
-    parser.add_argument("--batch-size", type=positive_int, help="batch size per trial")
-    parser.add_argument("--seed", type=int, help="seed of the split and the training")
-    add_data_arguments(parser)
+    add_experiment_arguments(parser, per="each trial")
     parser.set_defaults(func=run, models=None)
 
 

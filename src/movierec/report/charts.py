@@ -12,6 +12,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from movierec._io import atomic_path  # noqa: E402
+
 __all__ = ["plot_curves", "CURVES"]
 
 # (history key, validation-result key for baselines, panel title)
@@ -55,8 +57,7 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
                 labels.append(label)
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.12, 1, 1))
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-    tmp.replace(path)
     return path

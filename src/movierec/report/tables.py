@@ -48,7 +48,10 @@ def results_table(results: dict[str, Any]) -> str:
     for key, _, _ in REPORT_COLUMNS:
         values = [m["test"].get(key) for m in models.values() if m["test"].get(key) is not None]
         best[key] = max(values) if values else None
-    header = ["model", "kind"] + [title for _, title, _ in REPORT_COLUMNS] + ["NDCG@10 SE", "train s"]
+    has_rmse = any("rmse" in m["test"] for m in models.values())
+    header = ["model", "kind"] + [title for _, title, _ in REPORT_COLUMNS] + ["NDCG@10 SE"]
+    header += ["RMSE"] if has_rmse else []
+    header += ["train s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, model in models.items():
         test = model["test"]
@@ -58,6 +61,8 @@ def results_table(results: dict[str, Any]) -> str:
             text = "–" if value is None else format(value, fmt)
             cells.append(f"**{text}**" if value is not None and value == best[key] else text)
         cells.append(format(test.get("ndcg@10_se", float("nan")), ".3f"))
+        if has_rmse:
+            cells.append(format(test["rmse"], ".3f") if "rmse" in test else "–")
         cells.append(f"{model['train_seconds']:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

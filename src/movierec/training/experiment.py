@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from movierec._io import write_text_atomic
 from movierec.config import ExperimentConfig, TrainConfig, save_json, to_dict
 from movierec.data import Dataset, Features, Interactions, Split, Vocab, build_features, load_dataset, split_ratings
 from movierec.evaluation import evaluate
@@ -174,9 +175,7 @@ def write_report(results: dict[str, Any], experiment_dir: Path) -> None:
     plot_curves(results, experiment_dir / "curves.png")
     text = markdown_report([experiment_dir / "results.json"], title=f"movierec compare: {results['experiment']}")
     text += "\n![per-epoch curves](curves.png)\n"
-    tmp = experiment_dir / ".report.md.tmp"
-    tmp.write_text(text)
-    tmp.replace(experiment_dir / "report.md")
+    write_text_atomic(experiment_dir / "report.md", text)
 
 
 def _items_in_vocab_order(data: PreparedData):
