@@ -25,7 +25,7 @@ _TUNED = dict(optimizer="adam", learning_rate=0.002, batch_size=512, epochs=30, 
 _BEST = dict(
     embedding_dim=128, layer_sizes=(256, 128), activation="swish", activate_last=False,
     l2_normalize=True, temperature=0.1, popularity_correction=True,
-    user_id_embedding=False, user_features=("history",), history_length=100, history_dropout=0.5,
+    user_id_embedding=False, user_features=("history",), history_length=300, history_dropout=0.7,
     item_features=("genres", "year"), **_TUNED,
 )
 
