@@ -112,6 +112,7 @@ class TwoTowerRecommender(Recommender):
         self.n_users, self.n_items = train.n_users, train.n_items
         user_inputs, item_inputs = self._tower_inputs(train, features)
         counts = train.item_counts().astype(np.float64)
+        self._module_cache = None  # a new model needs a new export wrapper
         self.model = TwoTowerModel(
             self.config, train.n_users, train.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
         )
@@ -154,7 +155,9 @@ class TwoTowerRecommender(Recommender):
             return
         self._user_vectors = self.model.user_embeddings(np.arange(self.n_users))
         self._item_vectors = self.model.item_embeddings()
-        self._module_cache = None
+        if self._module_cache is not None:
+            # Same towers, new index: update in place so the traced functions are reused.
+            self._module_cache.item_embeddings.assign(self._item_vectors)
 
     @property
     def _module(self) -> ExportModule:
