@@ -19,10 +19,17 @@ __all__ = ["main", "build_parser"]
 SUBCOMMANDS = ("data", "train", "compare", "evaluate", "recommend", "tune", "report", "tensorboard", "serve")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (no usage block), exit code 2."""
+
+    def error(self, message: str):  # noqa: D102
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="movierec",
         description="Train, compare and serve movie recommenders built on TensorFlow Recommenders.",
     )
