@@ -1,0 +1,64 @@
+"""Reports from results.json: Markdown tables with the best value in bold, curves as PNG."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from movierec.errors import DataError
+from movierec.report import load_results, markdown_report, plot_curves, results_table
+
+RESULTS = {
+    "experiment": "toy",
+    "dataset": "toy: 10 ratings",
+    "split": {"strategy": "random", "train": 6, "validation": 2, "test": 2},
+    "total_seconds": 3.0,
+    "models": {
+        "a": {
+            "kind": "two_tower",
+            "train_seconds": 2.0,
+            "test": {"factorized_top_100": 0.5, "ndcg@10": 0.25, "ndcg@10_se": 0.01, "rmse": 0.9},
+            "validation": {"factorized_top_100": 0.4, "ndcg@10": 0.2},
+            "history": {"loss": [3.0, 2.0], "val_factorized_top_100": [0.3, 0.4], "val_ndcg_at_10": [0.1, 0.2]},
+        },
+        "b": {
+            "kind": "popularity",
+            "train_seconds": 0.0,
+            "test": {"factorized_top_100": 0.75, "ndcg@10": 0.125, "ndcg@10_se": 0.02},
+            "validation": {"factorized_top_100": 0.6, "ndcg@10": 0.1},
+        },
+    },
+}
+
+
+def test_table_rows_bold_the_best_and_show_rmse_only_where_known():
+    lines = results_table(RESULTS).splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    row_a = dict(zip(header, (c.strip() for c in lines[2].strip("|").split("|"))))
+    row_b = dict(zip(header, (c.strip() for c in lines[3].strip("|").split("|"))))
+    assert row_a["top-100"] == "0.500" and row_b["top-100"] == "**0.750**"
+    assert row_a["NDCG@10"] == "**0.250**" and row_b["NDCG@10"] == "0.125"
+    assert row_a["RMSE"] == "0.900" and row_b["RMSE"] == "–"
+    assert row_a["Recall@10"] == "–"  # a metric the run did not record is shown as missing, not 0
+
+
+def test_markdown_report_and_curves(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(RESULTS))
+    text = markdown_report([path], title="T")
+    assert text.startswith("# T") and "## toy: random split" in text and "train 6 / validation 2 / test 2" in text
+    png = plot_curves(load_results(path), tmp_path / "curves.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*tmp*"))  # written atomically, nothing left behind
+
+
+def test_bad_results_files_name_the_problem(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        load_results(tmp_path / "missing.json")
+    (tmp_path / "x.json").write_text("{")
+    with pytest.raises(DataError, match="not valid JSON"):
+        load_results(tmp_path / "x.json")
+    (tmp_path / "y.json").write_text("[]")
+    with pytest.raises(DataError, match="not a `movierec compare` results file"):
+        load_results(tmp_path / "y.json")
