@@ -158,3 +158,15 @@ def test_config_round_trip(model_id):
 def test_load_from_empty_dir_raises(tmp_path):
     with pytest.raises(ModelDirError, match="not a saved recommender"):
         load_recommender(tmp_path)
+
+
+@pytest.mark.parametrize("factory", [EaseRecommender, AlsRecommender], ids=["ease", "als"])
+def test_users_without_history_get_popularity_not_ties(factory):
+    """A user with no training rows must not get all-equal scores (which TFRS's top-k counts as hits)."""
+    # users 0-2 rate items; user 3 rates nothing. Item popularity: item 1 (3) > item 0 (2) > item 2 (1) > item 3 (0)
+    train = Interactions.from_arrays([0, 0, 1, 1, 2, 2], [0, 1, 1, 2, 0, 1], n_users=4, n_items=4)
+    rec = factory().fit(train)
+    cold = rec.score(np.array([3]))[0]
+    assert np.argsort(-cold, kind="stable").tolist() == [1, 0, 2, 3]
+    assert len(np.unique(cold)) == 4
+    np.testing.assert_allclose(rec.score_history([np.array([], np.int64)])[0], cold)

@@ -35,6 +35,7 @@ __all__ = [
     "mask_rows",
     "check_users",
     "histories_to_csr",
+    "cold_start_fallback",
 ]
 
 # Where each kind's class lives, so a fresh process can load any saved recommender.
@@ -249,6 +250,29 @@ def histories_to_csr(histories: list[np.ndarray], n_items: int) -> sp.csr_matrix
     matrix = sp.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(arrays), n_items))
     matrix.data[:] = 1.0  # a repeated item counts once
     return matrix
+
+
+def cold_start_fallback(scores: np.ndarray, history_sizes: np.ndarray, item_counts: np.ndarray) -> np.ndarray:
+    """Rows of users with no history get popularity scores instead of all-equal ones.
+
+    A model whose scores come only from a user's history (EASE, ALS) gives a user without one
+    the same score for every movie: arbitrary lists, and a perfect factorized top-k under
+    TFRS's rule that ties count as hits. Most-popular is the sensible answer for them.
+
+    Args:
+        scores: `[batch, n_items]` model scores.
+        history_sizes: `[batch]` number of training items of each user.
+        item_counts: `[n_items]` training interactions per item.
+
+    Returns:
+        `[batch, n_items]` float32, rows with `history_sizes == 0` replaced.
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    cold = np.asarray(history_sizes) == 0
+    if cold.any():
+        scores = scores.copy()
+        scores[cold] = item_counts.astype(np.float32) / max(1.0, float(item_counts.max()))
+    return scores
 
 
 def _check_k(k: int) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.recommender import check_users, histories_to_csr
+from movierec.recommender import check_users, cold_start_fallback, histories_to_csr
 from movierec.config import register_model_config
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
@@ -121,6 +121,8 @@ class AlsRecommender(Recommender):
         self.user_factors: np.ndarray | None = None  # [n_users, f] float32
         self.item_factors: np.ndarray | None = None  # [n_items, f] float32
         self.loss_history: list[float] = []  # training loss after each sweep (not saved)
+        self.user_counts: np.ndarray | None = None  # [n_users] training items per user (cold-start fallback)
+        self.item_counts: np.ndarray | None = None  # [n_items] training interactions per item
 
     def fit(self, train: Interactions, validation: Interactions | None = None, features: Any = None) -> "AlsRecommender":
         """Alternates exact item and user solves on binary `train` (validation and features are ignored)."""
@@ -140,19 +142,23 @@ class AlsRecommender(Recommender):
             logger.debug("ALS sweep %d/%d: loss %.4f", sweep + 1, cfg.iterations, self.loss_history[-1])
         self.user_factors = users.astype(np.float32)
         self.item_factors = items.astype(np.float32)
+        self.user_counts = matrix.getnnz(axis=1).astype(np.int64)
+        self.item_counts = matrix.getnnz(axis=0).astype(np.int64)
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """`[batch, n_items]` float32 dot products of the `[batch]` users with every item."""
         user_factors, item_factors = self._fitted()
-        return user_factors[check_users(users, self.n_users)] @ item_factors.T
+        users = check_users(users, self.n_users)
+        return cold_start_fallback(user_factors[users] @ item_factors.T, self.user_counts[users], self.item_counts)
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         """`[len(histories), n_items]` float32: solves each new user's vector with the items fixed."""
         _, item_factors = self._fitted()
         cfg = self.config
-        vectors = als_solve(histories_to_csr(histories, self.n_items), item_factors, cfg.alpha, cfg.regularization)
-        return (vectors.astype(np.float32) @ item_factors.T).astype(np.float32)
+        rows = histories_to_csr(histories, self.n_items)
+        vectors = als_solve(rows, item_factors, cfg.alpha, cfg.regularization)
+        return cold_start_fallback(vectors.astype(np.float32) @ item_factors.T, rows.getnnz(axis=1), self.item_counts)
 
     def item_embeddings(self) -> np.ndarray | None:
         """`[n_items, f]` item factors."""
@@ -160,12 +166,17 @@ class AlsRecommender(Recommender):
 
     def _save_state(self, directory: Path) -> None:
         user_factors, item_factors = self._fitted()
-        np.savez(directory / "als.npz", user_factors=user_factors, item_factors=item_factors)
+        np.savez(
+            directory / "als.npz", user_factors=user_factors, item_factors=item_factors,
+            user_counts=self.user_counts, item_counts=self.item_counts,
+        )
 
     def _load_state(self, directory: Path) -> None:
         with np.load(directory / "als.npz", allow_pickle=False) as state:
             self.user_factors = state["user_factors"]
             self.item_factors = state["item_factors"]
+            self.user_counts = state["user_counts"]
+            self.item_counts = state["item_counts"]
 
     def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
         if self.user_factors is None or self.item_factors is None:

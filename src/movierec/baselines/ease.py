@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.recommender import check_users, histories_to_csr
+from movierec.recommender import check_users, cold_start_fallback, histories_to_csr
 from movierec.config import register_model_config
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
@@ -98,12 +98,16 @@ class EaseRecommender(Recommender):
         """`[batch, n_items]` float32 `X_u B` for the `[batch]` users' training rows."""
         weights, matrix = self._fitted()
         users = check_users(users, self.n_users)
-        return np.asarray(matrix[users] @ weights, dtype=np.float32)
+        rows = matrix[users]
+        item_counts = np.asarray(matrix.sum(axis=0)).ravel()
+        return cold_start_fallback(rows @ weights, rows.getnnz(axis=1), item_counts)
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         """`[len(histories), n_items]` float32: binary history row times `B`."""
-        weights, _ = self._fitted()
-        return np.asarray(histories_to_csr(histories, self.n_items) @ weights, dtype=np.float32)
+        weights, matrix = self._fitted()
+        rows = histories_to_csr(histories, self.n_items)
+        item_counts = np.asarray(matrix.sum(axis=0)).ravel()
+        return cold_start_fallback(rows @ weights, rows.getnnz(axis=1), item_counts)
 
     def _save_state(self, directory: Path) -> None:
         weights, matrix = self._fitted()
