@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     test_rows = Interactions.from_arrays(users[keep], items[keep], n_users=n_users, n_items=n_items)
     rows, cols = model.seen.nonzero()
     seen = Interactions.from_arrays(rows, cols, n_users=n_users, n_items=n_items)
-    metrics = evaluate(model.recommender, seen, test_rows, ks=tuple(args.ks))
+    metrics = evaluate(model.recommender, seen, test_rows, ks=tuple(args.ks), progress=True)
     metrics["dropped_rows"] = int((~keep).sum())
     if args.out:
         save_json(metrics, args.out)

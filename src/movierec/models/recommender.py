@@ -22,7 +22,7 @@ from movierec.models.export import ExportModule, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import Recommender, check_users, histories_to_csr, register_recommender
-from movierec.training.callbacks import EpochTimer, ValidationMetrics
+from movierec.training.callbacks import EpochProgress, EpochTimer, ValidationMetrics
 from movierec.training.loop import make_dataset, make_optimizer, resolve_train_config, set_seed
 
 tf, tfrs = import_tensorflow()
@@ -141,6 +141,7 @@ class TwoTowerRecommender(Recommender):
                 )
             )
         callbacks.append(timer)
+        callbacks.append(EpochProgress(self.name, cfg.epochs))
         train_ds = make_dataset(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
         val_ds = make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if has_validation else None
         result = self.model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0)

@@ -10,7 +10,7 @@ from movierec.data.interactions import Interactions
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["ValidationMetrics", "EpochTimer"]
+__all__ = ["ValidationMetrics", "EpochTimer", "EpochProgress"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +65,36 @@ class EpochTimer(tf.keras.callbacks.Callback):
         self.seconds.append(elapsed)
         if logs is not None:
             logs["seconds"] = elapsed
+
+
+class EpochProgress(tf.keras.callbacks.Callback):
+    """A tqdm bar over epochs showing loss and validation NDCG@10 (only on a terminal).
+
+    Args:
+        name: Label of the bar (the model name).
+        epochs: Planned number of epochs (early stopping may end sooner).
+    """
+
+    def __init__(self, name: str, epochs: int) -> None:
+        super().__init__()
+        self.name = name
+        self.epochs = epochs
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        # disable=None: silent when stderr is not a terminal (CI, logs, tests)
+        self._bar = tqdm(total=self.epochs, desc=self.name, unit="epoch", leave=False, disable=None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is None:
+            return
+        logs = logs or {}
+        shown = {"loss": logs.get("loss"), "val NDCG@10": logs.get("val_ndcg_at_10")}
+        self._bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items() if v is not None})
+        self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
