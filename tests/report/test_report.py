@@ -62,3 +62,12 @@ def test_bad_results_files_name_the_problem(tmp_path):
     (tmp_path / "y.json").write_text("[]")
     with pytest.raises(DataError, match="not a `movierec compare` results file"):
         load_results(tmp_path / "y.json")
+
+
+def test_verdict_says_plainly_where_the_tfrs_model_is_behind():
+    from movierec.report import verdict  # noqa: PLC0415
+
+    text = verdict(RESULTS)
+    # model "a" (two_tower) has NDCG@10 0.25 > 0.125 but top-100 0.5 < popularity's 0.75
+    assert "**ndcg@10**: best TFRS model `a` 0.250; beats every baseline (b)." in text
+    assert "**factorized_top_100**: best TFRS model `a` 0.500; **does not beat** b 0.750." in text

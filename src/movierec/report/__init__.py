@@ -1,6 +1,6 @@
 """Reports: comparison tables built from the `results.json` of compare runs."""
 
 from movierec.report.charts import plot_curves
-from movierec.report.tables import REPORT_COLUMNS, load_results, markdown_report, results_table
+from movierec.report.tables import REPORT_COLUMNS, load_results, markdown_report, results_table, verdict
 
-__all__ = ["plot_curves", "REPORT_COLUMNS", "load_results", "markdown_report", "results_table"]
+__all__ = ["plot_curves", "REPORT_COLUMNS", "load_results", "markdown_report", "results_table", "verdict"]
