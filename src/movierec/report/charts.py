@@ -18,7 +18,7 @@ __all__ = ["plot_curves", "CURVES"]
 
 # (history key, validation-result key for baselines, panel title)
 CURVES = (
-    ("loss", None, "train loss (per epoch)"),
+    ("loss", None, "train loss per rating"),
     ("val_factorized_top_100", "factorized_top_100", "validation factorized top-100"),
     ("val_ndcg_at_10", "ndcg@10", "validation NDCG@10 (seen excluded)"),
 )
@@ -42,6 +42,11 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
             history = model.get("history", {})
             if key in history:
                 values = history[key]
+                if key == "loss":
+                    # TFRS sums the loss over a batch: divide by the batch size so models trained
+                    # with different batch sizes share a scale (the last, smaller batch aside).
+                    batch = model.get("train_config", {}).get("batch_size") or 1
+                    values = [v / batch for v in values]
                 axis.plot(range(1, len(values) + 1), values, marker="o", ms=3, color=color, label=name)
             elif baseline_key and baseline_key in model.get("validation", {}):
                 axis.axhline(model["validation"][baseline_key], ls="--", color=color, label=f"{name} (no training curve)")
