@@ -143,3 +143,18 @@ def test_validation_metrics_use_only_the_validation_slice(experiment):
         np.testing.assert_array_equal(test.items, data.validation.items)
         # seen items masked during validation are the training rows only
         assert len(call["train"]) == len(data.train)
+
+
+@pytest.mark.parametrize("model", ["model1", "popularity"])
+def test_each_run_folder_holds_its_resolved_config(experiment, model):
+    from movierec.config import SplitConfig, TrainConfig, from_dict, model_config_from_dict  # noqa: PLC0415
+
+    saved = json.loads((experiment["dir"] / model / "config.json").read_text())
+    config = model_config_from_dict(saved["model"])
+    assert config.name == model
+    assert from_dict(SplitConfig, saved["split"]) == SplitConfig()
+    if model == "model1":
+        # the experiment budget, with nothing overridden by the preset
+        assert from_dict(TrainConfig, saved["train"]) == TrainConfig(epochs=EPOCHS, batch_size=64, learning_rate=0.1)
+    else:
+        assert saved["train"] is None

@@ -152,6 +152,11 @@ def run_experiment(
         logger.info("training %s ...", model_config.name)
         recommender, result = fit_and_evaluate(model_config, data, config.train, config.ks, run_dir)
         train_config = getattr(recommender, "train_config", None)
+        # The resolved config of this run, next to its logs (also in HParams and results.json).
+        save_json(
+            {"model": model_config, "train": train_config, "split": config.split, "data": config.data},
+            run_dir / "config.json",
+        )
         hparams = tb.flat_hparams(model_config, train_config)
         hparam_names.update(hparams)
         tb.write_run_summary(run_dir, hparams, result["test"])
