@@ -74,23 +74,35 @@ def _recbole_wheel(path):
     return path, sha256
 
 
-def _check(dataset):
-    assert dataset.name == "ml-100k"
-    assert dataset.ratings.to_dict("list") == EXPECTED_RATINGS
-    assert dataset.items.to_dict("list") == EXPECTED_ITEMS
-    assert dataset.users.to_dict("list") == EXPECTED_USERS
-    assert str(dataset.items.year.dtype) == "Int64" and str(dataset.users.age.dtype) == "Int64"
+def _tables(dataset) -> dict:
+    """The dataset as plain values, to compare with `EXPECTED` in one assert."""
+    return {
+        "name": dataset.name,
+        "ratings": dataset.ratings.to_dict("list"),
+        "items": dataset.items.to_dict("list"),
+        "users": dataset.users.to_dict("list"),
+        "dtypes": (str(dataset.items.year.dtype), str(dataset.users.age.dtype)),
+    }
+
+
+EXPECTED = {
+    "name": "ml-100k",
+    "ratings": EXPECTED_RATINGS,
+    "items": EXPECTED_ITEMS,
+    "users": EXPECTED_USERS,
+    "dtypes": ("Int64", "Int64"),
+}
 
 
 def test_grouplens_zip_is_parsed_to_known_tables(tmp_path):
-    _check(read_grouplens(_grouplens_zip(tmp_path / "ml-100k.zip")))
+    assert _tables(read_grouplens(_grouplens_zip(tmp_path / "ml-100k.zip"))) == EXPECTED
 
 
 def test_grouplens_folder_is_parsed_to_known_tables(tmp_path):
     with zipfile.ZipFile(_grouplens_zip(tmp_path / "ml-100k.zip")) as archive:
         archive.extractall(tmp_path / "extracted")
-    _check(read_grouplens(tmp_path / "extracted"))  # the folder holding ml-100k/
-    _check(read_grouplens(tmp_path / "extracted" / "ml-100k"))
+    assert _tables(read_grouplens(tmp_path / "extracted")) == EXPECTED  # the folder holding ml-100k/
+    assert _tables(read_grouplens(tmp_path / "extracted" / "ml-100k")) == EXPECTED
 
 
 @pytest.mark.parametrize(
@@ -109,7 +121,7 @@ def test_bad_grouplens_paths_raise_data_error(tmp_path, make, phrase):
 
 def test_recbole_wheel_is_converted_to_known_tables(tmp_path):
     wheel, sha256 = _recbole_wheel(tmp_path / "recbole-1.2.1-py3-none-any.whl")
-    _check(read_recbole_wheel(wheel, expected_sha256=sha256))
+    assert _tables(read_recbole_wheel(wheel, expected_sha256=sha256)) == EXPECTED
 
 
 def test_recbole_checksum_mismatch_raises_data_error(tmp_path):
@@ -126,12 +138,12 @@ def test_source_order_download_then_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(movielens, "_from_grouplens", offline)
     monkeypatch.setattr(movielens, "_from_recbole", lambda: read_recbole_wheel(wheel, sha256))
-    _check(load_movielens_100k(cache_dir=str(tmp_path / "cache")))
+    assert _tables(load_movielens_100k(cache_dir=str(tmp_path / "cache"))) == EXPECTED
     assert sorted(p.name for p in (tmp_path / "cache" / "ml-100k").iterdir()) == [
         "items.parquet", "ratings.parquet", "users.parquet"
     ]  # fmt: skip
     monkeypatch.setattr(movielens, "_from_recbole", offline)
-    _check(load_movielens_100k(cache_dir=str(tmp_path / "cache")))  # served from the cache
+    assert _tables(load_movielens_100k(cache_dir=str(tmp_path / "cache"))) == EXPECTED  # served from the cache
     with pytest.raises(DataError, match=r"could not get ml-100k \(GroupLens download: offline; recbole wheel"):
         load_movielens_100k(cache_dir=str(tmp_path / "empty"))
     with pytest.raises(DataError, match="download=False"):
@@ -142,8 +154,8 @@ def test_local_path_wins_and_is_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("MOVIEREC_CACHE", str(tmp_path / "env-cache"))
     assert cache_location() == tmp_path / "env-cache" / "ml-100k"
     assert cache_location(str(tmp_path / "arg")) == tmp_path / "arg" / "ml-100k"
-    _check(load_movielens_100k(path=str(_grouplens_zip(tmp_path / "ml-100k.zip"))))
-    _check(load_movielens_100k(download=False))  # now cached under $MOVIEREC_CACHE
+    assert _tables(load_movielens_100k(path=str(_grouplens_zip(tmp_path / "ml-100k.zip")))) == EXPECTED
+    assert _tables(load_movielens_100k(download=False)) == EXPECTED  # now cached under $MOVIEREC_CACHE
 
 
 def test_cli_fetch_prints_summary_and_cache(tmp_path, capsys):

@@ -16,7 +16,9 @@ import pytest
 from movierec._env import import_tensorflow
 from movierec.config import TrainConfig, from_dict, model_config_from_dict, to_dict
 from movierec.models.presets import PRESETS
+from movierec.errors import UnknownIdError
 from movierec.models.recommender import TwoTowerRecommender
+from movierec.recommender import load_recommender
 
 tf, _ = import_tensorflow()
 

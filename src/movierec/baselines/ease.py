@@ -85,11 +85,13 @@ class EaseRecommender(Recommender):
         super().__init__(config if config is not None else EaseConfig())
         self.weights: np.ndarray | None = None  # [n_items, n_items] float32 B
         self.train_matrix: sp.csr_matrix | None = None  # [n_users, n_items] binary training rows
+        self._item_counts: np.ndarray | None = None  # [n_items] derived from train_matrix on first use
 
     def fit(self, train: Interactions, validation: Interactions | None = None, features: Any = None) -> "EaseRecommender":
         """Solves for `B` in closed form on binary `train` (validation and features are ignored)."""
         self.n_users, self.n_items = train.n_users, train.n_items
         self.train_matrix = train.to_csr()
+        self._item_counts = None
         self.weights = ease_weights(self.train_matrix, self.config.l2)
         logger.debug("EASE fitted: %d items, l2=%s", self.n_items, self.config.l2)
         return self
@@ -99,15 +101,13 @@ class EaseRecommender(Recommender):
         weights, matrix = self._fitted()
         users = check_users(users, self.n_users)
         rows = matrix[users]
-        item_counts = np.asarray(matrix.sum(axis=0)).ravel()
-        return cold_start_fallback(rows @ weights, rows.getnnz(axis=1), item_counts)
+        return self._with_fallback(rows @ weights, rows)
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         """`[len(histories), n_items]` float32: binary history row times `B`."""
-        weights, matrix = self._fitted()
+        weights, _ = self._fitted()
         rows = histories_to_csr(histories, self.n_items)
-        item_counts = np.asarray(matrix.sum(axis=0)).ravel()
-        return cold_start_fallback(rows @ weights, rows.getnnz(axis=1), item_counts)
+        return self._with_fallback(rows @ weights, rows)
 
     def _save_state(self, directory: Path) -> None:
         weights, matrix = self._fitted()
@@ -125,6 +125,13 @@ class EaseRecommender(Recommender):
             self.weights = state["weights"]
             shape = tuple(int(s) for s in state["shape"])
             self.train_matrix = sp.csr_matrix((state["data"], state["indices"], state["indptr"]), shape=shape)
+        self._item_counts = None
+
+    def _with_fallback(self, scores: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+        """Popularity for rows with no history (see `cold_start_fallback`); counts computed once."""
+        if self._item_counts is None:
+            self._item_counts = self.train_matrix.getnnz(axis=0)
+        return cold_start_fallback(scores, rows.getnnz(axis=1), self._item_counts)
 
     def _fitted(self) -> tuple[np.ndarray, sp.csr_matrix]:
         if self.weights is None or self.train_matrix is None:

@@ -8,6 +8,7 @@ same metrics, write TensorBoard runs side by side, and collect `results.json`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ class PreparedData:
     test: Interactions
     features: Features
 
-    @property
+    @functools.cached_property
     def seen(self) -> Interactions:
         """Train + validation: the items a user had rated before the test period."""
         return self.train.concat(self.validation)
