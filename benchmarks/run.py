@@ -24,8 +24,9 @@ import numpy as np
 import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before TensorFlow is imported)
 from movierec.config import ExperimentConfig, TrainConfig, save_json
 from movierec.evaluation import evaluate
-from movierec.models.presets import get_preset
-from movierec.training.experiment import PreparedData, build_recommender, prepare_data, run_experiment
+from movierec.experiments import PreparedData, get_preset, prepare_data, run_experiment
+from movierec.recommender import FitOptions
+from movierec.registry import build_recommender
 
 import reference_tfrs as ref
 
@@ -102,8 +103,8 @@ def reference_compare(epochs: int) -> dict[str, Any]:
 
 def movierec_evaluation(data: PreparedData, repeats: int) -> dict[str, Any]:
     """`evaluate` on the test rows after a 1-epoch model1 fit; embeddings recomputed in each timing."""
-    recommender = build_recommender(get_preset("model1"), TrainConfig(epochs=1))
-    recommender.fit(data.train, None, data.features)
+    recommender = build_recommender(get_preset("model1"))
+    recommender.fit(data.train, FitOptions(features=data.features, train=TrainConfig(epochs=1)))
 
     def run() -> dict[str, float]:
         recommender.refresh_embeddings()  # the reference runs its towers inside evaluate: count ours too

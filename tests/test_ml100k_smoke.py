@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from movierec.baselines import EaseConfig, EaseRecommender, PopularityConfig, PopularityRecommender
-from movierec.config import DataConfig, ExperimentConfig
+from movierec.baselines import EaseRecommender, PopularityRecommender
+from movierec.config import DataConfig, EaseConfig, ExperimentConfig, PopularityConfig
 from movierec.data import load_dataset
 from movierec.evaluation import evaluate
-from movierec.training.experiment import prepare_data
+from movierec.experiments import prepare_data
 
 SHARED_CACHE = Path("/tmp/mrcache")  # a scratch cache some machines keep, to avoid refetching
 
@@ -30,7 +30,7 @@ def test_popularity_and_ease_on_ml100k(monkeypatch):
     assert data.sizes() == {"train": 72_000, "validation": 8_000, "test": 20_000}
     results = {}
     for rec in (PopularityRecommender(PopularityConfig()), EaseRecommender(EaseConfig())):
-        rec.fit(data.train, data.validation)
+        rec.fit(data.train)
         results[rec.kind] = evaluate(rec, data.seen, data.test, ks=(10, 100))
     popularity, ease = results["popularity"], results["ease"]
     # measured when written: popularity top-100 0.302, NDCG@10 0.222; EASE NDCG@10 0.430 (se ~0.01)

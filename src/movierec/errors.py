@@ -13,6 +13,8 @@ __all__ = [
     "ConfigError",
     "UnknownIdError",
     "ModelDirError",
+    "ModelFitError",
+    "NotFittedError",
 ]
 
 
@@ -34,3 +36,11 @@ class UnknownIdError(MovierecError):
 
 class ModelDirError(MovierecError):
     """A directory does not hold a model saved by movierec."""
+
+
+class ModelFitError(MovierecError):
+    """Fitting produced an unusable model (e.g. NaN or infinite factors)."""
+
+
+class NotFittedError(MovierecError):
+    """A recommender was asked to score or recommend before `fit` (or `load_recommender`)."""

@@ -1,36 +1,41 @@
 """The one contract shared by the TFRS models and every baseline.
 
-Evaluation, reports, the CLI and serving only talk to `Recommender`, so a
-popularity baseline and a two-tower TFRS model are interchangeable. A subclass
-implements `fit`, `score` and the two persistence hooks; `recommend`,
-`similar_items` and `score_history` have working defaults.
+Evaluation, reports, the CLI and serving only talk to `Recommender`, so a most-popular
+baseline and a two-tower TFRS model are interchangeable. A subclass is built from its
+config alone and implements `_fit`, `score`, `_learned_arrays` and the two persistence
+hooks; everything run-specific (validation slice, side features, budget, run folder,
+callbacks) reaches it through `FitOptions` (LensKit's `Trainable.train(data, options)`).
 
-Saved layout (a directory): `recommender.json` with `{"kind", "name", "config"}`
-plus whatever the subclass writes (numpy `.npz` arrays, a TF SavedModel); never
-pickles.
+`fit` remembers what each user has seen, so `recommend` excludes seen items by default,
+and checks the learned arrays for NaN (implicit's `ModelFitError`).
+
+Saved layout (a directory): `recommender.json` (`kind`, sizes, config), `seen.npz` (the
+fit data as a sparse matrix) and whatever the subclass writes (numpy `.npz`, a TF
+SavedModel); never pickles. `movierec.registry.load_recommender` restores any kind.
 """
 
 from __future__ import annotations
 
 import abc
-import importlib
 import json
-import shutil
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.config import model_config_from_dict, to_dict
+from movierec._checks import check_k
+from movierec._io import atomic_dir
+from movierec.config import TrainConfig, to_dict
+from movierec.data.features import Features
 from movierec.data.interactions import Interactions
-from movierec.errors import ConfigError, ModelDirError, UnknownIdError
+from movierec.errors import ConfigError, ModelFitError, NotFittedError, UnknownIdError
 
 __all__ = [
+    "FitOptions",
     "Recommender",
-    "RECOMMENDERS",
-    "register_recommender",
-    "load_recommender",
     "top_k",
     "mask_rows",
     "check_users",
@@ -38,32 +43,42 @@ __all__ = [
     "cold_start_fallback",
 ]
 
-# Where each kind's class lives, so a fresh process can load any saved recommender.
-_KIND_MODULES = {
-    "two_tower": "movierec.models.recommender",
-    "popularity": "movierec.baselines",
-    "ease": "movierec.baselines",
-    "als": "movierec.baselines",
-}
-
-RECOMMENDERS: dict[str, type["Recommender"]] = {}
+logger = logging.getLogger(__name__)
 
 
-def register_recommender(cls: type["Recommender"]) -> type["Recommender"]:
-    """Class decorator: makes `load_recommender` able to restore `cls` by its `kind`."""
-    RECOMMENDERS[cls.kind] = cls
-    return cls
+@dataclass(frozen=True)
+class FitOptions:
+    """What one training run needs besides the data; the recommender's config stays untouched.
+
+    Example:
+        >>> FitOptions(train=TrainConfig(epochs=3)).train.epochs
+        3
+    """
+
+    validation: Interactions | None = None  # held-out slice of the training data (early stopping); never test
+    features: Features | None = None  # side features aligned with the vocabulary (models that use them)
+    train: TrainConfig = field(default_factory=TrainConfig)  # budget of trainable models; model overrides win
+    run_dir: Path | None = None  # TensorBoard logs and checkpoints go here (None: no logs)
+    callbacks: tuple[Any, ...] = ()  # extra Keras callbacks (TFRS models only)
 
 
 class Recommender(abc.ABC):
     """Base class: fit on interactions, score all items for users, recommend top-k.
 
-    Subclasses set `kind` and take a frozen config dataclass. All user and item
-    arguments are integer indices from `movierec.data.Vocab`.
+    Subclasses set `kind` (the registry key) and take a frozen config dataclass. All user
+    and item arguments are integer indices from `movierec.data.Vocab`.
+
+    Attributes:
+        config: The frozen config the recommender was built from.
+        n_users, n_items: Vocabulary sizes seen by `fit`.
+        seen: `[n_users, n_items]` binary CSR of the fit data; `recommend` excludes it.
+        history: Per-epoch training curves (`loss`, `val_ndcg_at_10`, ...); empty for closed forms.
+        epoch_seconds: Wall time of each epoch (or sweep).
+        train_config: The budget actually used (model overrides applied), or None.
 
     Example:
-        >>> rec = PopularityRecommender(PopularityConfig()).fit(train)   # doctest: +SKIP
-        >>> items, scores = rec.recommend(np.array([0, 1]), k=10, exclude=train.to_csr())  # doctest: +SKIP
+        >>> rec = build_recommender(PopularityConfig()).fit(train)   # doctest: +SKIP
+        >>> items, scores = rec.recommend(np.array([0, 1]), k=10)    # seen items excluded  # doctest: +SKIP
     """
 
     kind: ClassVar[str] = ""
@@ -72,29 +87,55 @@ class Recommender(abc.ABC):
         self.config = config
         self.n_users = 0
         self.n_items = 0
+        self.seen: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        self.history: dict[str, list[float]] = {}
+        self.epoch_seconds: list[float] = []
+        self.train_config: TrainConfig | None = None
+        self._is_fitted = False
 
     @property
     def name(self) -> str:
-        return getattr(self.config, "name", self.kind)
+        return str(getattr(self.config, "name", self.kind))
 
-    # --------------------------------------------------------------- to implement
-    @abc.abstractmethod
-    def fit(
-        self,
-        train: Interactions,
-        validation: Interactions | None = None,
-        features: Any = None,
-    ) -> "Recommender":
-        """Learns from `train`; may read `validation` (never test) for early stopping.
+    @property
+    def predicts_ratings(self) -> bool:
+        """Whether `predict_ratings` is meaningful (models with a rating head)."""
+        return False
 
-        Args:
-            train: Training interactions; sets `n_users` / `n_items`.
-            validation: Held-out slice of train for early stopping, or None.
-            features: Optional `movierec.data.features.Features` (side information).
+    @property
+    def is_fitted(self) -> bool:
+        """True after a successful `fit` or a load."""
+        return self._is_fitted
 
-        Returns:
-            self.
+    # --------------------------------------------------------------- training
+    def fit(self, data: Interactions, options: FitOptions | None = None) -> "Recommender":
+        """Learns from `data`; may read `options.validation` (never test) for early stopping.
+
+        Raises:
+            ModelFitError: if a learned array holds NaN or infinite values.
         """
+        options = options if options is not None else FitOptions()
+        self._is_fitted = False
+        self.n_users, self.n_items = data.n_users, data.n_items
+        self.seen = data.to_csr()
+        self._fit(data, options)
+        for array_name, values in self._learned_arrays().items():
+            bad = int(np.size(values) - np.isfinite(values).sum())
+            if bad:
+                raise ModelFitError(
+                    f"{self.name}: fit produced {bad} non-finite value(s) in {array_name}; "
+                    "lower the learning rate or raise the regularization"
+                )
+        self._is_fitted = True
+        return self
+
+    @abc.abstractmethod
+    def _fit(self, data: Interactions, options: FitOptions) -> None:
+        """Learns the state; `n_users`, `n_items` and `seen` are already set."""
+
+    @abc.abstractmethod
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        """The learned arrays, by name, checked for NaN after `fit`."""
 
     @abc.abstractmethod
     def score(self, users: np.ndarray) -> np.ndarray:
@@ -107,6 +148,156 @@ class Recommender(abc.ABC):
             `[batch, n_items]` float32 scores; higher is better. Seen items are not masked.
         """
 
+    def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
+        """Scores every item for users not seen in training, from the items they liked.
+
+        Args:
+            histories: One `[n_i]` array of item indices per new user, oldest first.
+
+        Returns:
+            `[len(histories), n_items]` float32 scores.
+        """
+        raise NotImplementedError(f"{self.kind} cannot score users from a history")
+
+    def predict_ratings(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """`[n]` predicted ratings of (user, item) pairs; only where `predicts_ratings`."""
+        raise NotImplementedError(f"{self.name} does not predict ratings")
+
+    def item_embeddings(self) -> np.ndarray | None:
+        """`[n_items, dim]` item vectors used by `similar_items`, or None."""
+        return None
+
+    # --------------------------------------------------------------- recommending
+    def recommend(
+        self,
+        users: np.ndarray,
+        k: int,
+        *,
+        exclude_seen: bool = True,
+        items: np.ndarray | None = None,
+        filter_items: np.ndarray | None = None,
+        batch_size: int = 1024,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k items per user, best first.
+
+        Args:
+            users: `[batch]` user indices.
+            k: Number of items per user (capped at `n_items`).
+            exclude_seen: Never recommend an item the user had in the fit data.
+            items: Only recommend among these item indices (None: every item).
+            filter_items: Never recommend these item indices.
+            batch_size: Users scored at once.
+
+        Returns:
+            `(items, scores)`, both `[batch, k]`; where fewer than k items are allowed,
+            the tail has item -1 and score -inf.
+        """
+        self._check_fitted()
+        users = check_users(users, self.n_users)
+        k = check_k(k)
+        blocked = self._blocked(items, filter_items)
+        out_items, out_scores = [], []
+        for start in range(0, len(users), check_k(batch_size, "batch_size")):
+            chunk = users[start : start + batch_size]
+            scores = np.array(self.score(chunk), dtype=np.float32)
+            if exclude_seen:
+                scores = mask_rows(scores, self.seen[chunk])
+            if blocked is not None:
+                scores[:, blocked] = -np.inf
+            chunk_items, chunk_scores = top_k(scores, k)
+            out_items.append(chunk_items)
+            out_scores.append(chunk_scores)
+        if not out_items:
+            width = min(k, self.n_items)
+            return np.zeros((0, width), np.int64), np.zeros((0, width), np.float32)
+        return np.concatenate(out_items), np.concatenate(out_scores)
+
+    def recommend_history(
+        self,
+        histories: list[np.ndarray],
+        k: int,
+        *,
+        exclude_history: bool = True,
+        items: np.ndarray | None = None,
+        filter_items: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k items for users not in the fit data, from the items they liked (see `recommend`)."""
+        self._check_fitted()
+        k = check_k(k)
+        rows = histories_to_csr(histories, self.n_items)
+        scores = np.array(self.score_history(histories), dtype=np.float32)
+        if exclude_history:
+            scores = mask_rows(scores, rows)
+        blocked = self._blocked(items, filter_items)
+        if blocked is not None:
+            scores[:, blocked] = -np.inf
+        return top_k(scores, k)
+
+    def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k most similar items to each of `items`, the item itself excluded.
+
+        The default is the cosine of `item_embeddings`; kinds without embeddings override it.
+
+        Returns:
+            `(items [n, k] int64, similarity [n, k] float32)`.
+        """
+        self._check_fitted()
+        k = check_k(k)
+        items = self._check_items(items)
+        vectors = self.item_embeddings()
+        if vectors is None:
+            raise NotImplementedError(f"{self.kind} has no item embeddings")
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        scores = (unit[items] @ unit.T).astype(np.float32)
+        scores[np.arange(len(items)), items] = -np.inf
+        return top_k(scores, k)
+
+    def _blocked(self, items: np.ndarray | None, filter_items: np.ndarray | None) -> np.ndarray | None:
+        """`[n_items]` bool mask of items that may not be recommended, or None when all may."""
+        if items is None and filter_items is None:
+            return None
+        blocked = np.zeros(self.n_items, dtype=bool)
+        if items is not None:
+            blocked[:] = True
+            blocked[self._check_items(items, "items")] = False
+        if filter_items is not None:
+            blocked[self._check_items(filter_items, "filter_items")] = True
+        return blocked
+
+    def _check_items(self, items: np.ndarray, name: str = "items") -> np.ndarray:
+        items = np.asarray(items)
+        if len(items) and items.dtype.kind not in "iu":
+            raise ConfigError(f"`{name}` must be integer item indices. Received dtype {items.dtype}")
+        items = items.astype(np.int64).reshape(-1)
+        if len(items) and (items.min() < 0 or items.max() >= self.n_items):
+            raise UnknownIdError(
+                f"`{name}` must be indices in [0, {self.n_items}). Received: min {items.min()}, max {items.max()}"
+            )
+        return items
+
+    def _check_fitted(self) -> None:
+        if not self._is_fitted:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+
+    # --------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> None:
+        """Saves config, seen items and state into `directory` atomically (temp dir, then rename)."""
+        self._check_fitted()
+        with atomic_dir(directory) as tmp:
+            meta = {"kind": self.kind, "n_users": self.n_users, "n_items": self.n_items, "config": to_dict(self.config)}
+            (tmp / "recommender.json").write_text(json.dumps(meta, indent=2) + "\n")
+            sp.save_npz(tmp / "seen.npz", self.seen)
+            self._save_state(tmp)
+
+    def _restore(self, directory: Path, n_users: int, n_items: int) -> None:
+        """Called by `load_recommender`: sizes, seen items and the subclass state."""
+        self.n_users, self.n_items = n_users, n_items
+        self.seen = sp.load_npz(directory / "seen.npz").tocsr()
+        if self.seen.shape != (n_users, n_items):
+            raise ValueError(f"seen.npz has shape {self.seen.shape}; expected {(n_users, n_items)}")
+        self._load_state(directory)
+        self._is_fitted = True
+
     @abc.abstractmethod
     def _save_state(self, directory: Path) -> None:
         """Writes the learned state (not the config) into `directory`."""
@@ -115,118 +306,14 @@ class Recommender(abc.ABC):
     def _load_state(self, directory: Path) -> None:
         """Restores what `_save_state` wrote."""
 
-    # --------------------------------------------------------------- defaults
-    def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
-        """Scores every item for users not seen in training, from the items they liked.
-
-        Args:
-            histories: One `[n_i]` array of item indices per new user.
-
-        Returns:
-            `[len(histories), n_items]` float32 scores.
-        """
-        raise NotImplementedError(f"{self.kind} cannot score users from a history")
-
-    def recommend(
-        self,
-        users: np.ndarray,
-        k: int,
-        exclude: sp.csr_matrix | None = None,
-        batch_size: int = 1024,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k items per user, best first.
-
-        Args:
-            users: `[batch]` user indices.
-            k: Number of items per user (capped at `n_items`).
-            exclude: Optional `[n_users, n_items]` matrix; non-zero entries (seen items)
-                are never recommended.
-            batch_size: Users scored at once.
-
-        Returns:
-            `(items, scores)`, both `[batch, k]`; where fewer than k items are allowed,
-            the tail has item -1 and score -inf.
-        """
-        users = np.asarray(users, dtype=np.int64).reshape(-1)
-        _check_k(k)
-        out_items, out_scores = [], []
-        for start in range(0, len(users), batch_size):
-            chunk = users[start : start + batch_size]
-            scores = np.asarray(self.score(chunk), dtype=np.float32)
-            if exclude is not None:
-                scores = mask_rows(scores, exclude[chunk])
-            items, top = top_k(scores, k)
-            out_items.append(items)
-            out_scores.append(top)
-        if not out_items:
-            kk = min(k, self.n_items)
-            return np.zeros((0, kk), np.int64), np.zeros((0, kk), np.float32)
-        return np.concatenate(out_items), np.concatenate(out_scores)
-
-    def item_embeddings(self) -> np.ndarray | None:
-        """`[n_items, dim]` item vectors used by `similar_items`, or None."""
-        return None
-
-    def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k most similar items (cosine of `item_embeddings`), excluding the item itself."""
-        _check_k(k)
-        vectors = self.item_embeddings()
-        if vectors is None:
-            raise NotImplementedError(f"{self.kind} has no item embeddings")
-        items = np.asarray(items, dtype=np.int64).reshape(-1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        unit = vectors / np.maximum(norms, 1e-12)
-        scores = unit[items] @ unit.T
-        scores[np.arange(len(items)), items] = -np.inf
-        return top_k(scores.astype(np.float32), k)
-
-    # --------------------------------------------------------------- persistence
-    def save(self, directory: str | Path) -> None:
-        """Saves config and state into `directory` atomically (temp dir, then rename)."""
-        directory = Path(directory)
-        tmp = directory.with_name(f".{directory.name}.tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        meta = {"kind": self.kind, "n_users": self.n_users, "n_items": self.n_items, "config": to_dict(self.config)}
-        (tmp / "recommender.json").write_text(json.dumps(meta, indent=2) + "\n")
-        self._save_state(tmp)
-        if directory.exists():
-            shutil.rmtree(directory)
-        tmp.rename(directory)
-
-
-def load_recommender(directory: str | Path) -> Recommender:
-    """Restores any recommender saved with `Recommender.save`.
-
-    Raises:
-        ModelDirError: if `directory` holds no saved recommender.
-    """
-    directory = Path(directory)
-    meta_path = directory / "recommender.json"
-    if not meta_path.is_file():
-        raise ModelDirError(f"{directory} is not a saved recommender (no recommender.json)")
-    try:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("kind") not in RECOMMENDERS and meta.get("kind") in _KIND_MODULES:
-            importlib.import_module(_KIND_MODULES[meta["kind"]])
-        cls = RECOMMENDERS[meta["kind"]]
-        config = model_config_from_dict(meta["config"], where=str(meta_path))
-    except (json.JSONDecodeError, KeyError, ConfigError) as e:
-        raise ModelDirError(f"{meta_path} is not a valid recommender description: {e}") from e
-    rec = cls(config)
-    rec.n_users, rec.n_items = int(meta["n_users"]), int(meta["n_items"])
-    rec._load_state(directory)
-    return rec
-
 
 def check_users(users: np.ndarray, n_users: int) -> np.ndarray:
     """`users` as a `[batch]` int64 array, or UnknownIdError if an index is outside `[0, n_users)`.
 
-    Shared by the baselines: negative indices would otherwise wrap around silently.
+    Negative indices would otherwise wrap around silently.
     """
     users = np.asarray(users)
-    if users.dtype.kind not in "iu":
+    if len(users.reshape(-1)) and users.dtype.kind not in "iu":
         raise ConfigError(f"`users` must be integer indices. Received dtype {users.dtype}")
     users = users.astype(np.int64).reshape(-1)
     if len(users) and (users.min() < 0 or users.max() >= n_users):
@@ -275,11 +362,6 @@ def cold_start_fallback(scores: np.ndarray, history_sizes: np.ndarray, item_coun
     return scores
 
 
-def _check_k(k: int) -> None:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0:
-        raise ConfigError(f"`k` should be a positive integer. Received: `k` = {k!r}")
-
-
 def mask_rows(scores: np.ndarray, exclude: sp.csr_matrix) -> np.ndarray:
     """Sets `scores[r, c] = -inf` wherever `exclude[r, c]` is non-zero (copying)."""
     scores = np.array(scores, dtype=np.float32, copy=True)
@@ -307,7 +389,8 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         # argpartition picks an arbitrary item among ties at the cut; redo those rows exactly.
         kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
-        tied = (scores == kth[:, None]).sum(axis=1) > (np.take_along_axis(scores, part, axis=1) == kth[:, None]).sum(axis=1)
+        in_part = (np.take_along_axis(scores, part, axis=1) == kth[:, None]).sum(axis=1)
+        tied = (scores == kth[:, None]).sum(axis=1) > in_part
         for row in np.nonzero(tied)[0]:
             part[row] = np.lexsort((np.arange(n_items), -scores[row]))[:k]
     else:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from movierec.baselines.als import AlsConfig, AlsRecommender, als_loss, als_solve
+from movierec.baselines.als import AlsRecommender, als_loss, als_solve
+from movierec.config import AlsConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from movierec.baselines.ease import EaseConfig, EaseRecommender, ease_weights
+from movierec.baselines.ease import EaseRecommender, ease_weights
+from movierec.config import EaseConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
 
@@ -50,25 +51,3 @@ def test_guards():
         EaseConfig(l2=0.0)
     with pytest.raises(ConfigError, match="would need about"):
         ease_weights(sp.csr_matrix((1, 30_001), dtype=np.float32), 1.0)
-
-
-def test_tune_baseline_picks_best_validation_point():
-    from movierec.baselines.tuning import tune_baseline
-    from movierec.evaluation.evaluate import evaluate
-
-    rng = np.random.default_rng(0)
-    dense = rng.random((40, 15)) < 0.3
-    users, items = np.nonzero(dense)
-    held = rng.random(len(users)) < 0.2
-    train = Interactions.from_arrays(users[~held], items[~held], n_users=40, n_items=15)
-    validation = Interactions.from_arrays(users[held], items[held], n_users=40, n_items=15)
-    grid = {"l2": [0.5, 5.0, 50.0]}
-    best, table = tune_baseline("ease", train, validation, grid)
-    expected = [evaluate(EaseRecommender(EaseConfig(l2=v)).fit(train), train, validation)["ndcg@10"] for v in grid["l2"]]
-    assert [row["l2"] for row in table] == grid["l2"]
-    np.testing.assert_allclose([row["ndcg@10"] for row in table], expected)
-    assert best == EaseConfig(l2=grid["l2"][int(np.argmax(expected))])
-    with pytest.raises(ConfigError, match="not a tunable field"):
-        tune_baseline("ease", train, validation, {"lambda": [1.0]})
-    with pytest.raises(ConfigError, match="`kind` must be one of"):
-        tune_baseline("svd", train, validation)

@@ -9,13 +9,14 @@ import math
 import numpy as np
 import pytest
 
-from movierec.config import TrainConfig, from_dict, model_config_from_dict, to_dict
+from movierec.config import TrainConfig, TwoTowerConfig, from_dict, to_dict
 from movierec.data import Interactions, Vocab
 from movierec.errors import ConfigError
-from movierec.models.config import TwoTowerConfig
-from movierec.models.presets import PRESETS
-from movierec.models.recommender import TwoTowerRecommender, build_history
-from movierec.recommender import load_recommender
+from movierec.experiments import PRESETS
+from movierec.models import TwoTowerRecommender, build_history
+from movierec.recommender import FitOptions
+from movierec.registry import config_from_dict as model_config_from_dict
+from movierec.registry import load_recommender
 
 # Small batches so the 320 ratings make 5 steps per epoch; Adagrad(0.1) as in the TFRS tutorial.
 FAST = TrainConfig(epochs=20, batch_size=64, learning_rate=0.1, seed=42)
@@ -40,14 +41,14 @@ def encoded(block_data):
 @pytest.fixture(scope="module", params=sorted(CONFIGS))
 def trained(request, encoded) -> TwoTowerRecommender:
     _, train, _, _ = encoded
-    return TwoTowerRecommender(CONFIGS[request.param], FAST).fit(train)
+    return TwoTowerRecommender(CONFIGS[request.param]).fit(train, FitOptions(train=FAST))
 
 
 def test_recommends_own_block_first(trained, encoded):
     _, train, groups, blocks = encoded
     users = np.arange(train.n_users)
     # the 7 unseen movies of a user's own block must fill their top 7
-    items, _ = trained.recommend(users, k=UNSEEN_OWN, exclude=train.to_csr())
+    items, _ = trained.recommend(users, k=UNSEEN_OWN)
     assert np.all(blocks[items] == groups[:, None])
     # and, seen movies included, all 15 movies of the own block outscore the other block
     scores = trained.score(users)
@@ -75,11 +76,8 @@ def test_export_gives_the_same_scores_and_top_k(trained, encoded, tmp_path):
     assert (loaded.n_users, loaded.n_items) == (trained.n_users, trained.n_items)
     users = np.arange(train.n_users)
     np.testing.assert_allclose(loaded.score(users), trained.score(users), rtol=1e-5, atol=1e-5)
-    seen = train.to_csr()
     for k in (1, 5, 22):  # 22 = every unseen movie
-        np.testing.assert_array_equal(
-            loaded.recommend(users, k=k, exclude=seen)[0], trained.recommend(users, k=k, exclude=seen)[0]
-        )
+        np.testing.assert_array_equal(loaded.recommend(users, k=k)[0], trained.recommend(users, k=k)[0])
     histories = [np.array([0, 1, 2]), np.array([29]), np.array([], dtype=np.int64)]
     np.testing.assert_allclose(
         loaded.score_history(histories), trained.score_history(histories), rtol=1e-5, atol=1e-5
@@ -90,13 +88,13 @@ def test_export_gives_the_same_scores_and_top_k(trained, encoded, tmp_path):
 def test_model2_softmax_head_cannot_learn(encoded):
     """The report's Model 2: softmax outputs crowd into a simplex corner, so scores barely differ."""
     _, train, _, _ = encoded
-    rec = TwoTowerRecommender(PRESETS["model2"], FAST).fit(train)
+    rec = TwoTowerRecommender(PRESETS["model2"]).fit(train, FitOptions(train=FAST))
     scores = rec.score(np.arange(train.n_users))
     assert np.std(scores, axis=1).max() < 1e-5
     # Equal scores make the in-batch softmax uniform: the loss of a batch of 64 is
     # 64 * ln(64) = 266.168 (sum reduction) and stays there, epoch after epoch.
     assert rec.history["loss"][-1] == pytest.approx(64 * math.log(64), rel=1e-4)
-    fixed = TwoTowerRecommender(PRESETS["model1"], FAST).fit(train)
+    fixed = TwoTowerRecommender(PRESETS["model1"]).fit(train, FitOptions(train=FAST))
     assert np.std(fixed.score(np.arange(train.n_users)), axis=1).min() > 0.1
 
 
@@ -105,12 +103,17 @@ def test_same_seed_same_history(encoded):
     validation = train.subset(np.arange(len(train)) % 10 == 0)
     rest = train.subset(np.arange(len(train)) % 10 != 0)
     budget = dataclasses.replace(FAST, epochs=4)
-    runs = [TwoTowerRecommender(PRESETS["model1"], budget).fit(rest, validation).history for _ in range(2)]
+    runs = [
+        TwoTowerRecommender(PRESETS["model1"]).fit(rest, FitOptions(validation=validation, train=budget)).history
+        for _ in range(2)
+    ]
     assert {"loss", "val_factorized_top_10", "val_recall_at_10", "val_ndcg_at_10"} <= set(runs[0])
     assert len(runs[0]["loss"]) == 4
     rounded = [{k: np.round(v, 3).tolist() for k, v in run.items() if k != "seconds"} for run in runs]
     assert rounded[0] == rounded[1]
-    other = TwoTowerRecommender(PRESETS["model1"], dataclasses.replace(budget, seed=7)).fit(rest, validation)
+    other = TwoTowerRecommender(PRESETS["model1"]).fit(
+        rest, FitOptions(validation=validation, train=dataclasses.replace(budget, seed=7))
+    )
     assert np.round(other.history["loss"], 3).tolist() != rounded[0]["loss"]  # the seed does matter
 
 

@@ -14,50 +14,20 @@ costs `O(nnz f² + n f³)`. Items are solved the same way from the users.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.recommender import check_users, cold_start_fallback, histories_to_csr
-from movierec.config import register_model_config
+from movierec.config import AlsConfig
 from movierec.data.interactions import Interactions
-from movierec.errors import ConfigError
-from movierec.recommender import Recommender, register_recommender
+from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 
-__all__ = ["AlsConfig", "AlsRecommender", "als_solve", "als_loss"]
+__all__ = ["AlsRecommender", "als_solve", "als_loss"]
 
 logger = logging.getLogger(__name__)
 
 _SOLVE_CHUNK = 512  # rows whose [f, f] systems are stacked into one batched solve
-
-
-@register_model_config
-@dataclass(frozen=True)
-class AlsConfig:
-    """Configuration of `AlsRecommender`."""
-
-    kind: Literal["als"] = "als"  # registry key; do not change
-    name: str = "als"  # run / report label
-    factors: int = 64  # latent dimension f
-    regularization: float = 50.0  # λ on the squared norms of factors (not scaled by counts); ML-100k tuned
-    alpha: float = 5.0  # confidence slope: an observed pair weighs 1 + alpha, an unobserved one 1
-    iterations: int = 15  # sweeps; each solves all items, then all users
-    seed: int = 42  # seeds the initial user factors
-
-    def __post_init__(self) -> None:
-        for name in ("factors", "iterations"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"als.{name} should be a positive integer. Received: `{name}` = {value!r}")
-        for name in ("regularization", "alpha"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
-                raise ConfigError(f"als.{name} must be a number >= 0. Received: `{name}` = {value!r}")
-        if self.regularization == 0:
-            raise ConfigError("als.regularization must be > 0 so every system is solvable. Received: 0")
 
 
 def als_solve(matrix: sp.csr_matrix, fixed: np.ndarray, alpha: float, regularization: float) -> np.ndarray:
@@ -103,7 +73,6 @@ def als_loss(
     return all_squared + correction + penalty
 
 
-@register_recommender
 class AlsRecommender(Recommender):
     """Implicit ALS; `score = U Vᵀ`, `item_embeddings = V`.
 
@@ -118,17 +87,16 @@ class AlsRecommender(Recommender):
 
     def __init__(self, config: AlsConfig | None = None) -> None:
         super().__init__(config if config is not None else AlsConfig())
-        self.user_factors: np.ndarray | None = None  # [n_users, f] float32
-        self.item_factors: np.ndarray | None = None  # [n_items, f] float32
+        self.user_factors = np.zeros((0, 0), np.float32)  # [n_users, f]
+        self.item_factors = np.zeros((0, 0), np.float32)  # [n_items, f]
         self.loss_history: list[float] = []  # training loss after each sweep (not saved)
-        self.user_counts: np.ndarray | None = None  # [n_users] training items per user (cold-start fallback)
-        self.item_counts: np.ndarray | None = None  # [n_items] training interactions per item
+        self.user_counts = np.zeros(0, np.int64)  # [n_users] training items per user (cold-start fallback)
+        self.item_counts = np.zeros(0, np.int64)  # [n_items] training interactions per item
 
-    def fit(self, train: Interactions, validation: Interactions | None = None, features: Any = None) -> "AlsRecommender":
-        """Alternates exact item and user solves on binary `train` (validation and features are ignored)."""
+    def _fit(self, data: Interactions, options: FitOptions) -> None:
+        """Alternates exact item and user solves on binary `data` (validation and features are ignored)."""
         cfg = self.config
-        self.n_users, self.n_items = train.n_users, train.n_items
-        matrix = train.to_csr()
+        matrix = self.seen
         transposed = matrix.T.tocsr()
         rng = np.random.default_rng(cfg.seed)
         users = rng.normal(0.0, 0.01, size=(self.n_users, cfg.factors))
@@ -144,41 +112,39 @@ class AlsRecommender(Recommender):
         self.item_factors = items.astype(np.float32)
         self.user_counts = matrix.getnnz(axis=1).astype(np.int64)
         self.item_counts = matrix.getnnz(axis=0).astype(np.int64)
-        return self
+
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """`[batch, n_items]` float32 dot products of the `[batch]` users with every item."""
-        user_factors, item_factors = self._fitted()
+        self._check_fitted()
         users = check_users(users, self.n_users)
-        return cold_start_fallback(user_factors[users] @ item_factors.T, self.user_counts[users], self.item_counts)
+        return cold_start_fallback(
+            self.user_factors[users] @ self.item_factors.T, self.user_counts[users], self.item_counts
+        )
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         """`[len(histories), n_items]` float32: solves each new user's vector with the items fixed."""
-        _, item_factors = self._fitted()
+        self._check_fitted()
         cfg = self.config
         rows = histories_to_csr(histories, self.n_items)
-        vectors = als_solve(rows, item_factors, cfg.alpha, cfg.regularization)
-        return cold_start_fallback(vectors.astype(np.float32) @ item_factors.T, rows.getnnz(axis=1), self.item_counts)
+        vectors = als_solve(rows, self.item_factors, cfg.alpha, cfg.regularization)
+        return cold_start_fallback(
+            vectors.astype(np.float32) @ self.item_factors.T, rows.getnnz(axis=1), self.item_counts
+        )
 
     def item_embeddings(self) -> np.ndarray | None:
         """`[n_items, f]` item factors."""
-        return self._fitted()[1]
+        self._check_fitted()
+        return self.item_factors
 
     def _save_state(self, directory: Path) -> None:
-        user_factors, item_factors = self._fitted()
-        np.savez(
-            directory / "als.npz", user_factors=user_factors, item_factors=item_factors,
-            user_counts=self.user_counts, item_counts=self.item_counts,
-        )
+        np.savez(directory / "als.npz", user_factors=self.user_factors, item_factors=self.item_factors)
 
     def _load_state(self, directory: Path) -> None:
         with np.load(directory / "als.npz", allow_pickle=False) as state:
             self.user_factors = state["user_factors"]
             self.item_factors = state["item_factors"]
-            self.user_counts = state["user_counts"]
-            self.item_counts = state["item_counts"]
-
-    def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.user_factors is None or self.item_factors is None:
-            raise RuntimeError("AlsRecommender is not fitted; call fit() first")
-        return self.user_factors, self.item_factors
+        self.user_counts = self.seen.getnnz(axis=1).astype(np.int64)
+        self.item_counts = self.seen.getnnz(axis=0).astype(np.int64)

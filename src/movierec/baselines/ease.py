@@ -9,38 +9,22 @@ item from recommending itself. Often the strongest baseline on MovieLens.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.recommender import check_users, cold_start_fallback, histories_to_csr
-from movierec.config import register_model_config
+from movierec._checks import check_k
+from movierec.config import EaseConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
-from movierec.recommender import Recommender, register_recommender
+from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr, top_k
 
-__all__ = ["EaseConfig", "EaseRecommender", "ease_weights", "MAX_EASE_ITEMS"]
+__all__ = ["EaseRecommender", "ease_weights", "MAX_EASE_ITEMS"]
 
 logger = logging.getLogger(__name__)
 
 MAX_EASE_ITEMS = 30_000  # above this the dense float64 item x item inverse needs > 7 GB
-
-
-@register_model_config
-@dataclass(frozen=True)
-class EaseConfig:
-    """Configuration of `EaseRecommender`."""
-
-    kind: Literal["ease"] = "ease"  # registry key; do not change
-    name: str = "ease"  # run / report label
-    l2: float = 500.0  # λ added to the Gram diagonal; a few hundred suits ML-100k
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.l2, (int, float)) or isinstance(self.l2, bool) or not self.l2 > 0:
-            raise ConfigError(f"ease.l2 must be a number > 0. Received: `l2` = {self.l2!r}")
 
 
 def ease_weights(matrix: sp.csr_matrix, l2: float) -> np.ndarray:
@@ -68,14 +52,13 @@ def ease_weights(matrix: sp.csr_matrix, l2: float) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-@register_recommender
 class EaseRecommender(Recommender):
     """EASE over binary implicit feedback; scores a user from their training items.
 
     Example:
         >>> train = Interactions.from_arrays([0, 0, 1], [0, 1, 0], n_users=2, n_items=2)
         >>> rec = EaseRecommender(EaseConfig(l2=1.0)).fit(train)
-        >>> rec.recommend(np.array([1]), k=1, exclude=train.to_csr())[0].tolist()
+        >>> rec.recommend(np.array([1]), k=1)[0].tolist()
         [[1]]
     """
 
@@ -83,57 +66,42 @@ class EaseRecommender(Recommender):
 
     def __init__(self, config: EaseConfig | None = None) -> None:
         super().__init__(config if config is not None else EaseConfig())
-        self.weights: np.ndarray | None = None  # [n_items, n_items] float32 B
-        self.train_matrix: sp.csr_matrix | None = None  # [n_users, n_items] binary training rows
-        self._item_counts: np.ndarray | None = None  # [n_items] derived from train_matrix on first use
+        self.weights = np.zeros((0, 0), np.float32)  # [n_items, n_items] B
+        self.item_counts = np.zeros(0, np.int64)  # [n_items] training interactions (cold-start fallback)
 
-    def fit(self, train: Interactions, validation: Interactions | None = None, features: Any = None) -> "EaseRecommender":
-        """Solves for `B` in closed form on binary `train` (validation and features are ignored)."""
-        self.n_users, self.n_items = train.n_users, train.n_items
-        self.train_matrix = train.to_csr()
-        self._item_counts = None
-        self.weights = ease_weights(self.train_matrix, self.config.l2)
+    def _fit(self, data: Interactions, options: FitOptions) -> None:
+        """Solves for `B` in closed form on binary `data` (validation and features are ignored)."""
+        self.weights = ease_weights(self.seen, self.config.l2)
+        self.item_counts = self.seen.getnnz(axis=0).astype(np.int64)
         logger.debug("EASE fitted: %d items, l2=%s", self.n_items, self.config.l2)
-        return self
+
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        return {"weights": self.weights}
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """`[batch, n_items]` float32 `X_u B` for the `[batch]` users' training rows."""
-        weights, matrix = self._fitted()
-        users = check_users(users, self.n_users)
-        rows = matrix[users]
-        return self._with_fallback(rows @ weights, rows)
+        self._check_fitted()
+        rows = self.seen[check_users(users, self.n_users)]
+        return cold_start_fallback(rows @ self.weights, rows.getnnz(axis=1), self.item_counts)
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         """`[len(histories), n_items]` float32: binary history row times `B`."""
-        weights, _ = self._fitted()
+        self._check_fitted()
         rows = histories_to_csr(histories, self.n_items)
-        return self._with_fallback(rows @ weights, rows)
+        return cold_start_fallback(rows @ self.weights, rows.getnnz(axis=1), self.item_counts)
+
+    def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Items `j` with the largest weight `B_ij`: what a user with item `i` alone would be shown."""
+        self._check_fitted()
+        items = self._check_items(items)
+        scores = self.weights[items].copy()
+        scores[np.arange(len(items)), items] = -np.inf
+        return top_k(scores, check_k(k))
 
     def _save_state(self, directory: Path) -> None:
-        weights, matrix = self._fitted()
-        np.savez(
-            directory / "ease.npz",
-            weights=weights,
-            data=matrix.data,
-            indices=matrix.indices,
-            indptr=matrix.indptr,
-            shape=np.asarray(matrix.shape, dtype=np.int64),
-        )
+        np.savez(directory / "ease.npz", weights=self.weights)
 
     def _load_state(self, directory: Path) -> None:
         with np.load(directory / "ease.npz", allow_pickle=False) as state:
             self.weights = state["weights"]
-            shape = tuple(int(s) for s in state["shape"])
-            self.train_matrix = sp.csr_matrix((state["data"], state["indices"], state["indptr"]), shape=shape)
-        self._item_counts = None
-
-    def _with_fallback(self, scores: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        """Popularity for rows with no history (see `cold_start_fallback`); counts computed once."""
-        if self._item_counts is None:
-            self._item_counts = self.train_matrix.getnnz(axis=0)
-        return cold_start_fallback(scores, rows.getnnz(axis=1), self._item_counts)
-
-    def _fitted(self) -> tuple[np.ndarray, sp.csr_matrix]:
-        if self.weights is None or self.train_matrix is None:
-            raise RuntimeError("EaseRecommender is not fitted; call fit() first")
-        return self.weights, self.train_matrix
+        self.item_counts = self.seen.getnnz(axis=0).astype(np.int64)

@@ -5,19 +5,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+from pathlib import Path
 
 from movierec.cli._common import add_experiment_arguments, data_config_from_args
 from movierec.config import ExperimentConfig, load_experiment
+from movierec.evaluation import METRIC_LABELS
+from movierec.experiments import run_experiment
+from movierec.report import write_report
 
 __all__ = ["register", "run", "format_table"]
 
 logger = logging.getLogger(__name__)
 
-TABLE_COLUMNS = (
-    ("factorized_top_1", "top1"), ("factorized_top_5", "top5"), ("factorized_top_10", "top10"),
-    ("factorized_top_50", "top50"), ("factorized_top_100", "top100"),
-    ("recall@10", "R@10"), ("ndcg@10", "NDCG@10"), ("hr@10", "HR@10"),
-)
+TABLE_COLUMNS = tuple(
+    (key, METRIC_LABELS[key])
+    for key in ("factorized_top_1", "factorized_top_5", "factorized_top_10", "factorized_top_50",
+                "factorized_top_100", "recall@10", "ndcg@10", "hr@10")
+)  # fmt: skip
 
 
 def register(subparsers) -> None:
@@ -61,18 +65,16 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
 
 def format_table(results: dict) -> str:
     """A fixed-width table of the test metrics of every model."""
-    header = f"{'model':<18}" + "".join(f"{short:>9}" for _, short in TABLE_COLUMNS) + f"{'train s':>9}"
+    header = f"{'model':<18}" + "".join(f"{short:>10}" for _, short in TABLE_COLUMNS) + f"{'train s':>9}"
     lines = [header, "-" * len(header)]
     for name, result in results["models"].items():
         test = result["test"]
-        cells = "".join(f"{test.get(key, float('nan')):>9.4f}" for key, _ in TABLE_COLUMNS)
+        cells = "".join(f"{test.get(key, float('nan')):>10.4f}" for key, _ in TABLE_COLUMNS)
         lines.append(f"{name:<18}{cells}{result['train_seconds']:>9.1f}")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    from movierec.training.experiment import run_experiment  # noqa: PLC0415  (imports TensorFlow)
-
     config = build_config(args)
 
     def done(name: str, result: dict) -> None:
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     results = run_experiment(config, on_model_done=done)
+    write_report(results, Path(config.logdir) / config.name)
     experiment_dir = f"{config.logdir}/{config.name}"
     print(f"\n{results['dataset']}; split {results['split']}")
     print(format_table(results))

@@ -6,8 +6,14 @@ import argparse
 import json
 import logging
 
+import numpy as np
+
 from movierec.cli._common import positive_int
+from movierec.config import save_json
+from movierec.data import Interactions, load_csv
 from movierec.errors import DataError
+from movierec.evaluation import evaluate
+from movierec.serving.model_dir import load_model_dir
 
 __all__ = ["register", "run"]
 
@@ -30,13 +36,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np  # noqa: PLC0415
-
-    from movierec.config import save_json  # noqa: PLC0415
-    from movierec.data import Interactions, load_csv  # noqa: PLC0415
-    from movierec.evaluation import evaluate  # noqa: PLC0415
-    from movierec.serving.model_dir import load_model_dir  # noqa: PLC0415
-
     model = load_model_dir(args.model)
     test = load_csv(args.test).ratings
     users = model.vocab.user_index(test["user_id"], missing="mask")
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         logger.warning("dropped %d of %d test rows with unknown users or movies", int((~keep).sum()), len(keep))
     n_users, n_items = model.vocab.n_users, model.vocab.n_items
     test_rows = Interactions.from_arrays(users[keep], items[keep], n_users=n_users, n_items=n_items)
-    rows, cols = model.seen.nonzero()
+    rows, cols = model.recommender.seen.nonzero()
     seen = Interactions.from_arrays(rows, cols, n_users=n_users, n_items=n_items)
     metrics = evaluate(model.recommender, seen, test_rows, ks=tuple(args.ks), progress=True)
     metrics["dropped_rows"] = int((~keep).sum())

@@ -11,12 +11,12 @@ import argparse
 import logging
 import sys
 
-import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from movierec.cli import compare, data, evaluate, recommend, report, serve, tensorboard, train, tune
 from movierec.errors import MovierecError
 
 __all__ = ["main", "build_parser"]
 
-SUBCOMMANDS = ("data", "train", "compare", "evaluate", "recommend", "tune", "report", "tensorboard", "serve")
+SUBCOMMANDS = (data, train, compare, evaluate, recommend, tune, report, tensorboard, serve)  # in --help order
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -27,21 +27,13 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = OneLineParser(
         prog="movierec",
         description="Train, compare and serve movie recommenders built on TensorFlow Recommenders.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"movierec.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"movierec.cli.{name}":
-                continue  # subcommand not built yet
-            raise
+    for module in SUBCOMMANDS:
         module.register(subparsers)
     return parser
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from movierec._io import atomic_path
 from movierec.cli._common import positive_int
 from movierec.errors import ConfigError
+from movierec.serving.model_dir import load_model_dir
 
 __all__ = ["register", "run"]
 
@@ -31,8 +32,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from movierec.serving.model_dir import load_model_dir  # noqa: PLC0415  (imports TensorFlow)
-
     if args.all_users and not args.out:
         raise ConfigError("--all-users needs --out FILE.csv")
     model = load_model_dir(args.model)

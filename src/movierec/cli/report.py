@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from movierec._io import write_text_atomic
+from movierec.report import markdown_report
 
 __all__ = ["register", "run"]
 
@@ -22,7 +23,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from movierec.report import markdown_report  # noqa: PLC0415
 
     text = markdown_report(args.results, title=args.title)
     if args.out:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+import uvicorn
+
 from movierec.cli._common import positive_int
+from movierec.serving.api import create_app
 
 __all__ = ["register", "run"]
 
@@ -24,9 +27,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415
-
-    from movierec.serving.api import create_app  # noqa: PLC0415  (imports TensorFlow)
 
     app = create_app(args.model)  # a bad --model fails here, as a one-line error, before the port opens
     print(f"movierec on http://{args.host}:{args.port}/  (API docs at /docs; Ctrl-C to stop)")

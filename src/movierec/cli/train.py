@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import tomllib
 from pathlib import Path
+from typing import Any
 
 from movierec.cli._common import add_data_arguments, data_config_from_args, positive_int
-from movierec.config import TrainConfig, model_config_from_dict
+from movierec.config import TrainConfig, read_toml
+from movierec.data import load_dataset
 from movierec.errors import ConfigError
+from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
+from movierec.registry import config_from_dict
+from movierec.serving.model_dir import save_model_dir
 
 __all__ = ["register", "run"]
 
@@ -39,25 +43,14 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def load_model_config(args: argparse.Namespace):
-    from movierec.models.presets import DEFAULT_PRESET, get_preset  # noqa: PLC0415
-
+def load_model_config(args: argparse.Namespace) -> Any:
+    """The model config named by `--config FILE.toml` or `--preset NAME` (default: the project's default)."""
     if args.config:
-        try:
-            data = tomllib.loads(Path(args.config).read_text())
-        except FileNotFoundError as e:
-            raise ConfigError(f"config file not found: {args.config}") from e
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"config file {args.config} is not valid TOML: {e}") from e
-        return model_config_from_dict(data, where=Path(args.config).name)
+        return config_from_dict(read_toml(args.config), where=Path(args.config).name)
     return get_preset(args.preset or DEFAULT_PRESET)
 
 
 def run(args: argparse.Namespace) -> int:
-    from movierec.data import load_dataset  # noqa: PLC0415
-    from movierec.serving.model_dir import save_model_dir  # noqa: PLC0415
-    from movierec.training.final import fit_final  # noqa: PLC0415
-
     if not 0.0 <= args.validation_fraction < 1.0:
         raise ConfigError(f"--validation-fraction must be in [0, 1). Received: {args.validation_fraction}")
     model_config = load_model_config(args)
@@ -72,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
     recommender, data, info = fit_final(model_config, dataset, train_config, args.validation_fraction)
     meta = {
         "model": recommender.config,
-        "train": getattr(recommender, "train_config", train_config),
+        "train": recommender.train_config or train_config,
         "dataset": dataset.summary(),
         "data": data_config,
         "epoch_search": info,
     }
-    save_model_dir(args.out, recommender, data.vocab, dataset, data.seen, meta)
+    save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")
     if info:
         print(f"epochs chosen on a {args.validation_fraction:.0%} validation slice: {info['chosen_epochs']}")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from movierec.cli._common import add_experiment_arguments
 from movierec.cli.compare import build_config
+from movierec.config import save_json, to_dict
+from movierec.experiments import get_preset, parse_grid, prepare_data, tune
 
 __all__ = ["register", "run"]
 
@@ -31,11 +33,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from movierec.config import save_json, to_dict  # noqa: PLC0415
-    from movierec.models.presets import get_preset  # noqa: PLC0415
-    from movierec.training.experiment import prepare_data  # noqa: PLC0415
-    from movierec.training.tuning import parse_grid, tune  # noqa: PLC0415
-
     config = build_config(args)
     model_config = get_preset(args.model, config.overrides.get(args.model))
     grid = parse_grid(args.grid)

@@ -12,6 +12,7 @@ from movierec.evaluation.metrics import (
     positive_ranks,
     recall_at_k,
 )
+from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS, VALIDATION_LOGS
 
 __all__ = [
     "LIST_KS",
@@ -25,4 +26,7 @@ __all__ = [
     "ndcg_at_k",
     "positive_ranks",
     "recall_at_k",
+    "HEADLINE_METRICS",
+    "METRIC_LABELS",
+    "VALIDATION_LOGS",
 ]

@@ -18,15 +18,15 @@ from tqdm.auto import tqdm
 
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, DataError
+from movierec._checks import check_k, check_ks
 from movierec.evaluation.metrics import (
     accuracy_from_ranks,
-    check_k,
-    check_ks,
     coverage_at_k,
     hit_rate_at_k,
     mean_popularity_at_k,
     mrr,
     ndcg_at_k,
+    positive_ranks,
     recall_at_k,
 )
 from movierec.recommender import Recommender, mask_rows, top_k
@@ -36,7 +36,6 @@ __all__ = ["evaluate", "LIST_KS"]
 logger = logging.getLogger(__name__)
 
 LIST_KS = (10, 20)  # list-metric cut-offs always reported, on top of `ks`
-_COMPARE_BUDGET = 1 << 22  # elements per [rows, n_items] comparison block (~4 MB of bools)
 
 
 def evaluate(
@@ -93,7 +92,7 @@ def evaluate(
         lo = np.searchsorted(row_users, batch[0], side="left")
         hi = np.searchsorted(row_users, batch[-1], side="right")
         local = np.searchsorted(batch, row_users[lo:hi])
-        ranks[lo:hi] = _ranks(scores, local, row_items[lo:hi])
+        ranks[lo:hi] = positive_ranks(scores, row_items[lo:hi], rows=local)
         lists[start : start + len(batch)] = top_k(mask_rows(scores, seen[batch]), lists.shape[1])[0]
 
     relevant = test.to_csr()[users]
@@ -115,19 +114,6 @@ def evaluate(
         results[f"factorized_top_{ks[-1]}"], len(users),
     )
     return results
-
-
-def _ranks(scores: np.ndarray, local_rows: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """`[n_rows]` count of items scored strictly above each row's positive (see `positive_ranks`)."""
-    out = np.empty(len(items), dtype=np.int64)
-    step = max(1, _COMPARE_BUDGET // max(scores.shape[1], 1))
-    for start in range(0, len(items), step):
-        rows = local_rows[start : start + step]
-        target = scores[rows, items[start : start + step]]
-        block = (scores[rows] > target[:, None]).sum(axis=1)
-        block[np.isnan(target)] = scores.shape[1]
-        out[start : start + step] = block
-    return out
 
 
 def _standard_error(values: np.ndarray) -> float:

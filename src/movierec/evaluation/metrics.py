@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from movierec._checks import check_k, check_ks
 from movierec.errors import ConfigError
 
 __all__ = [
@@ -37,39 +38,57 @@ __all__ = [
 
 Relevant = sp.spmatrix | sp.sparray | Sequence[Iterable[int]]
 
+_COMPARE_BUDGET = 1 << 22  # score comparisons per block of `positive_ranks` (~4 MB of bools)
+
 
 # ----------------------------------------------------------------------------- factorized top-k
 
 
-def positive_ranks(scores: np.ndarray, positives: np.ndarray) -> np.ndarray:
-    """Zero-based rank of each row's positive item: items scored strictly higher.
+def positive_ranks(scores: np.ndarray, positives: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Zero-based rank of each positive item: items scored strictly higher.
 
-    `rank[r] = #{j : scores[r, j] > scores[r, positives[r]]}`. Ties do not push the
-    positive down (TFRS / `tf.math.in_top_k` semantics). A NaN positive score gets
+    `rank[r] = #{j : scores[rows[r], j] > scores[rows[r], positives[r]]}`. Ties do not push
+    the positive down (TFRS / `tf.math.in_top_k` semantics). A NaN positive score gets
     rank `n_items` (never a hit), as `in_top_k` returns False on non-finite targets.
+    Computed in blocks of about `_COMPARE_BUDGET` comparisons, so memory stays small
+    however many positives share a score row.
 
     Args:
-        scores: `[n_rows, n_items]` scores, higher is better.
-        positives: `[n_rows]` item index of each row's positive.
+        scores: `[n_score_rows, n_items]` scores, higher is better.
+        positives: `[n]` item index of each positive.
+        rows: `[n]` score row of each positive; None means one row per positive, in order.
 
     Returns:
-        `[n_rows]` int64 ranks in `[0, n_items]`.
+        `[n]` int64 ranks in `[0, n_items]`.
     """
     scores = np.asarray(scores)
     positives = np.asarray(positives, dtype=np.int64).reshape(-1)
-    if scores.ndim != 2 or scores.shape[0] != len(positives):
+    if rows is None:
+        if scores.ndim != 2 or scores.shape[0] != len(positives):
+            raise ConfigError(
+                "`scores` should be [n_rows, n_items] with one row per positive. "
+                f"Received: `scores.shape` = {scores.shape}, `len(positives)` = {len(positives)}"
+            )
+        rows = np.arange(len(positives))
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    if scores.ndim != 2 or len(rows) != len(positives):
         raise ConfigError(
-            "`scores` should be [n_rows, n_items] with one row per positive. "
-            f"Received: `scores.shape` = {scores.shape}, `len(positives)` = {len(positives)}"
+            f"`rows` and `positives` should be [n] over a [n_rows, n_items] `scores`. Received: "
+            f"`scores.shape` = {scores.shape}, {len(rows)} rows, {len(positives)} positives"
         )
     if len(positives) and (positives.min() < 0 or positives.max() >= scores.shape[1]):
         raise ConfigError(
             f"`positives` must be item indices in [0, {scores.shape[1]}). "
             f"Received: min {positives.min()}, max {positives.max()}"
         )
-    target = scores[np.arange(len(positives)), positives]
-    ranks = (scores > target[:, None]).sum(axis=1).astype(np.int64)
-    ranks[np.isnan(target)] = scores.shape[1]
+    ranks = np.empty(len(positives), dtype=np.int64)
+    step = max(1, _COMPARE_BUDGET // max(scores.shape[1], 1))
+    for start in range(0, len(positives), step):
+        block_rows = rows[start : start + step]
+        target = scores[block_rows, positives[start : start + step]]
+        block = (scores[block_rows] > target[:, None]).sum(axis=1)
+        block[np.isnan(target)] = scores.shape[1]
+        ranks[start : start + step] = block
     return ranks
 
 
@@ -232,23 +251,6 @@ def mean_popularity_at_k(top_items: np.ndarray, item_counts: np.ndarray, k: int)
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def check_k(k: int, name: str = "k") -> int:
-    """Returns `k` as an int, or raises ConfigError if it is not a positive integer."""
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0:
-        raise ConfigError(f"`{name}` should be a positive integer. Received: `{name}` = {k!r}")
-    return int(k)
-
-
-def check_ks(ks: Iterable[int]) -> tuple[int, ...]:
-    """Returns the sorted distinct cut-offs, or raises ConfigError naming the bad one."""
-    if isinstance(ks, (int, np.integer)):
-        ks = (ks,)
-    values = tuple(sorted({check_k(k, "ks") for k in ks}))
-    if not values:
-        raise ConfigError("`ks` should hold at least one positive integer. Received: `ks` = ()")
-    return values
 
 
 def _hits(top_items: np.ndarray, relevant: Relevant, k: int) -> tuple[np.ndarray, np.ndarray]:

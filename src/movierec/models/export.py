@@ -20,7 +20,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.errors import ModelDirError
-from movierec.models.config import TwoTowerConfig
+from movierec.config import TwoTowerConfig
 
 tf, tfrs = import_tensorflow()
 

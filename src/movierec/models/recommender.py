@@ -15,15 +15,16 @@ from typing import Any
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.config import TrainConfig
+from movierec.config import TwoTowerConfig, resolve_train_config
+from movierec.data.features import Features
 from movierec.data.interactions import Interactions
-from movierec.models.config import TwoTowerConfig
+from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
-from movierec.recommender import Recommender, check_users, histories_to_csr, register_recommender
-from movierec.training.callbacks import EpochProgress, EpochTimer, ValidationMetrics
-from movierec.training.loop import make_dataset, make_optimizer, resolve_train_config, set_seed
+from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr
+from movierec.training import EpochProgress, EpochTimer, ValidationMetrics
+from movierec.training import make_dataset, make_optimizer, set_seed
 
 tf, tfrs = import_tensorflow()
 
@@ -45,37 +46,34 @@ def build_history(train: Interactions, length: int) -> np.ndarray:
     return table
 
 
-@register_recommender
 class TwoTowerRecommender(Recommender):
     """A TFRS two-tower retrieval model (`TwoTowerModel`) as a `Recommender`.
 
     Args:
         config: Towers, loss and optional training overrides.
-        train_config: Optimisation budget; the config's own overrides win.
-        run_dir: Where TensorBoard logs and checkpoints go (None: no logs).
 
     Example:
-        >>> rec = TwoTowerRecommender(PRESETS["model1"], TrainConfig(epochs=3))  # doctest: +SKIP
-        >>> rec.fit(train, validation).recommend(np.array([0]), k=10, exclude=train.to_csr())  # doctest: +SKIP
+        >>> rec = TwoTowerRecommender(PRESETS["model1"])  # doctest: +SKIP
+        >>> rec.fit(train, FitOptions(validation=validation, train=TrainConfig(epochs=3)))  # doctest: +SKIP
+        >>> rec.recommend(np.array([0]), k=10)  # seen movies excluded  # doctest: +SKIP
     """
 
     kind = "two_tower"
 
-    def __init__(self, config: TwoTowerConfig, train_config: TrainConfig | None = None, run_dir: str | Path | None = None):
+    def __init__(self, config: TwoTowerConfig) -> None:
         super().__init__(config)
-        self.train_config = resolve_train_config(train_config or TrainConfig(), config)
-        self.run_dir = Path(run_dir) if run_dir is not None else None
         self.model: TwoTowerModel | None = None
-        self.history: dict[str, list[float]] = {}
-        self.epoch_seconds: list[float] = []
-        self.extra_callbacks: list[Any] = []
         self._user_vectors: np.ndarray | None = None
         self._item_vectors: np.ndarray | None = None
-        self._export = None  # a loaded SavedModel, when restored with load_recommender
+        self._export: Any = None  # a loaded SavedModel, when restored with load_recommender
         self._module_cache: ExportModule | None = None
 
+    @property
+    def predicts_ratings(self) -> bool:
+        return bool(self.config.rating_weight > 0)
+
     # ------------------------------------------------------------------ training
-    def _tower_inputs(self, train: Interactions, features) -> tuple[TowerInputs, TowerInputs]:
+    def _tower_inputs(self, train: Interactions, features: Features | None) -> tuple[TowerInputs, TowerInputs]:
         user_inputs, item_inputs = TowerInputs(), TowerInputs()
         wanted = set(self.config.user_features)
         if features is not None:
@@ -91,7 +89,7 @@ class TwoTowerRecommender(Recommender):
             if "year" in self.config.item_features:
                 item_inputs.categorical["year"] = (np.asarray(features.item_year_bucket), int(features.n_year_buckets))
         elif wanted - {"history", "time"} or self.config.item_features:
-            raise ValueError(f"{self.name}: side features requested but no `features` given to fit()")
+            raise ConfigError(f"{self.name}: side features requested but no `features` in the fit options")
         if "time" in wanted:
             times = train.timestamps.astype(np.float64)
             last = np.full(train.n_users, times.max() if len(times) else 0.0)
@@ -106,26 +104,29 @@ class TwoTowerRecommender(Recommender):
             user_inputs.n_history_items = train.n_items
         return user_inputs, item_inputs
 
-    def fit(self, train: Interactions, validation: Interactions | None = None, features: Any = None):
-        cfg = self.train_config
+    def _fit(self, data: Interactions, options: FitOptions) -> None:
+        cfg = resolve_train_config(options.train, self.config)
+        self.train_config = cfg
         set_seed(cfg.seed)
-        self.n_users, self.n_items = train.n_users, train.n_items
-        user_inputs, item_inputs = self._tower_inputs(train, features)
-        counts = train.item_counts().astype(np.float64)
+        user_inputs, item_inputs = self._tower_inputs(data, options.features)
+        counts = data.item_counts().astype(np.float64)
         self._module_cache = None  # a new model needs a new export wrapper
+        self._export = None
         self.model = TwoTowerModel(
-            self.config, train.n_users, train.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
+            self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
         )
         self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate), jit_compile=cfg.jit_compile)
-        callbacks: list[Any] = []
+        validation = options.validation
         has_validation = validation is not None and len(validation) > 0
+        run_dir = options.run_dir
+        callbacks: list[Any] = []
         if has_validation:
-            callbacks.append(ValidationMetrics(self, train, validation, ks=cfg.validation_ks))
+            callbacks.append(ValidationMetrics(self, data, validation, ks=cfg.validation_ks))
         timer = EpochTimer()
-        callbacks += self.extra_callbacks
-        if self.run_dir is not None:
+        callbacks += list(options.callbacks)
+        if run_dir is not None:
             callbacks.append(
-                tf.keras.callbacks.TensorBoard(log_dir=str(self.run_dir), histogram_freq=0, write_graph=False, profile_batch=0)
+                tf.keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=0, write_graph=False, profile_batch=0)
             )
         if has_validation and cfg.early_stopping_patience > 0:
             callbacks.append(
@@ -133,22 +134,29 @@ class TwoTowerRecommender(Recommender):
                     monitor=cfg.monitor, mode="max", patience=cfg.early_stopping_patience, restore_best_weights=True
                 )
             )
-        if has_validation and self.run_dir is not None:
+        if has_validation and run_dir is not None:
             callbacks.append(
                 tf.keras.callbacks.ModelCheckpoint(
-                    str(self.run_dir / "checkpoints" / "best.weights"),
+                    str(Path(run_dir) / "checkpoints" / "best.weights"),
                     monitor=cfg.monitor, mode="max", save_best_only=True, save_weights_only=True,
                 )
             )
         callbacks.append(timer)
         callbacks.append(EpochProgress(self.name, cfg.epochs))
-        train_ds = make_dataset(train, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        train_ds = make_dataset(data, cfg.batch_size, shuffle=True, seed=cfg.seed)
         val_ds = make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if has_validation else None
         result = self.model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0)
         self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
         self.epoch_seconds = timer.seconds
         self.refresh_embeddings()
-        return self
+
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {}
+        if self._user_vectors is not None:
+            arrays["user embeddings"] = self._user_vectors
+        if self._item_vectors is not None:
+            arrays["movie embeddings"] = self._item_vectors
+        return arrays
 
     def refresh_embeddings(self) -> None:
         """Recomputes the cached user and movie embeddings from the current weights."""
@@ -165,7 +173,7 @@ class TwoTowerRecommender(Recommender):
         """The export wrapper over the current weights (built on first use after each refresh)."""
         if self._module_cache is None:
             if self.model is None:
-                raise RuntimeError(f"{self.name}: call fit() first")
+                raise NotFittedError(f"{self.name} is not fitted; call fit() first")
             self._module_cache = ExportModule(self.model, self._item_vectors, self.config)
         return self._module_cache
 
@@ -176,13 +184,9 @@ class TwoTowerRecommender(Recommender):
         module = self._export if self._export is not None else self._module
         return module.score(tf.constant(users.astype(np.int32))).numpy()
 
-    @property
-    def has_rating_head(self) -> bool:
-        return self.config.rating_weight > 0
-
     def predict_ratings(self, users: np.ndarray, items: np.ndarray, batch_size: int = 65536) -> np.ndarray:
         """`[n]` predicted ratings of (user, item) pairs; needs a rating head (rating_weight > 0)."""
-        if not self.has_rating_head:
+        if not self.predicts_ratings:
             raise NotImplementedError(f"{self.name} has no rating head")
         module = self._export if self._export is not None else self._module
         users = np.asarray(users, np.int32)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.models.config import TwoTowerConfig
+from movierec.config import TwoTowerConfig
 
 tf, tfrs = import_tensorflow()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.models.config import TwoTowerConfig
+from movierec.config import TwoTowerConfig
 from movierec.models.losses import DiagonalSoftmaxLoss
 from movierec.models.towers import Tower, TowerInputs
 

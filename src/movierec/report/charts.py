@@ -13,14 +13,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from movierec._io import atomic_path  # noqa: E402
+from movierec.evaluation.names import METRIC_LABELS, VALIDATION_LOGS  # noqa: E402
 
 __all__ = ["plot_curves", "CURVES"]
 
 # (history key, validation-result key for baselines, panel title)
 CURVES = (
     ("loss", None, "train loss per rating"),
-    ("val_factorized_top_100", "factorized_top_100", "validation factorized top-100"),
-    ("val_ndcg_at_10", "ndcg@10", "validation NDCG@10 (seen excluded)"),
+    ("val_factorized_top_100", "factorized_top_100", f"validation factorized {METRIC_LABELS['factorized_top_100']}"),
+    (VALIDATION_LOGS["ndcg@10"], "ndcg@10", f"validation {METRIC_LABELS['ndcg@10']} (seen excluded)"),
 )
 
 

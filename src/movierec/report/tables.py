@@ -7,20 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from movierec.errors import DataError
+from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
 
 __all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict"]
 
 # (key in results["models"][m]["test"], column header, number format)
-REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("factorized_top_1", "top-1", ".3f"),
-    ("factorized_top_10", "top-10", ".3f"),
-    ("factorized_top_100", "top-100", ".3f"),
-    ("recall@10", "Recall@10", ".3f"),
-    ("recall@20", "Recall@20", ".3f"),
-    ("ndcg@10", "NDCG@10", ".3f"),
-    ("hr@10", "HR@10", ".3f"),
-    ("coverage@10", "Cov@10", ".3f"),
-)
+REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    (key, METRIC_LABELS[key], ".3f")
+    for key in ("factorized_top_1", "factorized_top_10", "factorized_top_100", "recall@10", "recall@20",
+                "ndcg@10", "hr@10", "coverage@10")
+)  # fmt: skip
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -68,7 +64,7 @@ def results_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def verdict(results: dict[str, Any], metrics: tuple[str, ...] = ("ndcg@10", "factorized_top_100")) -> str:
+def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS) -> str:
     """Plain sentences: does the best TFRS model beat every baseline, metric by metric?"""
     models = results["models"]
     tfrs = {n: m for n, m in models.items() if m["kind"] == "two_tower"}

@@ -5,30 +5,32 @@ Layout of `MODEL_DIR` (written to a temporary folder, then renamed):
 * `model.json`: format marker, model and training config, dataset summary;
 * `recommender/`: `Recommender.save` output (a TF SavedModel for TFRS models, `.npz` for baselines);
 * `vocab.json`: user and movie ids in index order;
-* `items.csv`: movie id, title, genres in index order (titles for output);
-* `seen.npz`: the training user x movie matrix (seen movies excluded from recommendations).
+* `items.csv`: movie id, title, genres in index order (titles for output).
+
+The movies each user has seen (excluded from recommendations) are part of the saved
+recommender (`recommender/seen.npz`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from movierec._io import atomic_dir
 from movierec.config import to_dict
-from movierec.data import Dataset, Interactions, Vocab
+from movierec.data import Dataset, Vocab
 from movierec.errors import ModelDirError, UnknownIdError
-from movierec.recommender import Recommender, load_recommender, mask_rows, top_k
+from movierec.recommender import Recommender
+from movierec.registry import load_recommender
 
 __all__ = ["TrainedModel", "save_model_dir", "load_model_dir", "FORMAT"]
 
-FORMAT = "movierec-model/1"
+FORMAT = "movierec-model/2"  # 2: seen movies moved into the saved recommender
 
 
 @dataclass
@@ -38,7 +40,6 @@ class TrainedModel:
     recommender: Recommender
     vocab: Vocab
     items: pd.DataFrame
-    seen: sp.csr_matrix
     meta: dict[str, Any]
 
     def recommend_users(
@@ -50,9 +51,7 @@ class TrainedModel:
             UnknownIdError: if a user id is not in the model.
         """
         users = self.vocab.user_index(user_ids)
-        items, scores = self.recommender.recommend(
-            users, k, exclude=None if include_seen else self.seen, batch_size=batch_size
-        )
+        items, scores = self.recommender.recommend(users, k, exclude_seen=not include_seen, batch_size=batch_size)
         return self._table(np.asarray(user_ids, dtype=object), items, scores)
 
     def recommend_new_user(self, item_ids: list[str], k: int) -> pd.DataFrame:
@@ -61,9 +60,7 @@ class TrainedModel:
         if (known < 0).any():
             bad = [i for i, pos in zip(item_ids, known) if pos < 0]
             raise UnknownIdError(f"unknown item id {', '.join(repr(b) for b in bad[:5])}")
-        scores = np.asarray(self.recommender.score_history([known]), np.float32)
-        exclude = sp.csr_matrix((np.ones(len(known)), (np.zeros(len(known), int), known)), shape=scores.shape)
-        items, values = top_k(mask_rows(scores, exclude), k)
+        items, values = self.recommender.recommend_history([known], k)
         return self._table(np.asarray(["(new user)"], dtype=object), items, values)
 
     def _table(self, user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -87,29 +84,15 @@ def save_model_dir(
     recommender: Recommender,
     vocab: Vocab,
     dataset: Dataset,
-    train: Interactions,
     meta: dict[str, Any],
 ) -> None:
     """Writes a model directory atomically (a temporary sibling folder, then rename)."""
-    directory = Path(directory)
-    tmp = directory.with_name(f".{directory.name}.partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_dir(directory) as tmp:
         recommender.save(tmp / "recommender")
         (tmp / "vocab.json").write_text(json.dumps(vocab.to_dict()))
         items = dataset.items.set_index("item_id").reindex(list(vocab.item_ids))
         items.reset_index()[["item_id", "title", "genres"]].to_csv(tmp / "items.csv", index=False)
-        seen = train.to_csr()
-        np.savez(tmp / "seen.npz", indptr=seen.indptr, indices=seen.indices, shape=np.asarray(seen.shape))
         (tmp / "model.json").write_text(json.dumps({"format": FORMAT, **to_dict(meta)}, indent=2) + "\n")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if directory.exists():
-        shutil.rmtree(directory)
-    tmp.rename(directory)
 
 
 def load_model_dir(directory: str | Path) -> TrainedModel:
@@ -131,10 +114,7 @@ def load_model_dir(directory: str | Path) -> TrainedModel:
     try:
         vocab = Vocab.from_dict(json.loads((directory / "vocab.json").read_text()))
         items = pd.read_csv(directory / "items.csv", dtype={"item_id": str, "title": str, "genres": str}, keep_default_na=False)
-        with np.load(directory / "seen.npz", allow_pickle=False) as npz:
-            shape = tuple(int(s) for s in npz["shape"])
-            seen = sp.csr_matrix((np.ones(len(npz["indices"]), np.float32), npz["indices"], npz["indptr"]), shape=shape)
     except (OSError, KeyError, ValueError) as e:
         raise ModelDirError(f"{directory} is incomplete or corrupt: {e}") from e
     recommender = load_recommender(directory / "recommender")
-    return TrainedModel(recommender=recommender, vocab=vocab, items=items, seen=seen, meta=meta)
+    return TrainedModel(recommender=recommender, vocab=vocab, items=items, meta=meta)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
+from tqdm.auto import tqdm
+
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
+from movierec.evaluation import evaluate
+from movierec.evaluation.names import VALIDATION_LOGS
 
 tf, tfrs = import_tensorflow()
 
@@ -36,16 +40,14 @@ class ValidationMetrics(tf.keras.callbacks.Callback):
         self.ks = tuple(ks)
 
     def on_epoch_end(self, epoch, logs=None):
-        from movierec.evaluation import evaluate  # noqa: PLC0415  (evaluation does not import TF)
-
         if logs is None or len(self.validation) == 0:
             return
         self.recommender.refresh_embeddings()
         metrics = evaluate(self.recommender, self.train, self.validation, ks=self.ks)
         for k in self.ks:
             logs[f"val_factorized_top_{k}"] = metrics[f"factorized_top_{k}"]
-        logs["val_recall_at_10"] = metrics["recall@10"]
-        logs["val_ndcg_at_10"] = metrics["ndcg@10"]
+        for metric, log_name in VALIDATION_LOGS.items():
+            logs[log_name] = metrics[metric]
         logger.debug("epoch %d validation: %s", epoch + 1, {k: round(v, 4) for k, v in logs.items()})
 
 
@@ -82,8 +84,6 @@ class EpochProgress(tf.keras.callbacks.Callback):
         self._bar = None
 
     def on_train_begin(self, logs=None):
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
         # disable=None: silent when stderr is not a terminal (CI, logs, tests)
         self._bar = tqdm(total=self.epochs, desc=self.name, unit="epoch", leave=False, disable=None)
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.config import TrainConfig
 from movierec.data.interactions import Interactions
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["set_seed", "make_optimizer", "make_dataset", "resolve_train_config"]
+__all__ = ["set_seed", "make_optimizer", "make_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +50,3 @@ def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: in
     if shuffle:
         ds = ds.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def resolve_train_config(train: TrainConfig, model_config) -> TrainConfig:
-    """The experiment's budget with the model's own overrides (epochs, batch size, ...) applied."""
-    overrides = {
-        field: getattr(model_config, field)
-        for field in ("epochs", "batch_size", "learning_rate", "optimizer", "early_stopping_patience")
-        if getattr(model_config, field, None) is not None
-    }
-    return dataclasses.replace(train, **overrides)

@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from movierec.config import ExperimentConfig, SplitConfig, TrainConfig
+from movierec.config import ExperimentConfig, SplitConfig, TrainConfig, resolve_train_config
 from movierec.data import Dataset
-from movierec.training.experiment import PreparedData, build_recommender, prepare_data
+from movierec.experiments.data import PreparedData, prepare_data
+from movierec.recommender import FitOptions, Recommender
+from movierec.registry import build_recommender
 
 __all__ = ["fit_final"]
 
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def fit_final(
     model_config: Any, dataset: Dataset, train_config: TrainConfig, validation_fraction: float = 0.1
-) -> tuple[Any, PreparedData, dict[str, Any]]:
+) -> tuple[Recommender, PreparedData, dict[str, Any]]:
     """Trains `model_config` on all of `dataset`, choosing the epoch count on a validation slice.
 
     Args:
@@ -45,20 +47,23 @@ def fit_final(
         split = SplitConfig(strategy="random", test_fraction=0.0, validation_fraction=fraction, seed=train_config.seed)
         return prepare_data(dataclasses.replace(base, split=split), dataset)
 
-    probe = build_recommender(model_config, train_config)
-    patience = getattr(getattr(probe, "train_config", None), "early_stopping_patience", 0)
+    patience = resolve_train_config(train_config, model_config).early_stopping_patience
     if patience and validation_fraction > 0:
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:
-            probe.fit(staged.train, staged.validation, staged.features)
-            monitor = probe.train_config.monitor
+            probe = build_recommender(model_config)
+            probe.fit(staged.train, FitOptions(validation=staged.validation, features=staged.features, train=train_config))
+            monitor = train_config.monitor
             curve = probe.history.get(monitor, [])
             if curve:
                 best_epoch = int(np.argmax(curve)) + 1
                 info = {"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}}
-                logger.info("%s: best %s at epoch %d of %d; refitting on all ratings", model_config.name, monitor, best_epoch, len(curve))
+                logger.info(
+                    "%s: best %s at epoch %d of %d; refitting on all ratings",
+                    model_config.name, monitor, best_epoch, len(curve),
+                )
                 model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)
-    recommender = build_recommender(model_config, train_config)
-    recommender.fit(data.train, None, data.features)
+    recommender = build_recommender(model_config)
+    recommender.fit(data.train, FitOptions(features=data.features, train=train_config))
     return recommender, data, info

@@ -6,12 +6,11 @@ import json
 
 import pytest
 
-import movierec.training.tuning as tuning
-from movierec.baselines import EaseConfig
-from movierec.config import ExperimentConfig, TrainConfig
+import movierec.experiments.tuning as tuning
+from movierec.config import EaseConfig, ExperimentConfig, TrainConfig
 from movierec.errors import ConfigError
 from movierec.evaluation import evaluate
-from movierec.training.experiment import prepare_data
+from movierec.experiments import prepare_data
 
 
 def test_parse_grid_reads_numbers_words_and_none():
@@ -71,7 +70,7 @@ def test_tune_rejects_unknown_fields_and_missing_validation(prepared, block_data
 
 def test_training_fields_in_the_grid_reach_the_trained_model(prepared, monkeypatch):
     """`learning_rate` / `epochs` in a grid must change what is trained (model override or budget)."""
-    from movierec.models.config import TwoTowerConfig  # noqa: PLC0415
+    from movierec.config import TwoTowerConfig  # noqa: PLC0415
 
     seen = []
     real = tuning.evaluate

@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from movierec.baselines import AlsConfig, EaseConfig, PopularityConfig
+from movierec.config import AlsConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict, to_dict
 from movierec.errors import ConfigError
-from movierec.models.config import TwoTowerConfig
 
 __all__ = ["PRESETS", "get_preset", "DEFAULT_PRESET"]
 
@@ -97,7 +96,5 @@ def get_preset(name: str, overrides: dict[str, Any] | None = None):
         unknown = sorted(set(overrides) - fields)
         if unknown:
             raise ConfigError(f"preset {name!r}: unknown override field(s) {unknown}")
-        from movierec.config import from_dict, to_dict  # noqa: PLC0415
-
         config = from_dict(type(config), {**to_dict(config), **overrides}, where=name)
     return config

@@ -16,6 +16,10 @@ from typing import Any
 from movierec.config import TrainConfig, to_dict
 from movierec.errors import ConfigError
 from movierec.evaluation import evaluate
+from movierec.experiments.data import PreparedData
+from movierec.recommender import FitOptions
+from movierec.registry import build_recommender
+from movierec.tracking import flat_hparams, write_hparams_config, write_run_summary
 
 __all__ = ["parse_grid", "grid_points", "tune"]
 
@@ -55,7 +59,7 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 def tune(
     model_config: Any,
-    data: Any,
+    data: PreparedData,
     train_config: TrainConfig,
     grid: dict[str, list[Any]],
     logdir: Path | None,
@@ -74,12 +78,13 @@ def tune(
     Returns:
         `(best model config, trials)`; each trial has `params`, `validation`, `config`.
     """
-    from movierec.training.experiment import build_recommender  # noqa: PLC0415
-
-    model_fields = {f.name for f in dataclasses.fields(model_config)}
+    model_fields = {f.name for f in dataclasses.fields(model_config)} - {"kind", "name"}
     unknown = sorted(set(grid) - model_fields - TRAIN_FIELDS)
     if unknown:
         raise ConfigError(f"unknown grid field(s) {unknown} for {model_config.kind}")
+    empty = sorted(key for key, values in grid.items() if not values)
+    if empty:
+        raise ConfigError(f"grid field(s) {empty} list no value")
     if len(data.validation) == 0:
         raise ConfigError("tuning needs a validation slice (split.validation_fraction > 0)")
     trials: list[dict[str, Any]] = []
@@ -91,29 +96,21 @@ def tune(
         trial_train = dataclasses.replace(train_config, **{k: v for k, v in params.items() if k not in model_fields})
         config = dataclasses.replace(model_config, **model_params)
         run_dir = logdir / f"trial-{number:03d}" if logdir is not None else None
-        recommender = build_recommender(config, trial_train, run_dir)
-        recommender.fit(data.train, data.validation, data.features)
+        recommender = build_recommender(config)
+        options = FitOptions(validation=data.validation, features=data.features, train=trial_train, run_dir=run_dir)
+        recommender.fit(data.train, options)
         scores = evaluate(recommender, data.train, data.validation)
+        if metric not in scores:
+            raise ConfigError(f"`metric` must be one of {sorted(scores)}. Received: `metric` = {metric!r}")
         value = float(scores[metric])
         trials.append({"params": params, "validation": scores, "config": to_dict(config)})
         logger.info("trial %d %s: validation %s = %.4f", number, params, metric, value)
         if run_dir is not None:
-            _log_trial(run_dir, config, getattr(recommender, "train_config", trial_train), scores)
+            hparams = flat_hparams(config, recommender.train_config or trial_train)
+            write_run_summary(run_dir, hparams, scores, prefix="validation")
         if value > best_value:
             best_value, best_config = value, config
     if logdir is not None:
-        _log_search(logdir, trials)
+        names = sorted({k for t in trials for k in t["config"]} | {k for t in trials for k in t["params"]})
+        write_hparams_config(logdir, names, prefix="validation")
     return best_config, trials
-
-
-def _log_trial(run_dir: Path, config: Any, train_config: Any, scores: dict[str, float]) -> None:
-    from movierec.training import tensorboard as tb  # noqa: PLC0415
-
-    tb.write_run_summary(run_dir, tb.flat_hparams(config, train_config), scores, prefix="validation")
-
-
-def _log_search(logdir: Path, trials: list[dict[str, Any]]) -> None:
-    from movierec.training import tensorboard as tb  # noqa: PLC0415
-
-    names = sorted({k for t in trials for k in t["config"]} | {k for t in trials for k in t["params"]})
-    tb.write_hparams_config(logdir, names, prefix="validation")

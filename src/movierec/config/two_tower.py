@@ -1,7 +1,9 @@
 """Configuration of a two-tower TFRS retrieval model.
 
 Model 1 and Model 2 of the original report, and every improved model, are
-instances of `TwoTowerConfig` (see `movierec.models.presets`), not subclasses.
+instances of `TwoTowerConfig` (see `movierec.experiments.presets`), not subclasses.
+It lives here, not in `movierec.models`, so that presets and saved configs can be read
+without loading TensorFlow.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from movierec.config import register_model_config
 from movierec.errors import ConfigError
 
 __all__ = ["TwoTowerConfig", "USER_FEATURES", "ITEM_FEATURES", "ACTIVATIONS"]
@@ -19,7 +20,6 @@ ITEM_FEATURES = ("genres", "year")
 ACTIVATIONS = ("relu", "swish", "gelu", "tanh", "sigmoid", "softmax", "linear", "elu")
 
 
-@register_model_config
 @dataclass(frozen=True)
 class TwoTowerConfig:
     """A user (query) tower and a movie (candidate) tower trained with `tfrs.tasks.Retrieval`.

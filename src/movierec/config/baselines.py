@@ -1,0 +1,56 @@
+"""Configurations of the non-neural baselines (most-popular, EASE, ALS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from movierec.errors import ConfigError
+
+__all__ = ["PopularityConfig", "EaseConfig", "AlsConfig"]
+
+
+@dataclass(frozen=True)
+class PopularityConfig:
+    """Configuration of `PopularityRecommender` (it has nothing to tune)."""
+
+    kind: Literal["popularity"] = "popularity"  # registry key; do not change
+    name: str = "popularity"  # run / report label
+
+
+@dataclass(frozen=True)
+class EaseConfig:
+    """Configuration of `EaseRecommender`."""
+
+    kind: Literal["ease"] = "ease"  # registry key; do not change
+    name: str = "ease"  # run / report label
+    l2: float = 500.0  # λ added to the Gram diagonal; a few hundred suits ML-100k
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.l2, (int, float)) or isinstance(self.l2, bool) or not self.l2 > 0:
+            raise ConfigError(f"ease.l2 must be a number > 0. Received: `l2` = {self.l2!r}")
+
+
+@dataclass(frozen=True)
+class AlsConfig:
+    """Configuration of `AlsRecommender`."""
+
+    kind: Literal["als"] = "als"  # registry key; do not change
+    name: str = "als"  # run / report label
+    factors: int = 64  # latent dimension f
+    regularization: float = 50.0  # λ on the squared norms of factors (not scaled by counts); ML-100k tuned
+    alpha: float = 5.0  # confidence slope: an observed pair weighs 1 + alpha, an unobserved one 1
+    iterations: int = 15  # sweeps; each solves all items, then all users
+    seed: int = 42  # seeds the initial user factors
+
+    def __post_init__(self) -> None:
+        for name in ("factors", "iterations"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"als.{name} should be a positive integer. Received: `{name}` = {value!r}")
+        for name in ("regularization", "alpha"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
+                raise ConfigError(f"als.{name} must be a number >= 0. Received: `{name}` = {value!r}")
+        if self.regularization == 0:
+            raise ConfigError("als.regularization must be > 0 so every system is solvable. Received: 0")

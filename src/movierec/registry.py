@@ -1,0 +1,112 @@
+"""The one registry: each model kind's config class and recommender class.
+
+Every recommender is built from its config alone (`build_recommender(config)`), and any
+saved one is restored by its `kind` (`load_recommender(directory)`). Recommender classes
+are named by import path and imported on first use, so that reading a config, listing
+kinds or training a baseline never loads TensorFlow; only the `two_tower` kind does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from movierec.config import AlsConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict
+from movierec.errors import ConfigError, ModelDirError
+from movierec.recommender import Recommender
+
+__all__ = ["Kind", "KINDS", "kind_of", "config_from_dict", "recommender_class", "build_recommender", "load_recommender"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A model kind: its config dataclass and where its `Recommender` subclass lives."""
+
+    name: str  # the `kind` field of the config and the `kind` of the class
+    config: type  # frozen config dataclass
+    recommender: str  # "module:Class", imported on first use
+    uses_tensorflow: bool  # whether building it loads TensorFlow
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("popularity", PopularityConfig, "movierec.baselines.popularity:PopularityRecommender", False),
+        Kind("ease", EaseConfig, "movierec.baselines.ease:EaseRecommender", False),
+        Kind("als", AlsConfig, "movierec.baselines.als:AlsRecommender", False),
+        Kind("two_tower", TwoTowerConfig, "movierec.models.recommender:TwoTowerRecommender", True),
+    )
+}
+
+
+def kind_of(config: Any) -> Kind:
+    """The registered kind of a config instance.
+
+    Raises:
+        ConfigError: if `config` is not a registered config class.
+    """
+    kind = KINDS.get(getattr(config, "kind", None))  # type: ignore[arg-type]
+    if kind is None or not isinstance(config, kind.config):
+        raise ConfigError(f"not a model config: {config!r}; kinds are {sorted(KINDS)}")
+    return kind
+
+
+def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
+    """Builds the config named by `data["kind"]`.
+
+    Raises:
+        ConfigError: on a missing or unknown kind, an unknown key or a bad value.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table with a `kind`, got {type(data).__name__}")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}.kind must be one of {sorted(KINDS)}. Received: {kind!r}")
+    return from_dict(KINDS[kind].config, data, where=where)
+
+
+def recommender_class(kind: str) -> type[Recommender]:
+    """The `Recommender` subclass of `kind` (imported on first use)."""
+    if kind not in KINDS:
+        raise ConfigError(f"`kind` must be one of {sorted(KINDS)}. Received: {kind!r}")
+    module_name, _, class_name = KINDS[kind].recommender.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if cls.kind != kind:
+        raise TypeError(f"{KINDS[kind].recommender} has kind {cls.kind!r}, registered as {kind!r}")
+    return cls
+
+
+def build_recommender(config: Any) -> Recommender:
+    """An unfitted recommender for `config`; everything run-specific goes to `fit(data, options)`."""
+    return recommender_class(kind_of(config).name)(config)
+
+
+def load_recommender(directory: str | Path) -> Recommender:
+    """Restores any recommender saved with `Recommender.save`.
+
+    Raises:
+        ModelDirError: if `directory` holds no saved recommender, or a corrupt one.
+    """
+    directory = Path(directory)
+    meta_path = directory / "recommender.json"
+    if not meta_path.is_file():
+        raise ModelDirError(f"{directory} is not a saved recommender (no recommender.json)")
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict):
+            raise ValueError(f"expected a JSON object, got {type(meta).__name__}")
+        config = config_from_dict(meta["config"], where=str(meta_path))
+        n_users, n_items = int(meta["n_users"]), int(meta["n_items"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, ConfigError) as e:
+        raise ModelDirError(f"{meta_path} is not a valid recommender description: {e}") from e
+    recommender = build_recommender(config)
+    try:
+        recommender._restore(directory, n_users, n_items)
+    except ModelDirError:
+        raise
+    except (OSError, KeyError, ValueError) as e:
+        raise ModelDirError(f"{directory} is incomplete or corrupt: {e}") from e
+    return recommender

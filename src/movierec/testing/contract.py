@@ -1,0 +1,197 @@
+"""The `Recommender` contract as a test base class, run by every kind and every two-tower variant.
+
+A test module subclasses `RecommenderContract`, sets `kind`, implements `make()` and its
+own `test_known_answer` (required: a subclass without one fails at import), and inherits
+every contract test (LensKit's `ScorerTests`, implicit's `RecommenderBaseTestMixin`):
+
+    class TestEase(RecommenderContract):
+        kind = "ease"
+
+        def make(self):
+            return EaseRecommender(EaseConfig(l2=1.0))
+
+        def test_known_answer(self, fitted):
+            items, _ = fitted.recommend(ALL_USERS, k=1)
+            np.testing.assert_array_equal(items[:, 0], WITHHELD)
+
+The data: 20 users in two groups each watching their own block of 5 of the 10 items, minus
+one withheld item per user (implicit's checkerboard idea), so each user's withheld item
+is the obvious recommendation and a block's items are each other's nearest neighbours.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from movierec.config import from_dict, to_dict
+from movierec.data.interactions import Interactions
+from movierec.errors import ConfigError, NotFittedError, UnknownIdError
+from movierec.recommender import Recommender
+from movierec.registry import config_from_dict, load_recommender
+
+__all__ = ["RecommenderContract", "block_data", "TRAIN", "WITHHELD", "N_USERS", "N_ITEMS", "BLOCK", "ALL_USERS", "OWN_BLOCK"]
+
+N_USERS, N_ITEMS, BLOCK = 20, 10, 5
+GROUP_A = 12  # users 0-11 watch items 0-4, users 12-19 watch items 5-9
+
+
+def block_data(ratings_own: float = 1.0) -> tuple[Interactions, np.ndarray]:
+    """`(train, withheld)`: each user watches their own block except item `block_start + u % 5`.
+
+    Timestamps increase with the item index, so the "last" items of a history are well defined.
+    """
+    users, items, withheld = [], [], np.empty(N_USERS, np.int64)
+    for u in range(N_USERS):
+        start = 0 if u < GROUP_A else BLOCK
+        withheld[u] = start + u % BLOCK
+        for i in range(start, start + BLOCK):
+            if i != withheld[u]:
+                users.append(u)
+                items.append(i)
+    n = len(users)
+    train = Interactions.from_arrays(
+        users, items, np.full(n, ratings_own, np.float32), 1_000_000 + np.arange(n) * 60, n_users=N_USERS, n_items=N_ITEMS
+    )
+    return train, withheld
+
+
+TRAIN, WITHHELD = block_data()
+ALL_USERS = np.arange(N_USERS)
+OWN_BLOCK = np.where(ALL_USERS < GROUP_A, 0, 1)  # [n_users] the block each user watches
+
+
+class RecommenderContract:
+    """Contract tests every `Recommender` passes; subclasses add their kind's known answer."""
+
+    kind: ClassVar[str] = ""  # the registry kind this subclass covers
+    train: ClassVar[Interactions] = TRAIN  # the data `fitted` learns from; a subclass may change it
+    similar_in_block: ClassVar[bool] = True  # whether an item's nearest neighbour is in its own block
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__name__.startswith("Test") and "test_known_answer" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__} must define its own test_known_answer (the contract requires one)")
+
+    def make(self) -> Recommender:
+        raise NotImplementedError
+
+    def fit_options(self) -> Any:
+        """`FitOptions` for `fitted`; None uses the defaults."""
+        return None
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def fitted(cls) -> Recommender:
+        """The recommender fitted once per test class."""
+        case = cls()
+        return case.make().fit(case.train, case.fit_options())
+
+    def test_kind_matches_the_registry(self, fitted: Recommender) -> None:
+        assert fitted.kind == self.kind == fitted.config.kind
+
+    def test_unfitted_recommender_refuses_to_recommend(self) -> None:
+        fresh = self.make()
+        assert not fresh.is_fitted
+        with pytest.raises(NotFittedError, match="not fitted"):
+            fresh.recommend(ALL_USERS, k=3)
+
+    def test_score_shape_and_dtype(self, fitted: Recommender) -> None:
+        assert fitted.is_fitted
+        scores = fitted.score(ALL_USERS)
+        assert scores.shape == (N_USERS, N_ITEMS)
+        assert scores.dtype == np.float32
+        assert np.all(np.isfinite(scores))
+
+    def test_recommend_returns_k_items_sorted_by_score(self, fitted: Recommender) -> None:
+        items, scores = fitted.recommend(ALL_USERS, k=4, exclude_seen=False)
+        assert items.shape == scores.shape == (N_USERS, 4)
+        assert np.all(np.diff(scores, axis=1) <= 0)
+        np.testing.assert_allclose(scores, np.take_along_axis(fitted.score(ALL_USERS), items, axis=1), rtol=1e-6)
+        assert all(len(set(row)) == 4 for row in items.tolist())
+
+    def test_recommend_excludes_seen_items_by_default(self, fitted: Recommender) -> None:
+        seen = self.train.to_csr()
+        items, _ = fitted.recommend(ALL_USERS, k=N_ITEMS)
+        for u in ALL_USERS:
+            allowed = set(range(N_ITEMS)) - set(seen[u].indices)
+            assert set(items[u][items[u] >= 0]) == allowed
+            assert np.sum(items[u] == -1) == N_ITEMS - len(allowed)
+
+    def test_exclude_seen_false_keeps_seen_items(self, fitted: Recommender) -> None:
+        items, _ = fitted.recommend(ALL_USERS, k=N_ITEMS, exclude_seen=False)
+        assert np.all(np.sort(items, axis=1) == np.arange(N_ITEMS))
+
+    def test_items_restricts_and_filter_items_blocks(self, fitted: Recommender) -> None:
+        allowed = np.array([1, 3, 6, 8])
+        items, _ = fitted.recommend(ALL_USERS, k=N_ITEMS, exclude_seen=False, items=allowed)
+        assert np.all(np.sort(items[:, :4], axis=1) == allowed) and np.all(items[:, 4:] == -1)
+        items, _ = fitted.recommend(ALL_USERS, k=N_ITEMS, exclude_seen=False, filter_items=allowed)
+        assert np.all(np.sort(items[:, :6], axis=1) == np.setdiff1d(np.arange(N_ITEMS), allowed))
+        with pytest.raises(UnknownIdError, match="filter_items"):
+            fitted.recommend(ALL_USERS, k=3, filter_items=np.array([N_ITEMS]))
+
+    def test_batch_equals_single_user(self, fitted: Recommender) -> None:
+        batch_items, batch_scores = fitted.recommend(ALL_USERS, k=3, batch_size=7)
+        for u in ALL_USERS:
+            items, scores = fitted.recommend(np.array([u]), k=3)
+            # BLAS may round a batch and a single row differently, so near-ties may swap places:
+            # compare scores, and the single-user scores of the batch's items
+            np.testing.assert_allclose(scores[0], batch_scores[u], rtol=1e-5, atol=1e-6)
+            single = fitted.score(np.array([u]))[0]
+            valid = batch_items[u] >= 0  # -1 pads a list when fewer than k items are unseen
+            np.testing.assert_allclose(single[batch_items[u][valid]], scores[0][valid], rtol=1e-5, atol=1e-6)
+            if np.all(np.abs(np.diff(scores[0])) > 1e-4):
+                np.testing.assert_array_equal(items[0], batch_items[u])
+
+    def test_save_load_round_trip(self, fitted: Recommender, tmp_path: Any) -> None:
+        fitted.save(tmp_path / "model")
+        loaded = load_recommender(tmp_path / "model")
+        assert type(loaded) is type(fitted)
+        assert loaded.is_fitted and loaded.config == fitted.config
+        assert (loaded.n_users, loaded.n_items) == (fitted.n_users, fitted.n_items)
+        assert (loaded.seen != fitted.seen).nnz == 0
+        np.testing.assert_allclose(loaded.score(ALL_USERS), fitted.score(ALL_USERS), rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(loaded.recommend(ALL_USERS, k=3)[0], fitted.recommend(ALL_USERS, k=3)[0])
+
+    def test_similar_items(self, fitted: Recommender) -> None:
+        items = np.arange(N_ITEMS)
+        neighbours, similarity = fitted.similar_items(items, k=3)
+        assert neighbours.shape == similarity.shape == (N_ITEMS, 3)
+        assert np.all(neighbours != items[:, None])
+        assert np.all(np.diff(similarity, axis=1) <= 0)
+        if self.similar_in_block:
+            assert np.all(neighbours[:, 0] // BLOCK == items // BLOCK)
+
+    def test_score_history(self, fitted: Recommender) -> None:
+        # a new user who watched items 0-3 of block A, and one who watched nothing
+        try:
+            scores = fitted.score_history([np.array([0, 1, 2, 3]), np.array([], dtype=np.int64)])
+        except NotImplementedError:
+            pytest.skip(f"{self.kind} does not score histories")
+        assert scores.shape == (2, N_ITEMS) and scores.dtype == np.float32
+        items, _ = fitted.recommend_history([np.array([0, 1, 2, 3])], k=N_ITEMS)
+        assert set(items[0][items[0] >= 0]) == set(range(4, N_ITEMS))
+        with pytest.raises(UnknownIdError, match="histories"):
+            fitted.score_history([np.array([N_ITEMS])])
+
+    @pytest.mark.parametrize("k", [0, -1, True])
+    def test_bad_k_raises(self, fitted: Recommender, k: Any) -> None:
+        with pytest.raises(ConfigError, match="`k` should be a positive integer"):
+            fitted.recommend(ALL_USERS, k=k)
+
+    def test_unknown_user_raises(self, fitted: Recommender) -> None:
+        with pytest.raises(UnknownIdError, match="users"):
+            fitted.score(np.array([N_USERS]))
+        with pytest.raises(UnknownIdError, match="users"):
+            fitted.score(np.array([-1]))
+
+    def test_config_round_trip(self) -> None:
+        config = self.make().config
+        assert from_dict(type(config), to_dict(config)) == config
+        assert config_from_dict(to_dict(config)) == config
+
+    def test_known_answer(self, fitted: Recommender) -> None:
+        raise NotImplementedError("each kind states its own known answer")
