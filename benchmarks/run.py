@@ -16,19 +16,19 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before TensorFlow is imported)
+import reference_tfrs as ref
 from movierec.config import ExperimentConfig, TrainConfig, save_json
 from movierec.evaluation import evaluate
 from movierec.experiments import PreparedData, get_preset, prepare_data, run_experiment
 from movierec.recommender import FitOptions
 from movierec.registry import build_recommender
-
-import reference_tfrs as ref
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "artifacts" / "bench.json"
@@ -84,9 +84,9 @@ def reference_compare(epochs: int) -> dict[str, Any]:
     out: dict[str, Any] = {"models": {}}
     for name in MODELS:
         (model, timer), train_seconds = timed(
-            lambda: ref.train_reference(name, data.split.train, data.split.validation, users, movies, epochs)
+            lambda name=name: ref.train_reference(name, data.split.train, data.split.validation, users, movies, epochs)
         )
-        test, eval_seconds = timed(lambda: ref.evaluate_reference(model, ref.test_batches(data.split.test)))
+        test, eval_seconds = timed(lambda model=model: ref.evaluate_reference(model, ref.test_batches(data.split.test)))
         out["models"][name] = {
             "epoch_seconds": timer.seconds,
             "validation_seconds": timer.validation_seconds,
@@ -134,30 +134,42 @@ def ratio(reference: float, movierec_value: float) -> float:
 def print_report(report: dict[str, Any]) -> None:
     """The human-readable table; every ratio is reference seconds / movierec seconds."""
     mine, theirs = report["compare"]["movierec"], report["compare"]["reference"]
-    print(f"\n== a. compare job: {', '.join(MODELS)}, {report['epochs']} epoch(s), validation each epoch, test evaluation")
+    print(
+        f"\n== a. compare job: {', '.join(MODELS)}, {report['epochs']} epoch(s), validation each epoch, test evaluation"
+    )
     print(f"{'':34}{'movierec s':>12}{'reference s':>13}{'ref/movierec':>14}")
     for name in MODELS:
         m, r = mine["models"][name], theirs["models"][name]
         for epoch, (ms, rs) in enumerate(zip(m["epoch_seconds"], r["epoch_seconds"]), start=1):
             print(f"{name + f' epoch {epoch}':34}{ms:12.2f}{rs:13.2f}{ratio(rs, ms):13.1f}x")
-        print(f"{name + ' test evaluation':34}{m['test_eval_seconds']:12.2f}{r['test_eval_seconds']:13.2f}"
-              f"{ratio(r['test_eval_seconds'], m['test_eval_seconds']):13.1f}x")
+        print(
+            f"{name + ' test evaluation':34}{m['test_eval_seconds']:12.2f}{r['test_eval_seconds']:13.2f}"
+            f"{ratio(r['test_eval_seconds'], m['test_eval_seconds']):13.1f}x"
+        )
         val = r["validation_seconds"]
         if val:
             print(f"{'  (reference validation per epoch)':34}{'':12}{statistics.mean(val):13.2f}")
-    print(f"{'total wall time':34}{mine['total_seconds']:12.2f}{theirs['total_seconds']:13.2f}"
-          f"{report['compare_ratio']:13.1f}x")
+    print(
+        f"{'total wall time':34}{mine['total_seconds']:12.2f}{theirs['total_seconds']:13.2f}"
+        f"{report['compare_ratio']:13.1f}x"
+    )
 
     ev = report["evaluation"]
     m, r = ev["movierec"], ev["reference"]
     print(f"\n== b. evaluation of {m['rows']} test rows (model1 after 1 epoch), median of {len(m['seconds'])}")
     print(f"{'':34}{'movierec s':>12}{'reference s':>13}{'ref/movierec':>14}")
-    print(f"{'first call':34}{m['seconds'][0]:12.3f}{r['seconds'][0]:13.3f}{ratio(r['seconds'][0], m['seconds'][0]):13.1f}x")
-    print(f"{'median':34}{statistics.median(m['seconds']):12.3f}{statistics.median(r['seconds']):13.3f}"
-          f"{report['evaluation_ratio']:13.1f}x")
+    print(
+        f"{'first call':34}{m['seconds'][0]:12.3f}{r['seconds'][0]:13.3f}{ratio(r['seconds'][0], m['seconds'][0]):13.1f}x"
+    )
+    print(
+        f"{'median':34}{statistics.median(m['seconds']):12.3f}{statistics.median(r['seconds']):13.3f}"
+        f"{report['evaluation_ratio']:13.1f}x"
+    )
     print(f"{'  (movierec evaluate() only)':34}{m['evaluate_only_seconds']:12.3f}")
 
-    print(f"\n== c. test factorized_top_100, model1 after {report['epochs']} epoch(s) (same work: expect the same ballpark)")
+    print(
+        f"\n== c. test factorized_top_100, model1 after {report['epochs']} epoch(s) (same work: expect the same ballpark)"
+    )
     for side, label in (("movierec", "movierec"), ("reference", "reference")):
         print(f"{label:34}{report['compare'][side]['models']['model1']['factorized_top_100']:12.4f}")
 
@@ -166,8 +178,10 @@ def print_report(report: dict[str, Any]) -> None:
         verdict = "PASS" if report[key] >= minimum else "FAIL"
         print(f"{verdict}  {label}: measured {report[key]:.1f}x")
     load = report["load_average"]
-    print(f"\nload average before/after: {load['before']:.2f} / {load['after']:.2f} on {os.cpu_count()} cores; "
-          f"results in {OUTPUT.relative_to(ROOT)}")
+    print(
+        f"\nload average before/after: {load['before']:.2f} / {load['after']:.2f} on {os.cpu_count()} cores; "
+        f"results in {OUTPUT.relative_to(ROOT)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": {"before": load_before, "after": os.getloadavg()[0]},
         "cpu_count": os.cpu_count(),
     }
-    report["targets"] = {label: {"minimum": minimum, "measured": report[key], "pass": report[key] >= minimum}
-                         for label, key, minimum in TARGETS}
+    report["targets"] = {
+        label: {"minimum": minimum, "measured": report[key], "pass": report[key] >= minimum}
+        for label, key, minimum in TARGETS
+    }
     save_json(report, OUTPUT)
     print_report(report)
     return 0

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before anything imports TensorFlow)
-
 import numpy as np
 import pandas as pd
 import pytest
+
+import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before anything imports TensorFlow)
 
 N_GROUP_USERS = 20  # users per group
 N_BLOCK_ITEMS = 15  # movies per block
@@ -44,7 +44,7 @@ class BlockData:
         return set(self.ratings.loc[self.ratings.user_id == user_id, "item_id"])
 
     def dataset(self, name: str = "blocks"):
-        from movierec.data import Dataset  # noqa: PLC0415
+        from movierec.data import Dataset
 
         return Dataset.create(name, self.ratings, self.items)
 

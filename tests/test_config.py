@@ -44,7 +44,7 @@ def test_experiment_round_trip_through_dict_and_json(config, tmp_path):
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_shipped_experiment_files_load_and_name_known_presets(path):
-    from movierec.experiments import PRESETS  # noqa: PLC0415
+    from movierec.experiments import PRESETS
 
     config = load_experiment(path)
     assert config.models and set(config.models) <= set(PRESETS)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide oneDNN / CUDA banners
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def _quiet_stderr() -> Iterator[None]:
     """Silences file descriptor 2 while TensorFlow's C++ runtime starts.
 
     TF 2.21 prints oneDNN / CUDA / absl banners from C++ before any log level applies;
@@ -42,7 +44,7 @@ def _quiet_stderr():
         os.close(devnull)
 
 
-def import_tensorflow():
+def import_tensorflow() -> tuple[Any, Any]:
     """Import TensorFlow and TFRS, checking that Keras 2 is in use.
 
     Returns:

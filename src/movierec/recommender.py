@@ -108,7 +108,7 @@ class Recommender(abc.ABC):
         return self._is_fitted
 
     # --------------------------------------------------------------- training
-    def fit(self, data: Interactions, options: FitOptions | None = None) -> "Recommender":
+    def fit(self, data: Interactions, options: FitOptions | None = None) -> Recommender:
         """Learns from `data`; may read `options.validation` (never test) for early stopping.
 
         Raises:
@@ -317,7 +317,9 @@ def check_users(users: np.ndarray, n_users: int) -> np.ndarray:
         raise ConfigError(f"`users` must be integer indices. Received dtype {users.dtype}")
     users = users.astype(np.int64).reshape(-1)
     if len(users) and (users.min() < 0 or users.max() >= n_users):
-        raise UnknownIdError(f"`users` must be indices in [0, {n_users}). Received: min {users.min()}, max {users.max()}")
+        raise UnknownIdError(
+            f"`users` must be indices in [0, {n_users}). Received: min {users.min()}, max {users.max()}"
+        )
     return users
 
 

@@ -42,8 +42,9 @@ def test_score_is_train_rows_times_weights_and_history_agrees():
     train = Interactions.from_arrays([0, 0, 1, 2, 2], [0, 1, 1, 0, 2], n_users=3, n_items=3)
     rec = EaseRecommender(EaseConfig(l2=1.0)).fit(train)
     np.testing.assert_allclose(rec.score(np.arange(3)), train.to_csr().toarray() @ rec.weights, rtol=1e-6)
-    np.testing.assert_allclose(rec.score_history([np.array([0, 1]), np.array([1, 1])]),
-                               rec.score(np.array([0, 1])), rtol=1e-6)
+    np.testing.assert_allclose(
+        rec.score_history([np.array([0, 1]), np.array([1, 1])]), rec.score(np.array([0, 1])), rtol=1e-6
+    )
 
 
 def test_guards():

@@ -14,8 +14,11 @@ from movierec.cli.main import main
 CASES = {
     # string ids with spaces and punctuation, not MovieLens numbers
     "string_ids": [
-        ("Ada Lovelace", "The Matrix (1999)", 5, 100), ("Ada Lovelace", "Heat", 4, 101),
-        ("Alan T.", "Heat", 3, 102), ("Alan T.", "Alien", 4, 103), ("Grace", "The Matrix (1999)", 2, 104),
+        ("Ada Lovelace", "The Matrix (1999)", 5, 100),
+        ("Ada Lovelace", "Heat", 4, 101),
+        ("Alan T.", "Heat", 3, 102),
+        ("Alan T.", "Alien", 4, 103),
+        ("Grace", "The Matrix (1999)", 2, 104),
         ("Grace", "Solaris", 5, 105),  # a movie nobody else rated
         ("Linus", "Alien", 1, 106),  # a user with a single rating
     ],
@@ -33,7 +36,12 @@ def test_train_and_recommend_all_users(case, preset, tmp_path, capsys):
     if preset:
         args += ["--preset", preset]
     assert main(args) == 0
-    assert main(["recommend", "--model", str(tmp_path / "M"), "--all-users", "-k", "3", "--out", str(tmp_path / "recs.csv")]) == 0
+    assert (
+        main(
+            ["recommend", "--model", str(tmp_path / "M"), "--all-users", "-k", "3", "--out", str(tmp_path / "recs.csv")]
+        )
+        == 0
+    )
     recs = pd.read_csv(tmp_path / "recs.csv", dtype={"user_id": str, "item_id": str})
     assert list(recs.columns) == ["user_id", "rank", "item_id", "score"]
     seen = set(zip(ratings.user_id, ratings.item_id))

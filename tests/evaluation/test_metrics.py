@@ -151,7 +151,9 @@ def test_coverage_and_popularity_match_loops(seed):
     counts = np.random.default_rng(seed).integers(0, 100, size=25)
     for k in (1, 5, 12):
         assert coverage_at_k(top, 25, k) == pytest.approx(len({i for row in top for i in row[:k]}) / 25)
-        np.testing.assert_allclose(mean_popularity_at_k(top, counts, k), [np.mean([counts[i] for i in row[:k]]) for row in top])
+        np.testing.assert_allclose(
+            mean_popularity_at_k(top, counts, k), [np.mean([counts[i] for i in row[:k]]) for row in top]
+        )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

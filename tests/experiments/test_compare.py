@@ -54,7 +54,7 @@ def experiment(block_data, tmp_path_factory):
 
 def _tensor_values(path, tag) -> list[tuple[int, float]]:
     """`(step, value)` of a scalar the Keras callback / tf.summary wrote (as TENSOR summaries)."""
-    import tensorflow as tf  # noqa: PLC0415  (already loaded by the experiment)
+    import tensorflow as tf
 
     accumulator = EventAccumulator(str(path)).Reload()
     assert tag in accumulator.Tags()["tensors"], f"{tag} not among {accumulator.Tags()['tensors']}"
@@ -142,8 +142,8 @@ def test_validation_metrics_use_only_the_validation_slice(experiment):
 
 @pytest.mark.parametrize("model", ["model1", "popularity"])
 def test_each_run_folder_holds_its_resolved_config(experiment, model):
-    from movierec.config import SplitConfig, TrainConfig, from_dict  # noqa: PLC0415
-    from movierec.registry import config_from_dict as model_config_from_dict  # noqa: PLC0415
+    from movierec.config import SplitConfig, TrainConfig, from_dict
+    from movierec.registry import config_from_dict as model_config_from_dict
 
     saved = json.loads((experiment["dir"] / model / "config.json").read_text())
     config = model_config_from_dict(saved["model"])

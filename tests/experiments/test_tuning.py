@@ -53,7 +53,11 @@ def test_tune_scores_only_on_validation_and_returns_the_best(prepared, tmp_path,
     assert best.l2 == grid["l2"][values.index(max(values))]
     assert [t["params"]["l2"] for t in trials] == grid["l2"]
     # one TensorBoard run per trial, plus the HParams config at the root
-    assert sorted(p.name for p in (tmp_path / "tune").iterdir() if p.is_dir()) == ["trial-000", "trial-001", "trial-002"]
+    assert sorted(p.name for p in (tmp_path / "tune").iterdir() if p.is_dir()) == [
+        "trial-000",
+        "trial-001",
+        "trial-002",
+    ]
     assert any(p.name.startswith("events.out") for p in (tmp_path / "tune").iterdir())
     json.dumps(trials)  # trials are plain data (written to best.json by the CLI)
 
@@ -70,7 +74,7 @@ def test_tune_rejects_unknown_fields_and_missing_validation(prepared, block_data
 
 def test_training_fields_in_the_grid_reach_the_trained_model(prepared, monkeypatch):
     """`learning_rate` / `epochs` in a grid must change what is trained (model override or budget)."""
-    from movierec.config import TwoTowerConfig  # noqa: PLC0415
+    from movierec.config import TwoTowerConfig
 
     seen = []
     real = tuning.evaluate

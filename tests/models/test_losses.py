@@ -42,7 +42,9 @@ def test_retrieval_task_gives_the_same_loss_with_either():
     candidates = tf.constant(rng.normal(size=(6, 4)), tf.float32)
     probability = tf.constant(rng.uniform(0.01, 0.5, size=6), tf.float32)
     for kwargs in ({}, {"temperature": 0.1}):
-        plain = tfrs.tasks.Retrieval(**kwargs)(query, candidates, candidate_sampling_probability=probability, compute_metrics=False)
+        plain = tfrs.tasks.Retrieval(**kwargs)(
+            query, candidates, candidate_sampling_probability=probability, compute_metrics=False
+        )
         fast = tfrs.tasks.Retrieval(loss=DiagonalSoftmaxLoss(), **kwargs)(
             query, candidates, candidate_sampling_probability=probability, compute_metrics=False
         )

@@ -79,9 +79,7 @@ def test_export_gives_the_same_scores_and_top_k(trained, encoded, tmp_path):
     for k in (1, 5, 22):  # 22 = every unseen movie
         np.testing.assert_array_equal(loaded.recommend(users, k=k)[0], trained.recommend(users, k=k)[0])
     histories = [np.array([0, 1, 2]), np.array([29]), np.array([], dtype=np.int64)]
-    np.testing.assert_allclose(
-        loaded.score_history(histories), trained.score_history(histories), rtol=1e-5, atol=1e-5
-    )
+    np.testing.assert_allclose(loaded.score_history(histories), trained.score_history(histories), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(loaded.item_embeddings(), trained.item_embeddings(), rtol=1e-6, atol=1e-6)
 
 

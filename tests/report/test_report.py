@@ -65,7 +65,7 @@ def test_bad_results_files_name_the_problem(tmp_path):
 
 
 def test_verdict_says_plainly_where_the_tfrs_model_is_behind():
-    from movierec.report import verdict  # noqa: PLC0415
+    from movierec.report import verdict
 
     text = verdict(RESULTS)
     # model "a" (two_tower) has NDCG@10 0.25 > 0.125 but top-100 0.5 < popularity's 0.75

@@ -137,7 +137,6 @@ def test_page_is_self_contained(served):
     assert "http://" not in page and "https://" not in page  # no CDN, no external requests
 
 
-
 def test_serve_command_loads_the_model_then_runs_uvicorn(monkeypatch, tmp_path, block_data):
     block_data.ratings.to_csv(tmp_path / "r.csv", index=False)
     train = ["train", "--ratings", str(tmp_path / "r.csv"), "--preset", "popularity", "--out", str(tmp_path / "M")]

@@ -19,7 +19,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SCREENSHOT = Path("/tmp/page.png")
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -119,7 +118,7 @@ def test_known_user_errors(page, user, k, phrase):
     expect(page.locator("#user-results table")).to_have_count(0)
 
 
-def test_new_user(page, base_url):
+def test_new_user(page, base_url, tmp_path):
     for query, title in [("movie 1 (", "Movie 1 (1990)"), ("MOVIE 2 (", "Movie 2 (1991)")]:
         page.fill("#search", query)
         page.locator("#search-results button", has_text=title).click()
@@ -136,7 +135,9 @@ def test_new_user(page, base_url):
     page.fill("#user-id", "u21")
     page.click("#user-submit")
     expect(page.locator("#user-results tbody tr")).to_have_count(10)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot = tmp_path / "page.png"  # pytest keeps the last runs' tmp_path folders: the test artefact
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
 
 
 def test_new_user_needs_a_liked_movie(page):

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
 from movierec.cli._common import add_experiment_arguments, data_config_from_args
 from movierec.config import ExperimentConfig, load_experiment
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
 
 def build_config(args: argparse.Namespace) -> ExperimentConfig:
     config = load_experiment(args.config) if args.config else ExperimentConfig()
-    changes = {}
+    changes: dict[str, Any] = {}
     if args.models:
         changes["models"] = tuple(m.strip() for m in args.models.split(",") if m.strip())
     if args.name:
@@ -58,9 +59,7 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
         train_changes["batch_size"] = args.batch_size
     if args.seed is not None:
         train_changes["seed"] = args.seed
-    return dataclasses.replace(
-        config, split=split, train=dataclasses.replace(config.train, **train_changes), **changes
-    )
+    return dataclasses.replace(config, split=split, train=dataclasses.replace(config.train, **train_changes), **changes)
 
 
 def format_table(results: dict) -> str:
@@ -81,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         test = result["test"]
         logger.info(
             "  %-16s top-100 %.4f  NDCG@10 %.4f  (%.1f s)",
-            name, test["factorized_top_100"], test["ndcg@10"], result["train_seconds"],
+            name,
+            test["factorized_top_100"],
+            test["ndcg@10"],
+            result["train_seconds"],
         )
 
     results = run_experiment(config, on_model_done=done)

@@ -53,5 +53,9 @@ def run(args: argparse.Namespace) -> int:
     metrics["dropped_rows"] = int((~keep).sum())
     if args.out:
         save_json(metrics, args.out)
-    print(json.dumps({k: (round(v, 5) if isinstance(v, float) and np.isfinite(v) else v) for k, v in metrics.items()}, indent=2))
+    print(
+        json.dumps(
+            {k: (round(v, 5) if isinstance(v, float) and np.isfinite(v) else v) for k, v in metrics.items()}, indent=2
+        )
+    )
     return 0

@@ -22,7 +22,7 @@ SUBCOMMANDS = (data, train, compare, evaluate, recommend, tune, report, tensorbo
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr (no usage block), exit code 2."""
 
-    def error(self, message: str):  # noqa: D102
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 

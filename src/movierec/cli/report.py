@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from movierec._io import write_text_atomic
 from movierec.report import markdown_report
 

@@ -30,5 +30,15 @@ def run(args: argparse.Namespace) -> int:
     if not logdir.is_dir():
         raise ConfigError(f"log folder not found: {logdir} (run `movierec compare` first)")
     print(f"TensorBoard on http://127.0.0.1:{args.port}/  (Ctrl-C to stop)")
-    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(logdir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+    ]
     return subprocess.call(command)

@@ -36,7 +36,9 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
     parser.add_argument("--seed", type=int, default=42, help="seed of weights and shuffling")
     parser.add_argument(
-        "--validation-fraction", type=float, default=0.1,
+        "--validation-fraction",
+        type=float,
+        default=0.1,
         help="for models with early stopping: share of ratings held out to choose the epoch count "
         "before refitting on everything (default 0.1; 0 trains once for the configured epochs)",
     )

@@ -23,7 +23,10 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help="preset to start from, e.g. ease, als, best")
     parser.add_argument(
-        "--grid", nargs="+", required=True, metavar="FIELD=V1,V2",
+        "--grid",
+        nargs="+",
+        required=True,
+        metavar="FIELD=V1,V2",
         help="values to try, e.g. l2=100,250,500 or learning_rate=0.001,0.003 embedding_dim=32,64",
     )
     parser.add_argument("--metric", default="ndcg@10", help="validation metric to maximise (default ndcg@10)")
@@ -47,5 +50,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"best: {json.dumps({k: getattr(best, k) for k in grid if hasattr(best, k)})}; written to {out}")
     print(f"TensorBoard HParams: movierec tensorboard --logdir {logdir}")
     return 0
-
-

@@ -57,7 +57,7 @@ def from_dict(cls: type, data: dict[str, Any], *, where: str = "") -> Any:
 def _convert(hint: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return from_dict(hint, value, where=where)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:

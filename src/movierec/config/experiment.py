@@ -61,7 +61,9 @@ class TrainConfig:
     monitor: str = "val_ndcg_at_10"  # validation metric watched by early stopping and checkpoints
     seed: int = 42  # seeds weights and shuffling
     validation_ks: tuple[int, ...] = (1, 5, 10, 50, 100)  # factorized top-k logged each epoch
-    jit_compile: bool = False  # XLA-compile the train step (measured: no faster on this 2-core CPU once compile time counts)
+    jit_compile: bool = (
+        False  # XLA-compile the train step (measured: no faster on this 2-core CPU once compile time counts)
+    )
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -101,8 +103,6 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 def resolve_train_config(train: TrainConfig, model_config: Any) -> TrainConfig:
     """The experiment's budget with the model's own overrides (epochs, batch size, ...) applied."""
     overrides = {
-        name: getattr(model_config, name)
-        for name in MODEL_OVERRIDES
-        if getattr(model_config, name, None) is not None
+        name: getattr(model_config, name) for name in MODEL_OVERRIDES if getattr(model_config, name, None) is not None
     }
     return dataclasses.replace(train, **overrides)

@@ -99,7 +99,9 @@ class TwoTowerConfig:
         if self.scoring != "retrieval" and self.rating_weight <= 0:
             raise ConfigError(f"scoring={self.scoring!r} needs a rating head (rating_weight > 0)")
         if self.scoring == "retrieval" and self.retrieval_weight <= 0:
-            raise ConfigError("scoring='retrieval' needs retrieval_weight > 0; use scoring='rating' for a ranking model")
+            raise ConfigError(
+                "scoring='retrieval' needs retrieval_weight > 0; use scoring='rating' for a ranking model"
+            )
         if self.rerank_top <= 0:
             raise ConfigError(f"rerank_top should be a positive integer. Received: {self.rerank_top!r}")
         if self.negatives not in ("in_batch", "mixed"):

@@ -129,7 +129,9 @@ def build_features(dataset: Dataset, vocab: Vocab) -> Features:
     n_users = vocab.n_users
     if dataset.users is None:
         zeros = np.zeros(n_users, np.int32)
-        age, gender, occupation, genders, occupations = zeros, zeros.copy(), zeros.copy(), (), ()
+        genders: tuple[str, ...] = ()
+        occupations: tuple[str, ...] = ()
+        age, gender, occupation = zeros, zeros.copy(), zeros.copy()
         n_age = 1
     else:
         users = dataset.users.drop_duplicates("user_id").set_index("user_id")

@@ -16,9 +16,9 @@ import logging
 import numpy as np
 from tqdm.auto import tqdm
 
+from movierec._checks import check_k, check_ks
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, DataError
-from movierec._checks import check_k, check_ks
 from movierec.evaluation.metrics import (
     accuracy_from_ranks,
     coverage_at_k,
@@ -110,8 +110,12 @@ def evaluate(
     results["n_test_rows"] = int(len(row_users))
     logger.debug(
         "%s: ndcg@10=%.4f recall@10=%.4f factorized_top_%d=%.4f (%d users)",
-        recommender.name, results["ndcg@10"], results["recall@10"], ks[-1],
-        results[f"factorized_top_{ks[-1]}"], len(users),
+        recommender.name,
+        results["ndcg@10"],
+        results["recall@10"],
+        ks[-1],
+        results[f"factorized_top_{ks[-1]}"],
+        len(users),
     )
     return results
 

@@ -17,6 +17,7 @@ counts as relevant, covered or popular.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,7 +37,7 @@ __all__ = [
     "mean_popularity_at_k",
 ]
 
-Relevant = sp.spmatrix | sp.sparray | Sequence[Iterable[int]]
+Relevant: TypeAlias = sp.spmatrix | sp.sparray | Sequence[Iterable[int]]
 
 _COMPARE_BUDGET = 1 << 22  # score comparisons per block of `positive_ranks` (~4 MB of bools)
 
@@ -187,7 +188,7 @@ def hit_rate_at_k(top_items: np.ndarray, relevant: Relevant, k: int) -> np.ndarr
         `[n_users]` float64.
     """
     hits, n_relevant = _hits(top_items, relevant, k)
-    return _per_relevant(hits.any(axis=1).astype(np.float64), n_relevant, denominator=np.ones(len(hits)))
+    return _per_relevant(np.asarray(hits.any(axis=1), dtype=np.float64), n_relevant, denominator=np.ones(len(hits)))
 
 
 def mrr(top_items: np.ndarray, relevant: Relevant, k: int | None = None) -> np.ndarray:

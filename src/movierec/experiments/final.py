@@ -52,7 +52,9 @@ def fit_final(
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:
             probe = build_recommender(model_config)
-            probe.fit(staged.train, FitOptions(validation=staged.validation, features=staged.features, train=train_config))
+            probe.fit(
+                staged.train, FitOptions(validation=staged.validation, features=staged.features, train=train_config)
+            )
             monitor = train_config.monitor
             curve = probe.history.get(monitor, [])
             if curve:
@@ -60,7 +62,10 @@ def fit_final(
                 info = {"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}}
                 logger.info(
                     "%s: best %s at epoch %d of %d; refitting on all ratings",
-                    model_config.name, monitor, best_epoch, len(curve),
+                    model_config.name,
+                    monitor,
+                    best_epoch,
+                    len(curve),
                 )
                 model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)

@@ -15,17 +15,28 @@ from movierec.errors import ConfigError
 __all__ = ["PRESETS", "get_preset", "DEFAULT_PRESET"]
 
 # Budget shared by the improved presets: Adam, smaller batches, early stopping on validation.
-_TUNED = dict(optimizer="adam", learning_rate=0.002, batch_size=512, epochs=30, early_stopping_patience=3)
+_TUNED: dict[str, Any] = dict(
+    optimizer="adam", learning_rate=0.002, batch_size=512, epochs=30, early_stopping_patience=3
+)
 
 # The project's best two-tower model (chosen on the validation slice of the random split):
 # the user is the movies they watched (mean-pooled, with history dropout) rather than an id,
 # movies carry genres and release year, unit-length embeddings with temperature 0.1, and the
 # in-batch softmax corrected for popularity (logQ).
-_BEST = dict(
-    embedding_dim=128, layer_sizes=(256, 128), activation="swish", activate_last=False,
-    l2_normalize=True, temperature=0.1, popularity_correction=True,
-    user_id_embedding=False, user_features=("history",), history_length=300, history_dropout=0.7,
-    item_features=("genres", "year"), **_TUNED,
+_BEST: dict[str, Any] = dict(
+    embedding_dim=128,
+    layer_sizes=(256, 128),
+    activation="swish",
+    activate_last=False,
+    l2_normalize=True,
+    temperature=0.1,
+    popularity_correction=True,
+    user_id_embedding=False,
+    user_features=("history",),
+    history_length=300,
+    history_dropout=0.7,
+    item_features=("genres", "year"),
+    **_TUNED,
 )
 
 PRESETS: dict[str, Any] = {
@@ -35,45 +46,81 @@ PRESETS: dict[str, Any] = {
     # Softmax outputs are positive and sum to 1, so all embeddings crowd into a simplex
     # corner and dot products barely differ: it cannot learn (kept to show exactly that).
     "model2": TwoTowerConfig(
-        name="model2", embedding_dim=32, layer_sizes=(64, 32), activation="swish",
-        head_size=32, head_activation="softmax",
+        name="model2",
+        embedding_dim=32,
+        layer_sizes=(64, 32),
+        activation="swish",
+        head_size=32,
+        head_activation="softmax",
     ),
     # Model 2 fixed, same budget: no softmax head and a linear last layer, so embeddings can
     # point anywhere and scores can differ.
     "model2_fixed": TwoTowerConfig(
-        name="model2_fixed", embedding_dim=32, layer_sizes=(64, 32), activation="swish", activate_last=False,
+        name="model2_fixed",
+        embedding_dim=32,
+        layer_sizes=(64, 32),
+        activation="swish",
+        activate_last=False,
     ),
     # The TFRS tutorial's factorisation (embeddings only), for reference.
     "mf": TwoTowerConfig(name="mf", embedding_dim=32, layer_sizes=()),
     # Factorisation with the retrieval-loss fixes: logQ correction, unit vectors, temperature.
     "mf_logq": TwoTowerConfig(
-        name="mf_logq", embedding_dim=64, layer_sizes=(), l2_normalize=True, temperature=0.1,
-        popularity_correction=True, **_TUNED,
+        name="mf_logq",
+        embedding_dim=64,
+        layer_sizes=(),
+        l2_normalize=True,
+        temperature=0.1,
+        popularity_correction=True,
+        **_TUNED,
     ),
     # Side features in both towers (demographics, rating time; genres, year) on top of ids.
     "features": TwoTowerConfig(
-        name="features", embedding_dim=64, layer_sizes=(128, 64), activation="swish", activate_last=False,
-        l2_normalize=True, temperature=0.1, popularity_correction=True,
-        user_features=("age", "gender", "occupation", "time"), item_features=("genres", "year"), **_TUNED,
+        name="features",
+        embedding_dim=64,
+        layer_sizes=(128, 64),
+        activation="swish",
+        activate_last=False,
+        l2_normalize=True,
+        temperature=0.1,
+        popularity_correction=True,
+        user_features=("age", "gender", "occupation", "time"),
+        item_features=("genres", "year"),
+        **_TUNED,
     ),
     # The user tower reads the recent history (and the id).
     "history": TwoTowerConfig(
-        name="history", embedding_dim=64, layer_sizes=(128, 64), activation="swish", activate_last=False,
-        l2_normalize=True, temperature=0.1, popularity_correction=True,
-        user_features=("history",), history_length=100, **_TUNED,
+        name="history",
+        embedding_dim=64,
+        layer_sizes=(128, 64),
+        activation="swish",
+        activate_last=False,
+        l2_normalize=True,
+        temperature=0.1,
+        popularity_correction=True,
+        user_features=("history",),
+        history_length=100,
+        **_TUNED,
     ),
     "best": TwoTowerConfig(name="best", **_BEST),
     # Best, but each query only learns from its 10 hardest in-batch negatives.
     "best_hard_negatives": TwoTowerConfig(name="best_hard_negatives", num_hard_negatives=10, **_BEST),
     # Rating prediction only (RMSE); ranks movies by predicted rating.
     "ranking": TwoTowerConfig(
-        name="ranking", embedding_dim=64, layer_sizes=(), retrieval_weight=0.0, rating_weight=1.0,
-        scoring="rating", **_TUNED,
+        name="ranking",
+        embedding_dim=64,
+        layer_sizes=(),
+        retrieval_weight=0.0,
+        rating_weight=1.0,
+        scoring="rating",
+        **_TUNED,
     ),
     # Retrieval + rating prediction in one model (shared towers), ranked by retrieval score ...
     "multitask": TwoTowerConfig(name="multitask", rating_weight=0.1, **_BEST),
     # ... or with the top 50 retrieved movies re-ordered by predicted rating.
-    "multitask_rerank": TwoTowerConfig(name="multitask_rerank", rating_weight=0.1, scoring="rerank", rerank_top=50, **_BEST),
+    "multitask_rerank": TwoTowerConfig(
+        name="multitask_rerank", rating_weight=0.1, scoring="rerank", rerank_top=50, **_BEST
+    ),
     "popularity": PopularityConfig(name="popularity"),
     "ease": EaseConfig(name="ease"),
     "als": AlsConfig(name="als"),

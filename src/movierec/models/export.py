@@ -19,15 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.errors import ModelDirError
 from movierec.config import TwoTowerConfig
+from movierec.errors import ModelDirError
 
 tf, tfrs = import_tensorflow()
 
 __all__ = ["ExportModule", "load_export"]
 
 
-class ExportModule(tf.Module):
+class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported at run time
     """Wraps the user tower and the movie-embedding index for `tf.saved_model.save`."""
 
     def __init__(self, model, item_vectors: np.ndarray, config: TwoTowerConfig) -> None:

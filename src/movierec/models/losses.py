@@ -17,7 +17,7 @@ tf, tfrs = import_tensorflow()
 __all__ = ["DiagonalSoftmaxLoss"]
 
 
-class DiagonalSoftmaxLoss(tf.keras.losses.Loss):
+class DiagonalSoftmaxLoss(tf.keras.losses.Loss):  # type: ignore[name-defined]  # tf is imported at run time
     """Softmax cross-entropy where query i's positive is candidate i (the TFRS in-batch layout).
 
     Args (call):

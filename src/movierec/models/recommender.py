@@ -23,8 +23,7 @@ from movierec.models.export import ExportModule, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr
-from movierec.training import EpochProgress, EpochTimer, ValidationMetrics
-from movierec.training import make_dataset, make_optimizer, set_seed
+from movierec.training import EpochProgress, EpochTimer, ValidationMetrics, make_dataset, make_optimizer, set_seed
 
 tf, tfrs = import_tensorflow()
 
@@ -116,17 +115,19 @@ class TwoTowerRecommender(Recommender):
             self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
         )
         self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate), jit_compile=cfg.jit_compile)
-        validation = options.validation
-        has_validation = validation is not None and len(validation) > 0
+        validation = options.validation if options.validation is not None and len(options.validation) else None
+        has_validation = validation is not None
         run_dir = options.run_dir
         callbacks: list[Any] = []
-        if has_validation:
+        if validation is not None:
             callbacks.append(ValidationMetrics(self, data, validation, ks=cfg.validation_ks))
         timer = EpochTimer()
         callbacks += list(options.callbacks)
         if run_dir is not None:
             callbacks.append(
-                tf.keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=0, write_graph=False, profile_batch=0)
+                tf.keras.callbacks.TensorBoard(
+                    log_dir=str(run_dir), histogram_freq=0, write_graph=False, profile_batch=0
+                )
             )
         if has_validation and cfg.early_stopping_patience > 0:
             callbacks.append(
@@ -138,13 +139,18 @@ class TwoTowerRecommender(Recommender):
             callbacks.append(
                 tf.keras.callbacks.ModelCheckpoint(
                     str(Path(run_dir) / "checkpoints" / "best.weights"),
-                    monitor=cfg.monitor, mode="max", save_best_only=True, save_weights_only=True,
+                    monitor=cfg.monitor,
+                    mode="max",
+                    save_best_only=True,
+                    save_weights_only=True,
                 )
             )
         callbacks.append(timer)
         callbacks.append(EpochProgress(self.name, cfg.epochs))
         train_ds = make_dataset(data, cfg.batch_size, shuffle=True, seed=cfg.seed)
-        val_ds = make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if has_validation else None
+        val_ds = (
+            make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if validation is not None else None
+        )
         result = self.model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0)
         self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
         self.epoch_seconds = timer.seconds
@@ -172,7 +178,7 @@ class TwoTowerRecommender(Recommender):
     def _module(self) -> ExportModule:
         """The export wrapper over the current weights (built on first use after each refresh)."""
         if self._module_cache is None:
-            if self.model is None:
+            if self.model is None or self._item_vectors is None:
                 raise NotFittedError(f"{self.name} is not fitted; call fit() first")
             self._module_cache = ExportModule(self.model, self._item_vectors, self.config)
         return self._module_cache
@@ -192,7 +198,9 @@ class TwoTowerRecommender(Recommender):
         users = np.asarray(users, np.int32)
         items = np.asarray(items, np.int32)
         out = [
-            module.predict_rating(tf.constant(users[i : i + batch_size]), tf.constant(items[i : i + batch_size])).numpy()
+            module.predict_rating(
+                tf.constant(users[i : i + batch_size]), tf.constant(items[i : i + batch_size])
+            ).numpy()
             for i in range(0, len(users), batch_size)
         ]
         return np.concatenate(out) if out else np.zeros(0, np.float32)

@@ -46,7 +46,7 @@ def _with_unknown_row(table: np.ndarray) -> np.ndarray:
     return np.concatenate([table, pad], axis=0)
 
 
-class Tower(tf.keras.Model):
+class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at run time
     """Id embedding + side features -> dense stack -> optional head -> optional L2 norm.
 
     Args:
@@ -68,9 +68,7 @@ class Tower(tf.keras.Model):
         `[batch, config.output_dim]` embeddings.
     """
 
-    def __init__(
-        self, config: TwoTowerConfig, n_ids: int, inputs: TowerInputs, name: str, use_id: bool = True
-    ) -> None:
+    def __init__(self, config: TwoTowerConfig, n_ids: int, inputs: TowerInputs, name: str, use_id: bool = True) -> None:
         super().__init__(name=name)
         self.use_id = use_id
         self.config = config
@@ -101,12 +99,10 @@ class Tower(tf.keras.Model):
             )
         self._last_time = None
         if inputs.last_time is not None:
-            self._last_time = tf.constant(
-                np.concatenate([inputs.last_time, [inputs.time_range[1]]]).astype(np.float64)
-            )
+            self._last_time = tf.constant(np.concatenate([inputs.last_time, [inputs.time_range[1]]]).astype(np.float64))
             self._time_low = float(inputs.time_range[0])
             self._time_span = float(max(inputs.time_range[1] - inputs.time_range[0], 1.0))
-            self._time_boundaries = [float(b) for b in inputs.time_boundaries]
+            self._time_boundaries = [float(b) for b in np.asarray(inputs.time_boundaries).reshape(-1)]
             self.time_embedding = tf.keras.layers.Embedding(
                 len(self._time_boundaries) + 1, config.feature_dim, name="time_embedding"
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from movierec._env import import_tensorflow
@@ -14,7 +16,7 @@ tf, tfrs = import_tensorflow()
 __all__ = ["TwoTowerModel"]
 
 
-class TwoTowerModel(tfrs.Model):
+class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
     """User tower and movie tower trained with an in-batch softmax retrieval loss.
 
     Training batches are dicts `{"user": [batch] int, "item": [batch] int}`. Factorized
@@ -66,7 +68,7 @@ class TwoTowerModel(tfrs.Model):
             remove_accidental_hits=config.remove_accidental_hits or self.catalog_negatives,
         )
 
-        self.rating_head = None
+        self.rating_head: Any = None
         if config.rating_weight > 0:
             layers = [tf.keras.layers.Dense(size, activation="relu") for size in config.rating_layers]
             self.rating_head = tf.keras.Sequential(layers + [tf.keras.layers.Dense(1)], name="rating_head")

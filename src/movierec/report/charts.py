@@ -9,11 +9,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-from movierec._io import atomic_path  # noqa: E402
-from movierec.evaluation.names import METRIC_LABELS, VALIDATION_LOGS  # noqa: E402
+from movierec._io import atomic_path
+from movierec.evaluation.names import METRIC_LABELS, VALIDATION_LOGS
 
 __all__ = ["plot_curves", "CURVES"]
 
@@ -50,7 +50,9 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
                     values = [v / batch for v in values]
                 axis.plot(range(1, len(values) + 1), values, marker="o", ms=3, color=color, label=name)
             elif baseline_key and baseline_key in model.get("validation", {}):
-                axis.axhline(model["validation"][baseline_key], ls="--", color=color, label=f"{name} (no training curve)")
+                axis.axhline(
+                    model["validation"][baseline_key], ls="--", color=color, label=f"{name} (no training curve)"
+                )
         axis.set_title(title, fontsize=10)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)

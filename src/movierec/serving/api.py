@@ -130,4 +130,3 @@ def _ranked(table: pd.DataFrame) -> list[RankedItem]:
         RankedItem(rank=int(r.rank), item_id=str(r.item_id), title=str(r.title), score=float(r.score))
         for r in table.itertuples(index=False)
     ]
-

@@ -113,7 +113,9 @@ def load_model_dir(directory: str | Path) -> TrainedModel:
         raise ModelDirError(f"{directory}: unsupported model format {meta.get('format')!r}; expected {FORMAT!r}")
     try:
         vocab = Vocab.from_dict(json.loads((directory / "vocab.json").read_text()))
-        items = pd.read_csv(directory / "items.csv", dtype={"item_id": str, "title": str, "genres": str}, keep_default_na=False)
+        items = pd.read_csv(
+            directory / "items.csv", dtype={"item_id": str, "title": str, "genres": str}, keep_default_na=False
+        )
     except (OSError, KeyError, ValueError) as e:
         raise ModelDirError(f"{directory} is incomplete or corrupt: {e}") from e
     recommender = load_recommender(directory / "recommender")

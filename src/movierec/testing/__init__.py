@@ -12,4 +12,14 @@ from movierec.testing.contract import (
     block_data,
 )
 
-__all__ = ["ALL_USERS", "BLOCK", "N_ITEMS", "N_USERS", "OWN_BLOCK", "TRAIN", "WITHHELD", "RecommenderContract", "block_data"]
+__all__ = [
+    "ALL_USERS",
+    "BLOCK",
+    "N_ITEMS",
+    "N_USERS",
+    "OWN_BLOCK",
+    "TRAIN",
+    "WITHHELD",
+    "RecommenderContract",
+    "block_data",
+]

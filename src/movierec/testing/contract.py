@@ -32,7 +32,17 @@ from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.recommender import Recommender
 from movierec.registry import config_from_dict, load_recommender
 
-__all__ = ["RecommenderContract", "block_data", "TRAIN", "WITHHELD", "N_USERS", "N_ITEMS", "BLOCK", "ALL_USERS", "OWN_BLOCK"]
+__all__ = [
+    "RecommenderContract",
+    "block_data",
+    "TRAIN",
+    "WITHHELD",
+    "N_USERS",
+    "N_ITEMS",
+    "BLOCK",
+    "ALL_USERS",
+    "OWN_BLOCK",
+]
 
 N_USERS, N_ITEMS, BLOCK = 20, 10, 5
 GROUP_A = 12  # users 0-11 watch items 0-4, users 12-19 watch items 5-9
@@ -53,7 +63,12 @@ def block_data(ratings_own: float = 1.0) -> tuple[Interactions, np.ndarray]:
                 items.append(i)
     n = len(users)
     train = Interactions.from_arrays(
-        users, items, np.full(n, ratings_own, np.float32), 1_000_000 + np.arange(n) * 60, n_users=N_USERS, n_items=N_ITEMS
+        users,
+        items,
+        np.full(n, ratings_own, np.float32),
+        1_000_000 + np.arange(n) * 60,
+        n_users=N_USERS,
+        n_items=N_ITEMS,
     )
     return train, withheld
 

@@ -49,7 +49,7 @@ class EventWriter:
             self._records.flush()
             self._records.close()
 
-    def __enter__(self) -> "EventWriter":
+    def __enter__(self) -> EventWriter:
         return self
 
     def __exit__(

@@ -19,7 +19,7 @@ __all__ = ["ValidationMetrics", "EpochTimer", "EpochProgress"]
 logger = logging.getLogger(__name__)
 
 
-class ValidationMetrics(tf.keras.callbacks.Callback):
+class ValidationMetrics(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
     """Adds validation factorized top-k and Recall/NDCG@10 to the epoch logs.
 
     Put it *before* the TensorBoard, EarlyStopping and checkpoint callbacks: they read
@@ -51,7 +51,7 @@ class ValidationMetrics(tf.keras.callbacks.Callback):
         logger.debug("epoch %d validation: %s", epoch + 1, {k: round(v, 4) for k, v in logs.items()})
 
 
-class EpochTimer(tf.keras.callbacks.Callback):
+class EpochTimer(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
     """Records the wall time of each epoch (`self.seconds`) and logs it as `epoch_seconds`."""
 
     def __init__(self) -> None:
@@ -69,7 +69,7 @@ class EpochTimer(tf.keras.callbacks.Callback):
             logs["seconds"] = elapsed
 
 
-class EpochProgress(tf.keras.callbacks.Callback):
+class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
     """A tqdm bar over epochs showing loss and validation NDCG@10 (only on a terminal).
 
     Args:

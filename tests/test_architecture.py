@@ -1,0 +1,108 @@
+"""The package's shape, enforced: layers only point down, and only models and training load TensorFlow."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from movierec.registry import KINDS, recommender_class
+
+ROOT = Path(__file__).resolve().parents[1]
+TF_FREE = (
+    "movierec.config",
+    "movierec.data",
+    "movierec.recommender",
+    "movierec.registry",
+    "movierec.evaluation",
+    "movierec.baselines",
+    "movierec.tracking",
+    "movierec.experiments",
+    "movierec.report",
+    "movierec.serving",
+    "movierec.cli.main",
+)
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    """Runs `code` in a fresh interpreter (nothing imported yet) and returns the finished process."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def test_import_linter_contracts_hold():
+    """`[tool.importlinter]` in pyproject.toml: the layer order and the TensorFlow boundary."""
+    lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    result = subprocess.run([lint], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_every_tf_free_layer_imports_without_tensorflow():
+    """Imports each layer in turn in one fresh interpreter; the first that pulls TensorFlow in is named."""
+    code = (
+        "import importlib, sys\n"
+        f"for module in {TF_FREE!r}:\n"
+        "    importlib.import_module(module)\n"
+        "    assert 'tensorflow' not in sys.modules, module + ' loaded TensorFlow'\n"
+        "print('ok')\n"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+def test_cli_help_and_training_a_baseline_never_load_tensorflow(tmp_path, block_data):
+    ratings = tmp_path / "ratings.csv"
+    block_data.ratings.to_csv(ratings, index=False)
+    code = f"""
+import sys, contextlib, io
+from movierec.cli.main import build_parser, main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    build_parser().parse_args(["--help"])
+assert "tensorflow" not in sys.modules, "--help loaded TensorFlow"
+code = main(["train", "--ratings", {str(ratings)!r}, "--preset", "ease", "--out", {str(tmp_path / "m")!r}])
+assert code == 0, code
+assert "tensorflow" not in sys.modules, "train --preset ease loaded TensorFlow"
+print("ok")
+"""
+    result = _run(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
+    assert (tmp_path / "m" / "recommender" / "ease.npz").is_file()
+
+
+def test_two_tower_kind_is_the_one_that_loads_tensorflow():
+    result = _run(
+        "import sys; from movierec.registry import recommender_class; recommender_class('two_tower'); print('tensorflow' in sys.modules)"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert [name for name, kind in KINDS.items() if kind.uses_tensorflow] == ["two_tower"]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_registry_classes_match_their_kind(kind):
+    assert recommender_class(kind).kind == kind
+    assert KINDS[kind].config().kind == kind
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_has_a_contract_test_class(kind):
+    """Some `Test*(RecommenderContract or a subclass of it)` in tests/ sets `kind = "<kind>"`."""
+    found = []
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                for statement in node.body:
+                    if (
+                        isinstance(statement, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == "kind" for t in statement.targets)
+                        and isinstance(statement.value, ast.Constant)
+                        and statement.value.value == kind
+                    ):
+                        found.append(f"{path.name}::{node.name}")
+    assert found, f"no contract test class covers kind {kind!r}"
