@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +9,6 @@ import pytest
 from movierec.data.dataset import Dataset
 from movierec.data.features import Features, build_features
 from movierec.data.vocab import Vocab
-from movierec.errors import DataError
 
 RATINGS = pd.DataFrame(
     {"user_id": ["u1", "u2", "u3"], "item_id": ["m1", "m2", "m3"], "rating": [5.0, 3.0, 4.0], "timestamp": [1, 2, 3]}
@@ -72,30 +69,3 @@ def test_dataset_without_users_gives_zero_codes():
     features = build_features(dataset, Vocab.build(["u1", "u2"], ["m1"]))
     assert features.user_age_bucket.tolist() == [0, 0] and features.user_gender.tolist() == [0, 0]
     assert (features.n_age_buckets, features.n_genders, features.n_occupations) == (1, 1, 1)
-
-
-def test_npz_round_trip(features, tmp_path):
-    path = tmp_path / "sub" / "features.npz"
-    features.to_npz(path)
-    assert path.is_file()
-    loaded = Features.from_npz(path)
-    for field in dataclasses.fields(Features):
-        mine, theirs = getattr(features, field.name), getattr(loaded, field.name)
-        if isinstance(mine, np.ndarray):
-            np.testing.assert_array_equal(mine, theirs)
-            assert mine.dtype == theirs.dtype
-        else:
-            assert mine == theirs and type(mine) is type(theirs)
-    with np.load(path, allow_pickle=False) as data:  # loads without pickles
-        assert data["genre_names"].dtype.kind == "U"
-
-
-def test_npz_of_empty_names_round_trips(tmp_path):
-    features = build_features(Dataset.create("toy", RATINGS), Vocab.build(["u1"], ["m1"]))
-    features.to_npz(tmp_path / "f.npz")
-    assert Features.from_npz(tmp_path / "f.npz").genre_names == ()
-
-
-def test_from_npz_missing_file_raises_data_error(tmp_path):
-    with pytest.raises(DataError, match="cannot read features"):
-        Features.from_npz(tmp_path / "absent.npz")

@@ -14,21 +14,16 @@ unknown slot). Genres are a multi-hot matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from movierec.data.dataset import Dataset
 from movierec.data.vocab import Vocab
-from movierec.errors import DataError
 
 __all__ = ["Features", "build_features", "AGE_EDGES"]
 
 AGE_EDGES = (18, 25, 35, 45, 50, 56)  # lower bounds of age groups 2..7 (MovieLens 1M)
-_ARRAYS = ("item_genres", "item_year_bucket", "user_age_bucket", "user_gender", "user_occupation")
-_NAMES = ("genre_names", "gender_names", "occupation_names")
-_COUNTS = ("n_year_buckets", "n_age_buckets", "n_genders", "n_occupations", "first_decade")
 
 
 @dataclass(frozen=True)
@@ -72,34 +67,6 @@ class Features:
     n_occupations: int
     gender_names: tuple[str, ...] = ()
     occupation_names: tuple[str, ...] = ()
-
-    def to_npz(self, path: str | Path) -> None:
-        """Saves to an `.npz` file without pickles (strings as unicode arrays), atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {name: getattr(self, name) for name in _ARRAYS}
-        arrays.update({name: np.asarray(getattr(self, name), dtype=np.str_) for name in _NAMES})
-        arrays.update({name: np.asarray(getattr(self, name), dtype=np.int64) for name in _COUNTS})
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as handle:  # a handle keeps np.savez from appending ".npz"
-            np.savez(handle, **arrays)
-        tmp.replace(path)
-
-    @classmethod
-    def from_npz(cls, path: str | Path) -> "Features":
-        """Loads features saved by `to_npz`.
-
-        Raises:
-            DataError: if the file is missing or lacks a field.
-        """
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                values = {name: data[name] for name in _ARRAYS}
-                values.update({name: tuple(str(s) for s in data[name]) for name in _NAMES})
-                values.update({name: int(data[name]) for name in _COUNTS})
-        except (OSError, KeyError, ValueError) as e:
-            raise DataError(f"cannot read features from {path}: {e}") from e
-        return cls(**values)
 
 
 def build_features(dataset: Dataset, vocab: Vocab) -> Features:

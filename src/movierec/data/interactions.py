@@ -89,9 +89,7 @@ class Interactions:
     def to_csr(self, *, binary: bool = True) -> sp.csr_matrix:
         """`[n_users, n_items]` sparse matrix; 1.0 per observed pair (or the rating)."""
         values = np.ones(len(self), np.float32) if binary else self.ratings
-        matrix = sp.csr_matrix(
-            (values, (self.users, self.items)), shape=(self.n_users, self.n_items), dtype=np.float32
-        )
+        matrix = sp.csr_matrix((values, (self.users, self.items)), shape=(self.n_users, self.n_items), dtype=np.float32)
         if binary:
             matrix.data[:] = 1.0  # duplicates summed above: keep it binary
         return matrix
