@@ -80,10 +80,10 @@ def load_movielens_100k(path: str | None = None, cache_dir: str | None = None, d
         logger.info("ml-100k: read local copy %s", path)
         _write_cache(dataset, target)
         return dataset
-    dataset = _read_cache(target)
-    if dataset is not None:
+    cached = _read_cache(target)
+    if cached is not None:
         logger.info("ml-100k: read cache %s", target)
-        return dataset
+        return cached
     if not download:
         raise DataError(f"ml-100k is not cached in {target} and download=False; pass a local path")
     failures = []
