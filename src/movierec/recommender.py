@@ -41,7 +41,10 @@ __all__ = [
     "check_users",
     "histories_to_csr",
     "cold_start_fallback",
+    "users_per_batch",
 ]
+
+SCORE_BUDGET = 1 << 23  # scores held at once when scoring users in batches (32 MB of float32)
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ class Recommender(abc.ABC):
         exclude_seen: bool = True,
         items: np.ndarray | None = None,
         filter_items: np.ndarray | None = None,
-        batch_size: int = 1024,
+        batch_size: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items per user, best first.
 
@@ -186,7 +189,7 @@ class Recommender(abc.ABC):
             exclude_seen: Never recommend an item the user had in the fit data.
             items: Only recommend among these item indices (None: every item).
             filter_items: Never recommend these item indices.
-            batch_size: Users scored at once.
+            batch_size: Users scored at once; None keeps a batch's scores near `SCORE_BUDGET`.
 
         Returns:
             `(items, scores)`, both `[batch, k]`; where fewer than k items are allowed,
@@ -197,7 +200,8 @@ class Recommender(abc.ABC):
         k = check_k(k)
         blocked = self._blocked(items, filter_items)
         out_items, out_scores = [], []
-        for start in range(0, len(users), check_k(batch_size, "batch_size")):
+        batch_size = users_per_batch(self.n_items) if batch_size is None else check_k(batch_size, "batch_size")
+        for start in range(0, len(users), batch_size):
             chunk = users[start : start + batch_size]
             scores = np.array(self.score(chunk), dtype=np.float32)
             if exclude_seen:
@@ -305,6 +309,16 @@ class Recommender(abc.ABC):
     @abc.abstractmethod
     def _load_state(self, directory: Path) -> None:
         """Restores what `_save_state` wrote."""
+
+
+def users_per_batch(n_items: int, budget: int = SCORE_BUDGET) -> int:
+    """How many users to score at once so a `[batch, n_items]` score block stays near `budget` values.
+
+    Example:
+        >>> users_per_batch(1682), users_per_batch(59_047)
+        (4096, 142)
+    """
+    return int(np.clip(budget // max(n_items, 1), 1, 4096))
 
 
 def check_users(users: np.ndarray, n_users: int) -> np.ndarray:

@@ -52,3 +52,24 @@ def test_guards():
         EaseConfig(l2=0.0)
     with pytest.raises(ConfigError, match="would need about"):
         ease_weights(sp.csr_matrix((1, 30_001), dtype=np.float32), 1.0)
+
+
+def test_max_items_fits_the_most_rated_and_ranks_the_rest_last_by_popularity():
+    # items 0-2 rated by many users, items 3 and 4 by fewer; keep the 3 most-rated
+    users = [0, 0, 1, 1, 2, 2, 3, 3, 0, 1, 2, 3, 4]
+    items = [0, 1, 0, 2, 1, 2, 0, 1, 2, 3, 3, 4, 0]
+    train = Interactions.from_arrays(users, items, n_users=5, n_items=5)
+    full = EaseRecommender(EaseConfig(l2=1.0)).fit(train)
+    cut = EaseRecommender(EaseConfig(l2=1.0, max_items=3)).fit(train)
+    np.testing.assert_array_equal(cut.fitted_items, [0, 1, 2])
+    assert cut.weights.shape == (3, 3)
+    # B on the cut equals EASE fitted on those columns alone
+    sub = Interactions.from_arrays(
+        [u for u, i in zip(users, items) if i < 3], [i for i in items if i < 3], n_users=5, n_items=3
+    )
+    np.testing.assert_allclose(cut.weights, EaseRecommender(EaseConfig(l2=1.0)).fit(sub).weights, rtol=1e-6)
+    scores = cut.score(np.arange(5))
+    assert np.all(np.isfinite(scores))
+    assert np.all(scores[:, :3].min(axis=1) > scores[:, 3:].max(axis=1))  # unfitted movies rank last
+    assert np.all(scores[:, 3] > scores[:, 4])  # ... by popularity: item 3 (2 ratings) before item 4 (1)
+    assert full.weights.shape == (5, 5)

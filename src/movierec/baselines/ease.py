@@ -4,6 +4,10 @@
 
 `X` is the binary `[n_users, n_items]` training matrix. The zero diagonal stops an
 item from recommending itself. Often the strongest baseline on MovieLens.
+
+On a large catalogue the dense inverse is fitted on the `max_items` most-rated movies only
+(as the EASE paper did for ML-20M); the other movies are never scored by `B` and rank after
+every fitted one, by popularity. The cut is logged and recorded in the config.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ __all__ = ["EaseRecommender", "ease_weights", "MAX_EASE_ITEMS"]
 
 logger = logging.getLogger(__name__)
 
-MAX_EASE_ITEMS = 30_000  # above this the dense float64 item x item inverse needs > 7 GB
+MAX_EASE_ITEMS = 30_000  # a hard stop: the float64 inverse of more items needs > 20 GB at its peak
+_UNFITTED_OFFSET = -1e6  # score of movies outside the fitted cut, below any `X_u B` value (plus popularity)
 
 
 def ease_weights(matrix: sp.csr_matrix, l2: float) -> np.ndarray:
@@ -42,14 +47,15 @@ def ease_weights(matrix: sp.csr_matrix, l2: float) -> np.ndarray:
         gigabytes = 3 * n_items**2 * 8 / 1e9  # G, P and B in float64
         raise ConfigError(
             f"EASE's dense item x item matrix would need about {gigabytes:.0f} GB for {n_items} items "
-            f"(limit {MAX_EASE_ITEMS}); use ALS, or filter rare items first"
+            f"(limit {MAX_EASE_ITEMS}); lower ease.max_items"
         )
     gram = (matrix.T @ matrix).toarray().astype(np.float64)
     gram[np.diag_indices(n_items)] += l2
     precision = np.linalg.inv(gram)
-    weights = -precision / np.diag(precision)[None, :]
-    weights[np.diag_indices(n_items)] = 0.0
-    return weights.astype(np.float32)
+    del gram
+    precision /= -np.diag(precision)[None, :]  # in place: B = -P / diag(P)
+    precision[np.diag_indices(n_items)] = 0.0
+    return precision.astype(np.float32)
 
 
 class EaseRecommender(Recommender):
@@ -66,14 +72,21 @@ class EaseRecommender(Recommender):
 
     def __init__(self, config: EaseConfig | None = None) -> None:
         super().__init__(config if config is not None else EaseConfig())
-        self.weights = np.zeros((0, 0), np.float32)  # [n_items, n_items] B
+        self.weights = np.zeros((0, 0), np.float32)  # [n_fitted, n_fitted] B over the fitted movies
+        self.fitted_items = np.zeros(0, np.int64)  # [n_fitted] item indices B covers (all, or the most-rated)
         self.item_counts = np.zeros(0, np.int64)  # [n_items] training interactions (cold-start fallback)
 
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         """Solves for `B` in closed form on binary `data` (validation and features are ignored)."""
-        self.weights = ease_weights(self.seen, self.config.l2)
         self.item_counts = self.seen.getnnz(axis=0).astype(np.int64)
-        logger.debug("EASE fitted: %d items, l2=%s", self.n_items, self.config.l2)
+        self.fitted_items = _most_rated(self.item_counts, self.config.max_items)
+        if len(self.fitted_items) < self.n_items:
+            logger.info(
+                "EASE: fitting the %d most-rated of %d movies (ease.max_items); the rest rank last by popularity",
+                len(self.fitted_items), self.n_items,
+            )  # fmt: skip
+        self.weights = ease_weights(self.seen[:, self.fitted_items], self.config.l2)
+        logger.debug("EASE fitted: %d items, l2=%s", len(self.fitted_items), self.config.l2)
 
     def _learned_arrays(self) -> dict[str, np.ndarray]:
         return {"weights": self.weights}
@@ -81,27 +94,47 @@ class EaseRecommender(Recommender):
     def score(self, users: np.ndarray) -> np.ndarray:
         """`[batch, n_items]` float32 `X_u B` for the `[batch]` users' training rows."""
         self._check_fitted()
-        rows = self.seen[check_users(users, self.n_users)]
-        return cold_start_fallback(rows @ self.weights, rows.getnnz(axis=1), self.item_counts)
+        return self._score_rows(self.seen[check_users(users, self.n_users)])
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         """`[len(histories), n_items]` float32: binary history row times `B`."""
         self._check_fitted()
-        rows = histories_to_csr(histories, self.n_items)
-        return cold_start_fallback(rows @ self.weights, rows.getnnz(axis=1), self.item_counts)
+        return self._score_rows(histories_to_csr(histories, self.n_items))
+
+    def _score_rows(self, rows: sp.csr_matrix) -> np.ndarray:
+        fitted = np.asarray(rows[:, self.fitted_items] @ self.weights, dtype=np.float32)
+        if len(self.fitted_items) == self.n_items:
+            scores = fitted
+        else:
+            scores = np.empty((rows.shape[0], self.n_items), np.float32)
+            scores[:] = _UNFITTED_OFFSET + self.item_counts / max(1, self.item_counts.max())
+            scores[:, self.fitted_items] = fitted
+        return cold_start_fallback(scores, rows.getnnz(axis=1), self.item_counts)
 
     def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Items `j` with the largest weight `B_ij`: what a user with item `i` alone would be shown."""
         self._check_fitted()
         items = self._check_items(items)
-        scores = self.weights[items].copy()
+        rows = sp.csr_matrix(
+            (np.ones(len(items), np.float32), (np.arange(len(items)), items)), shape=(len(items), self.n_items)
+        )
+        scores = self._score_rows(rows)
         scores[np.arange(len(items)), items] = -np.inf
         return top_k(scores, check_k(k))
 
     def _save_state(self, directory: Path) -> None:
-        np.savez(directory / "ease.npz", weights=self.weights)
+        np.savez(directory / "ease.npz", weights=self.weights, fitted_items=self.fitted_items)
 
     def _load_state(self, directory: Path) -> None:
         with np.load(directory / "ease.npz", allow_pickle=False) as state:
             self.weights = state["weights"]
+            self.fitted_items = state["fitted_items"]
         self.item_counts = self.seen.getnnz(axis=0).astype(np.int64)
+
+
+def _most_rated(counts: np.ndarray, limit: int) -> np.ndarray:
+    """`[min(limit, n)]` sorted indices of the most-rated items (ties: lower index first)."""
+    if len(counts) <= limit:
+        return np.arange(len(counts), dtype=np.int64)
+    order = np.lexsort((np.arange(len(counts)), -counts))
+    return np.sort(order[:limit]).astype(np.int64)

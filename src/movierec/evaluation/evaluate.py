@@ -29,7 +29,7 @@ from movierec.evaluation.metrics import (
     positive_ranks,
     recall_at_k,
 )
-from movierec.recommender import Recommender, mask_rows, top_k
+from movierec.recommender import Recommender, mask_rows, top_k, users_per_batch
 
 __all__ = ["evaluate", "LIST_KS"]
 
@@ -43,7 +43,7 @@ def evaluate(
     train: Interactions,
     test: Interactions,
     ks: tuple[int, ...] = (1, 5, 10, 50, 100),
-    batch_size: int = 2048,
+    batch_size: int | None = None,
     progress: bool = False,
 ) -> dict[str, float]:
     """Scores every test user once and returns all metrics.
@@ -56,7 +56,9 @@ def evaluate(
         test: Held-out interactions; every row is a positive.
         ks: Cut-offs for `factorized_top_{k}` and for `recall@k` / `ndcg@k` / `hr@k`
             (10 and 20 are always added for the list metrics).
-        batch_size: Users scored at once; memory is about `batch_size * n_items * 4` bytes.
+        batch_size: Users scored at once (memory about `batch_size * n_items * 16` bytes); None
+            keeps each batch near `movierec.recommender.SCORE_BUDGET` scores, so memory stays
+            bounded however many users and movies there are.
         progress: Show a tqdm bar (only when stderr is a terminal).
 
     Returns:
@@ -69,7 +71,7 @@ def evaluate(
         DataError: if `test` has no rows.
     """
     ks = check_ks(ks)
-    check_k(batch_size, "batch_size")
+    batch_size = users_per_batch(test.n_items) if batch_size is None else check_k(batch_size, "batch_size")
     _check_shapes(recommender, train, test)
     list_ks = tuple(sorted(set(ks) | set(LIST_KS)))
 
