@@ -61,9 +61,11 @@ class TrainConfig:
     monitor: str = "val_ndcg_at_10"  # validation metric watched by early stopping and checkpoints
     seed: int = 42  # seeds weights and shuffling
     validation_ks: tuple[int, ...] = (1, 5, 10, 50, 100)  # factorized top-k logged each epoch
-    jit_compile: bool = (
-        False  # XLA-compile the train step (measured: no faster on this 2-core CPU once compile time counts)
-    )
+    # XLA-compile the train step (measured: no faster on this 2-core CPU once compile time counts)
+    jit_compile: bool = False
+    # tf.distribute strategy: "default" (one device), "mirrored" (every local GPU, or CPU if none),
+    # "multi_worker" (processes or machines listed in the TF_CONFIG environment variable)
+    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -74,6 +76,8 @@ class TrainConfig:
             raise ConfigError(f"train.learning_rate must be > 0. Received: {self.learning_rate!r}")
         if self.optimizer not in ("adagrad", "adam", "sgd"):
             raise ConfigError(f"train.optimizer must be adagrad, adam or sgd. Received: {self.optimizer!r}")
+        if self.strategy not in ("default", "mirrored", "multi_worker"):
+            raise ConfigError(f"train.strategy must be default, mirrored or multi_worker. Received: {self.strategy!r}")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,15 @@ from movierec.models.export import ExportModule, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr
-from movierec.training import EpochProgress, EpochTimer, ValidationMetrics, make_dataset, make_optimizer, set_seed
+from movierec.training import (
+    EpochProgress,
+    EpochTimer,
+    ValidationMetrics,
+    make_dataset,
+    make_optimizer,
+    make_strategy,
+    set_seed,
+)
 
 tf, tfrs = import_tensorflow()
 
@@ -106,15 +114,19 @@ class TwoTowerRecommender(Recommender):
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         cfg = resolve_train_config(options.train, self.config)
         self.train_config = cfg
+        if cfg.strategy != "default" and self.config.rating_weight > 0:
+            raise ConfigError(f"{self.name}: the rating head trains on one device only (train.strategy = 'default')")
+        strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work (multi-worker needs that)
         set_seed(cfg.seed)
         user_inputs, item_inputs = self._tower_inputs(data, options.features)
         counts = data.item_counts().astype(np.float64)
         self._module_cache = None  # a new model needs a new export wrapper
         self._export = None
-        self.model = TwoTowerModel(
-            self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
-        )
-        self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate), jit_compile=cfg.jit_compile)
+        with strategy.scope():
+            self.model = TwoTowerModel(
+                self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
+            )
+            self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate), jit_compile=cfg.jit_compile)
         validation = options.validation if options.validation is not None and len(options.validation) else None
         has_validation = validation is not None
         run_dir = options.run_dir

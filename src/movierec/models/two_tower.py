@@ -68,6 +68,7 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
             remove_accidental_hits=config.remove_accidental_hits or self.catalog_negatives,
         )
 
+        self.distribute_reduction_method = "sum"  # replicas report their shares (see train_step)
         self.rating_head: Any = None
         if config.rating_weight > 0:
             layers = [tf.keras.layers.Dense(size, activation="relu") for size in config.rating_layers]
@@ -96,8 +97,33 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
             loss = loss + self.config.retrieval_weight * self._retrieval_loss(query, candidates, items, training)
         return loss
 
+    def train_step(self, inputs):
+        """`tfrs.Model.train_step`, correct under `tf.distribute` too.
+
+        Each replica's loss is the sum over its share of the global batch (its in-batch softmax
+        sees the candidates of every replica, see `_gather_candidates`); Keras sums the replicas'
+        gradients, so the update equals one device's on the whole batch. The regularization loss
+        belongs to the shared weights, so each replica adds its 1/R share. Reported values are
+        per-replica shares that Keras sums (`distribute_reduction_method = "sum"`).
+        """
+        share = 1.0 / _replicas()
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(inputs, training=True)
+            regularization_loss = (tf.add_n(self.losses) if self.losses else tf.constant(0.0)) * share
+            total_loss = loss + regularization_loss
+        gradients = tape.gradient(total_loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return {"loss": loss, "regularization_loss": regularization_loss, "total_loss": total_loss}
+
+    def test_step(self, inputs):
+        share = 1.0 / _replicas()
+        loss = self.compute_loss(inputs, training=False)
+        regularization_loss = (tf.add_n(self.losses) if self.losses else tf.constant(0.0)) * share
+        return {"loss": loss, "regularization_loss": regularization_loss, "total_loss": loss + regularization_loss}
+
     def _retrieval_loss(self, query, candidates, items, training):
         kwargs = {}
+        candidates, items = _gather_candidates(candidates, items)
         if self.catalog_negatives:
             # Softmax over [batch positives; whole catalogue]: logits [batch, batch + n_items].
             catalog = tf.range(self.n_items, dtype=tf.int32)
@@ -117,6 +143,42 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
     def item_embeddings(self, batch_size: int = 8192) -> np.ndarray:
         """`[n_items, dim]` candidate embeddings of every movie."""
         return _batched(lambda x: self.movie_tower(x), np.arange(self.n_items, dtype=np.int32), batch_size)
+
+
+def _replicas() -> int:
+    """Replicas kept in sync by the current `tf.distribute` strategy (1 outside one)."""
+    context = tf.distribute.get_replica_context()
+    return 1 if context is None else int(context.num_replicas_in_sync)
+
+
+def _gather_candidates(candidates, items):
+    """Every replica's candidates, this replica's first: in-batch negatives from the global batch.
+
+    Under `tf.distribute`, each replica holds a slice of the global batch. Softmax negatives
+    from the replica's slice alone would give R replicas B/R negatives each, a different (and
+    weaker) loss than one device with the same batch. So the candidate embeddings are
+    all-gathered (gradients flow back through the gather), then rolled so that this replica's
+    own candidates come first: `tfrs.tasks.Retrieval` labels query i with candidate i.
+
+    Returns:
+        `(candidates [global_batch, dim], items [global_batch])`, unchanged outside a strategy.
+    """
+    if _replicas() == 1:
+        return candidates, items
+    context = tf.distribute.get_replica_context()
+
+    def placed(value):
+        # Collectives send a tensor from its device; multi-worker runs leave one-device replicas'
+        # tensors unplaced, so place those on the worker's (only) device.
+        if value.device:
+            return value
+        with tf.device(context.strategy.extended.worker_devices[0]):
+            return tf.identity(value)
+
+    local = (tf.shape(candidates)[:1], candidates, tf.cast(items, tf.int32))
+    sizes, gathered, gathered_items = (context.all_gather(placed(value), axis=0) for value in local)
+    offset = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+    return tf.roll(gathered, shift=-offset, axis=0), tf.roll(gathered_items, shift=-offset, axis=0)
 
 
 def _batched(fn, ids: np.ndarray, batch_size: int) -> np.ndarray:

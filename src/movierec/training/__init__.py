@@ -1,12 +1,15 @@
 """Training TFRS models with Keras: seeding, optimisers, tf.data pipelines, callbacks. No models here."""
 
 from movierec.training.callbacks import EpochProgress, EpochTimer, ValidationMetrics
+from movierec.training.distribute import STRATEGIES, make_strategy
 from movierec.training.loop import make_dataset, make_optimizer, set_seed
 
 __all__ = [
     "EpochProgress",
     "EpochTimer",
     "ValidationMetrics",
+    "STRATEGIES",
+    "make_strategy",
     "make_dataset",
     "make_optimizer",
     "set_seed",
