@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -61,8 +62,11 @@ class FitOptions:
     validation: Interactions | None = None  # held-out slice of the training data (early stopping); never test
     features: Features | None = None  # side features aligned with the vocabulary (models that use them)
     train: TrainConfig = field(default_factory=TrainConfig)  # budget of trainable models; model overrides win
-    run_dir: Path | None = None  # TensorBoard logs and checkpoints go here (None: no logs)
+    run_dir: Path | None = None  # checkpoints of trainable models go here (None: none)
     callbacks: tuple[Any, ...] = ()  # extra Keras callbacks (TFRS models only)
+    # called after each epoch with (epoch from 1, the epoch's logs: loss, val_* metrics); plain Python,
+    # so logging and progress need no TensorFlow
+    epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = ()
 
 
 class Recommender(abc.ABC):
@@ -99,6 +103,11 @@ class Recommender(abc.ABC):
     @property
     def name(self) -> str:
         return str(getattr(self.config, "name", self.kind))
+
+    @property
+    def trains_in_epochs(self) -> bool:
+        """Whether `fit` runs epochs under a `TrainConfig` budget (and calls `FitOptions.epoch_hooks`)."""
+        return False
 
     @property
     def predicts_ratings(self) -> bool:

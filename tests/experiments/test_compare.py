@@ -85,17 +85,33 @@ def test_popularity_result_equals_direct_evaluation(experiment):
         assert written[key] == pytest.approx(value, nan_ok=True), key
 
 
+def test_one_run_per_model_and_nothing_at_the_root(experiment):
+    root = experiment["dir"]
+    assert not list(root.glob("events.out.tfevents.*"))  # no run "."
+    for model in ("model1", "popularity"):
+        assert list((root / model).glob("events.out.tfevents.*"))
+        assert not [p for p in (root / model).iterdir() if p.is_dir() and list(p.rglob("events.out.tfevents.*"))]
+
+
 def test_tensorboard_train_and_validation_curves(experiment):
     run = experiment["dir"] / "model1"
     history = experiment["results"]["models"]["model1"]["history"]
-    loss = _tensor_values(run / "train", "epoch_loss")
-    assert [step for step, _ in loss] == list(range(EPOCHS))
-    np.testing.assert_allclose([v for _, v in loss], history["loss"], rtol=1e-6)
-    top100 = _tensor_values(run / "validation", "epoch_factorized_top_100")
-    assert [step for step, _ in top100] == list(range(EPOCHS))
-    np.testing.assert_allclose([v for _, v in top100], history["val_factorized_top_100"], rtol=1e-6)
-    top10 = _tensor_values(run / "validation", "epoch_factorized_top_10")
-    np.testing.assert_allclose([v for _, v in top10], history["val_factorized_top_10"], rtol=1e-6)
+    batch = experiment["results"]["models"]["model1"]["train_config"]["batch_size"]
+    loss = _tensor_values(run, "train/loss")
+    assert [step for step, _ in loss] == list(range(1, EPOCHS + 1))
+    np.testing.assert_allclose([v for _, v in loss], np.array(history["loss"]) / batch, rtol=1e-6)
+    for metric in ("factorized_top_100", "factorized_top_10"):
+        values = _tensor_values(run, f"validation/{metric}")
+        assert [step for step, _ in values] == list(range(1, EPOCHS + 1))
+        np.testing.assert_allclose([v for _, v in values], history[f"val_{metric}"], rtol=1e-6)
+    ndcg = _tensor_values(run, "validation/ndcg@10")
+    np.testing.assert_allclose([v for _, v in ndcg], history["val_ndcg_at_10"], rtol=1e-6)
+
+
+def test_baselines_are_flat_lines_over_the_same_epochs(experiment):
+    expected = experiment["results"]["models"]["popularity"]["validation"]["ndcg@10"]
+    values = _tensor_values(experiment["dir"] / "popularity", "validation/ndcg@10")
+    assert values == [(step, pytest.approx(expected, rel=1e-6)) for step in range(1, EPOCHS + 1)]
 
 
 @pytest.mark.parametrize("model", ["model1", "popularity"])
@@ -106,9 +122,27 @@ def test_tensorboard_test_scalars(experiment, model):
         assert values == [(0, pytest.approx(test[f"factorized_top_{k}"], rel=1e-6))]
 
 
-def test_hparams_experiment_config_at_the_root(experiment):
-    accumulator = EventAccumulator(str(experiment["dir"])).Reload()
-    assert "_hparams_/experiment" in accumulator.Tags()["tensors"]
+@pytest.mark.parametrize("model", ["model1", "popularity"])
+def test_hparams_text_and_histograms_in_each_run(experiment, model):
+    tags = EventAccumulator(str(experiment["dir"] / model)).Reload().Tags()["tensors"]
+    assert {"_hparams_/session_start_info", "config", "recommendations"} <= set(tags)
+    assert ("samples" in tags) == (model == "model1")  # what three users get, each epoch
+    assert {"popularity/recommended", "popularity/catalogue", "custom_scalars__config__"} <= set(tags)
+
+
+def test_sample_recommendations_are_unseen_titles(experiment, block_data):
+    samples = experiment["results"]["models"]["model1"]["samples"]
+    assert len(samples) == 3
+    data = experiment["data"]
+    title_of = dict(zip(block_data.items["item_id"], block_data.items["title"]))
+    for sample in samples:
+        user = data.vocab.user_index([sample["user_id"]])[0]
+        watched = {title_of[data.vocab.item_ids[i]] for i in data.train.items[data.train.users == user]}
+        top = [item["title"] for item in sample["top"]]
+        assert len(top) == 10 and not set(top) & watched
+        assert set(sample["watched"]) <= watched
+    shares = experiment["results"]["models"]["popularity"]["popularity"]
+    assert sum(shares["recommended"]) == pytest.approx(1.0) and sum(shares["catalogue"]) == pytest.approx(1.0)
 
 
 def test_projector_files_for_the_tfrs_model(experiment, block_data):

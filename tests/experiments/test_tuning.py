@@ -52,13 +52,14 @@ def test_tune_scores_only_on_validation_and_returns_the_best(prepared, tmp_path,
     values = [t["validation"]["ndcg@10"] for t in trials]
     assert best.l2 == grid["l2"][values.index(max(values))]
     assert [t["params"]["l2"] for t in trials] == grid["l2"]
-    # one TensorBoard run per trial, plus the HParams config at the root
+    # one TensorBoard run per trial (HParams sessions), nothing at the root
     assert sorted(p.name for p in (tmp_path / "tune").iterdir() if p.is_dir()) == [
         "trial-000",
         "trial-001",
         "trial-002",
     ]
-    assert any(p.name.startswith("events.out") for p in (tmp_path / "tune").iterdir())
+    assert not any(p.name.startswith("events.out") for p in (tmp_path / "tune").iterdir())
+    assert all(list((tmp_path / "tune" / f"trial-{n:03d}").glob("events.out*")) for n in range(3))
     json.dumps(trials)  # trials are plain data (written to best.json by the CLI)
 
 

@@ -3,7 +3,13 @@
 `run_experiment` prepares the data once, then for every model: fit on train (TFRS
 models watch the validation slice for early stopping), evaluate on test with the
 same metrics, write TensorBoard runs side by side, and collect `results.json`.
-`movierec.report.write_report` turns the results into Markdown and charts.
+`movierec.report.write_report` turns the results into Markdown, HTML and charts.
+
+TensorBoard: exactly one run per model (`<logdir>/<experiment>/<model>`), holding its curves
+(`train/loss`, `validation/<metric>` per epoch; baselines as flat lines over the same epochs),
+`test/<metric>`, its HParams session, its config and sample recommendations as text, the
+popularity histograms, the Custom Scalars layout and (for models with item vectors) the
+embedding projector. Nothing is written at the experiment root, so there is no run ".".
 """
 
 from __future__ import annotations
@@ -17,15 +23,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movierec.config import ExperimentConfig, TrainConfig, save_json, to_dict
+from movierec.config import ExperimentConfig, TrainConfig, resolve_train_config, save_json, to_dict
 from movierec.data import Dataset
 from movierec.errors import ConfigError
-from movierec.evaluation import evaluate
+from movierec.evaluation import VALIDATION_LOGS, evaluate
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.experiments.presets import get_preset
+from movierec.experiments.samples import (
+    popularity_bins,
+    recommended_items,
+    sample_lists,
+    sample_users,
+    samples_markdown,
+)
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender
-from movierec.tracking import flat_hparams, write_hparams_config, write_projector, write_run_summary
+from movierec.tracking import LAYOUT_METRICS, RunLog, comparison_layout, flat_hparams, write_projector
 
 __all__ = ["fit_and_evaluate", "run_experiment"]
 
@@ -33,11 +46,19 @@ logger = logging.getLogger(__name__)
 
 
 def fit_and_evaluate(
-    model_config: Any, data: PreparedData, train_config: TrainConfig, ks: tuple[int, ...], run_dir: Path | None
+    model_config: Any,
+    data: PreparedData,
+    train_config: TrainConfig,
+    ks: tuple[int, ...],
+    run_dir: Path | None,
+    epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = (),
+    recommender: Recommender | None = None,
 ) -> tuple[Recommender, dict[str, Any]]:
     """Fits one model on train (validation for early stopping) and scores it on test."""
-    recommender = build_recommender(model_config)
-    options = FitOptions(validation=data.validation, features=data.features, train=train_config, run_dir=run_dir)
+    recommender = recommender if recommender is not None else build_recommender(model_config)
+    options = FitOptions(
+        validation=data.validation, features=data.features, train=train_config, run_dir=run_dir, epoch_hooks=epoch_hooks
+    )
     start = time.perf_counter()
     recommender.fit(data.train, options)
     train_seconds = time.perf_counter() - start
@@ -88,7 +109,6 @@ def run_experiment(
     data = prepare_data(config, dataset)
     experiment_dir = Path(config.logdir) / config.name
     experiment_dir.mkdir(parents=True, exist_ok=True)
-    hparam_names: set[str] = set()
     results: dict[str, Any] = {
         "experiment": config.name,
         "dataset": data.dataset.summary(),
@@ -98,28 +118,91 @@ def run_experiment(
     }
     item_counts = data.train.item_counts()
     items = _items_in_vocab_order(data)
+    titles = items["title"].astype(str).to_numpy()
+    watchers = sample_users(data.train)
+    test_users = np.unique(data.test.users).astype(np.int64)
+    seen = data.seen.to_csr()
     for model_config in model_configs:
         run_dir = experiment_dir / model_config.name
         logger.info("training %s ...", model_config.name)
-        recommender, result = fit_and_evaluate(model_config, data, config.train, config.ks, run_dir)
-        # The resolved config of this run, next to its logs (also in HParams and results.json).
-        save_json(
-            {"model": model_config, "train": recommender.train_config, "split": config.split, "data": config.data},
-            run_dir / "config.json",
-        )
-        hparams = flat_hparams(model_config, recommender.train_config)
-        hparam_names.update(hparams)
-        write_run_summary(run_dir, hparams, result["test"])
+        recommender = build_recommender(model_config)
+        train_config = resolve_train_config(config.train, model_config) if recommender.trains_in_epochs else None
+        with RunLog(run_dir) as log:
+            log.layout(comparison_layout())
+            log.text("config", _config_markdown(model_config, train_config))
+            hook = _epoch_logger(log, recommender, data, watchers, titles, train_config)
+            recommender, result = fit_and_evaluate(
+                model_config, data, config.train, config.ks, run_dir, (hook,), recommender
+            )
+            # The resolved config of this run, next to its logs (also in HParams and results.json).
+            save_json(
+                {"model": model_config, "train": recommender.train_config, "split": config.split, "data": config.data},
+                run_dir / "config.json",
+            )
+            log.scalars(result["test"], step=0, prefix="test")
+            log.hparams(flat_hparams(model_config, recommender.train_config))
+            final = sample_lists(recommender.score(watchers), watchers, data.train, data.vocab.user_ids, titles)
+            log.text("recommendations", samples_markdown(final))  # the trained model's lists
+            picks = recommended_items(recommender, test_users, seen)
+            log.histogram("popularity/recommended", item_counts[picks[picks >= 0]])
+            log.histogram("popularity/catalogue", item_counts)
+        result["samples"] = final
+        result["popularity"] = popularity_bins(item_counts, picks)
         vectors = recommender.item_embeddings()
         if vectors is not None:
             write_projector(run_dir, vectors, items, item_counts)
         results["models"][model_config.name] = result
         if on_model_done is not None:
             on_model_done(model_config.name, result)
-    write_hparams_config(experiment_dir, sorted(hparam_names))
+    _baseline_levels(experiment_dir, results["models"])
     results["total_seconds"] = round(time.perf_counter() - started, 3)
     save_json(results, experiment_dir / "results.json")
     return results
+
+
+def _epoch_logger(
+    log: RunLog,
+    recommender: Recommender,
+    data: PreparedData,
+    watchers: np.ndarray,
+    titles: np.ndarray,
+    train_config: TrainConfig | None,
+) -> Callable[[int, dict[str, float]], None]:
+    """The epoch hook of a trainable model: curves and sample recommendations into its run."""
+    batch = float(train_config.batch_size) if train_config is not None else 1.0
+    names = {f"val_{key}": key for key in ("loss",)} | {log_name: key for key, log_name in VALIDATION_LOGS.items()}
+
+    def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+        log.scalars({"loss": logs["loss"] / batch}, step=epoch, prefix="train")
+        validation = {key: logs[name] for name, key in names.items() if name in logs}
+        validation |= {name[4:]: value for name, value in logs.items() if name.startswith("val_factorized_top_")}
+        if "loss" in validation:
+            validation["loss"] /= batch
+        log.scalars(validation, step=epoch, prefix="validation")
+        lists = sample_lists(recommender.score(watchers), watchers, data.train, data.vocab.user_ids, titles)
+        log.text("samples", samples_markdown(lists), step=epoch)
+
+    return on_epoch
+
+
+def _baseline_levels(experiment_dir: Path, models: dict[str, dict[str, Any]]) -> None:
+    """Models without epochs get their validation metrics as flat lines over the longest run's epochs."""
+    epochs = max([m.get("epochs_run", 0) for m in models.values()] + [1])
+    for name, result in models.items():
+        if "epochs_run" in result or not result["validation"]:
+            continue
+        keys = [k for k in result["validation"] if k in LAYOUT_METRICS or k.startswith("factorized_top_")]
+        with RunLog(experiment_dir / name) as log:
+            for step in range(1, epochs + 1):
+                log.scalars({k: result["validation"][k] for k in keys}, step=step, prefix="validation")
+
+
+def _config_markdown(model_config: Any, train_config: TrainConfig | None) -> str:
+    """The resolved config as a Markdown table (the Text tab), model fields then the budget."""
+    rows = [f"| {k} | `{v}` |" for k, v in to_dict(model_config).items()]
+    if train_config is not None:
+        rows += [f"| train.{k} | `{v}` |" for k, v in to_dict(train_config).items()]
+    return "\n".join(["| field | value |", "|---|---|", *rows])
 
 
 def _items_in_vocab_order(data: PreparedData) -> pd.DataFrame:

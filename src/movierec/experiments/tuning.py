@@ -19,7 +19,7 @@ from movierec.evaluation import evaluate
 from movierec.experiments.data import PreparedData
 from movierec.recommender import FitOptions
 from movierec.registry import build_recommender
-from movierec.tracking import flat_hparams, write_hparams_config, write_run_summary
+from movierec.tracking import RunLog, flat_hparams
 
 __all__ = ["parse_grid", "grid_points", "tune"]
 
@@ -106,11 +106,9 @@ def tune(
         trials.append({"params": params, "validation": scores, "config": to_dict(config)})
         logger.info("trial %d %s: validation %s = %.4f", number, params, metric, value)
         if run_dir is not None:
-            hparams = flat_hparams(config, recommender.train_config or trial_train)
-            write_run_summary(run_dir, hparams, scores, prefix="validation")
+            with RunLog(run_dir) as log:  # one HParams session per trial
+                log.hparams(flat_hparams(config, recommender.train_config or trial_train))
+                log.scalars(scores, step=0, prefix="validation")
         if value > best_value:
             best_value, best_config = value, config
-    if logdir is not None:
-        names = sorted({k for t in trials for k in t["config"]} | {k for t in trials for k in t["params"]})
-        write_hparams_config(logdir, names, prefix="validation")
     return best_config, trials

@@ -1,6 +1,6 @@
 """`TwoTowerRecommender`: the TFRS two-tower model behind the common `Recommender` contract.
 
-`fit` trains with Keras (TensorBoard, early stopping on validation, checkpoints);
+`fit` trains with Keras (epoch hooks for logging, early stopping on validation, checkpoints);
 `score` multiplies cached user and movie embeddings; `save` exports a TF
 SavedModel whose `score` / `score_history` / `top_k` functions hold the movie
 embeddings (the index), so serving needs no Python model code and no pickles.
@@ -76,6 +76,10 @@ class TwoTowerRecommender(Recommender):
         self._module_cache: ExportModule | None = None
 
     @property
+    def trains_in_epochs(self) -> bool:
+        return True
+
+    @property
     def predicts_ratings(self) -> bool:
         return bool(self.config.rating_weight > 0)
 
@@ -135,12 +139,16 @@ class TwoTowerRecommender(Recommender):
             callbacks.append(ValidationMetrics(self, data, validation, ks=cfg.validation_ks))
         timer = EpochTimer()
         callbacks += list(options.callbacks)
-        if run_dir is not None:
-            callbacks.append(
-                tf.keras.callbacks.TensorBoard(
-                    log_dir=str(run_dir), histogram_freq=0, write_graph=False, profile_batch=0
-                )
-            )
+        if options.epoch_hooks:
+
+            def run_hooks(epoch: int, logs: dict[str, float] | None) -> None:
+                if validation is None:
+                    self.refresh_embeddings()  # ValidationMetrics does it otherwise: hooks may score users
+                for hook in options.epoch_hooks:
+                    hook(epoch + 1, dict(logs or {}))
+
+            # after ValidationMetrics, which adds the val_* entries to the logs
+            callbacks.append(tf.keras.callbacks.LambdaCallback(on_epoch_end=run_hooks))
         if has_validation and cfg.early_stopping_patience > 0:
             callbacks.append(
                 tf.keras.callbacks.EarlyStopping(

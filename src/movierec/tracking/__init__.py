@@ -1,14 +1,17 @@
-"""TensorBoard files written without TensorFlow: event files, HParams, test scalars, projector."""
+"""TensorBoard files written without TensorFlow: one run per model, HParams, layout, projector."""
 
 from movierec.tracking.events import EventWriter
+from movierec.tracking.layout import LAYOUT_METRICS, comparison_layout
 from movierec.tracking.projector import PROJECTOR_CONFIG, write_projector
-from movierec.tracking.summaries import flat_hparams, write_hparams_config, write_run_summary
+from movierec.tracking.run_log import RunLog
+from movierec.tracking.summaries import flat_hparams
 
 __all__ = [
     "EventWriter",
+    "LAYOUT_METRICS",
+    "comparison_layout",
     "PROJECTOR_CONFIG",
     "write_projector",
+    "RunLog",
     "flat_hparams",
-    "write_hparams_config",
-    "write_run_summary",
 ]

@@ -13,8 +13,9 @@ import socket
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 __all__ = ["EventWriter"]
@@ -37,9 +38,15 @@ class EventWriter:
         self._records = RecordWriter(open(self.path, "wb"))  # noqa: SIM115  (closed by close())
         self._write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
 
-    def add(self, summary: summary_pb2.Summary, step: int = 0) -> None:
-        """Writes one `Summary` proto at `step`."""
-        self._write(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+    def add(self, summary: Any, step: int = 0) -> None:
+        """Writes one `Summary` proto at `step`.
+
+        Some TensorBoard helpers return TensorFlow's own `Summary` class once TensorFlow is loaded;
+        going through the wire format accepts either.
+        """
+        event = event_pb2.Event(wall_time=time.time(), step=int(step))
+        event.summary.ParseFromString(summary.SerializeToString())
+        self._write(event)
 
     def _write(self, event: event_pb2.Event) -> None:
         self._records.write(event.SerializeToString())
