@@ -67,3 +67,13 @@ def test_top_k_breaks_ties_by_lower_index_and_pads_with_minus_one():
     items, values = top_k(scores, 3)
     np.testing.assert_array_equal(items, [[1, 2, 0], [2, 3, -1]])
     np.testing.assert_array_equal(values[0], [3.0, 3.0, 1.0])
+
+
+def test_add_seen_excludes_more_items_without_refitting():
+    rec = ConstantRecommender(1.0).fit(DATA)
+    before = rec.factors.copy()
+    rec.add_seen(Interactions.from_arrays([1], [2], n_users=2, n_items=3))
+    np.testing.assert_array_equal(rec.seen.toarray(), [[1, 0, 1], [0, 1, 1]])
+    np.testing.assert_array_equal(rec.factors, before)
+    items, _ = rec.recommend(np.array([1]), k=3)
+    np.testing.assert_array_equal(items, [[0, -1, -1]])

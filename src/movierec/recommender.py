@@ -141,6 +141,20 @@ class Recommender(abc.ABC):
         self._is_fitted = True
         return self
 
+    def add_seen(self, interactions: Interactions) -> None:
+        """Marks more items as seen (excluded by `recommend`, read as history by EASE/ALS) without refitting.
+
+        `movierec train` keeps the weights of the best validation epoch rather than refitting on
+        everything; the validation slice is still what those users watched.
+        """
+        self._check_fitted()
+        extra = interactions.to_csr()
+        if extra.shape != self.seen.shape:
+            raise ConfigError(f"`interactions` must be {self.seen.shape} like the fit data. Received: {extra.shape}")
+        merged = (self.seen + extra).tocsr()
+        merged.data[:] = 1.0
+        self.seen = merged
+
     @abc.abstractmethod
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         """Learns the state; `n_users`, `n_items` and `seen` are already set."""

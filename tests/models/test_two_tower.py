@@ -154,6 +154,11 @@ def test_preset_config_round_trip(preset):
         ({"layer_sizes": [], "item_features": ["genres"]}, "side features need at least one dense layer"),
         ({"embedding_dim": "32"}, "expected int"),
         ({"shoe_size": 3}, "unknown key"),
+        ({"feature_combiner": "sum", "user_features": ["age"], "feature_dim": 8}, "feature_dim must equal"),
+        ({"feature_combiner": "sum", "user_features": ["time"], "feature_dim": 32}, "cannot be summed"),
+        ({"feature_combiner": "product"}, "feature_combiner must be"),
+        ({"logq_exponent": -1.0}, "must be >= 0"),
+        ({"output_l2": -0.1}, "must be >= 0"),
     ],
 )
 def test_invalid_config_raises(changes, phrase):
@@ -169,3 +174,42 @@ def test_invalid_config_raises_from_constructor():
         TwoTowerConfig(activation="nope")
     with pytest.raises(ConfigError, match="Received: \\['age_group'\\]"):
         TwoTowerConfig(user_features=("age", "age_group"))
+
+
+def test_logq_exponent_and_output_l2_enter_the_loss_as_written():
+    """Loss of one batch by hand: in-batch softmax with logits q·c - e·log p, plus l2 · (|q|² + |c|²)."""
+    import tensorflow as tf
+
+    from movierec.models import TowerInputs, TwoTowerModel
+
+    config = TwoTowerConfig(
+        layer_sizes=(), embedding_dim=4, popularity_correction=True, logq_exponent=1.5, output_l2=0.1
+    )
+    probability = np.array([0.5, 0.3, 0.2])
+    tf.keras.utils.set_random_seed(0)
+    model = TwoTowerModel(config, 2, 3, TowerInputs(), TowerInputs(), probability)
+    np.testing.assert_allclose(model.item_probability.numpy(), probability**1.5, rtol=1e-6)
+    batch = {
+        "user": tf.constant([0, 1]),
+        "item": tf.constant([2, 0]),
+        "rating": tf.ones(2),
+        "timestamp": tf.zeros(2, tf.int64),
+    }
+    loss = float(model.compute_loss(batch))
+    query = model.user_tower(tf.constant([0, 1])).numpy().astype(np.float64)
+    items = model.movie_tower(tf.constant([2, 0])).numpy().astype(np.float64)
+    logits = query @ items.T - np.log(probability[[2, 0]] ** 1.5)[None, :]
+    softmax = np.sum(np.log(np.exp(logits).sum(axis=1)) - np.diag(logits))
+    expected = softmax + 0.1 * (np.sum(query**2) + np.sum(items**2))
+    assert loss == pytest.approx(expected, rel=1e-5)
+
+
+def test_users_unseen_in_training_get_popularity_not_noise(encoded):
+    """An id-only model knows nothing of a user without training rows: zero query, popularity scores."""
+    _, train, _, _ = encoded
+    warm = train.subset(train.users != 0)  # user 0 has no training rows
+    rec = TwoTowerRecommender(PRESETS["fast"]).fit(warm, FitOptions(train=FAST))
+    cold = rec.score(np.array([0]))[0]
+    counts = warm.item_counts()
+    assert np.all(np.diff(cold[np.argsort(-counts, kind="stable")]) <= 0)  # ordered by popularity
+    assert len(np.unique(rec.score(np.array([1]))[0])) > 1  # a trained user is scored by the model

@@ -156,3 +156,15 @@ class TestRerank(TwoTowerCase):
     def test_known_answer(self, fitted):
         items, _ = fitted.recommend(ALL_USERS, k=1)
         np.testing.assert_array_equal(items[:, 0], RATED_WITHHELD)
+
+
+class TestDefaultPreset(TwoTowerCase):
+    """The default of `movierec train` (`best`), with its budget scaled to the block data."""
+
+    config = dataclasses.replace(
+        PRESETS["best"], epochs=None, batch_size=None, learning_rate=None, early_stopping_patience=None
+    )
+    budget = dataclasses.replace(FAST, optimizer="adam", learning_rate=0.05, epochs=30)
+
+    def test_known_answer(self, fitted):
+        super().test_known_answer(fitted)

@@ -47,11 +47,16 @@ class TwoTowerConfig:
     user_id_embedding: bool = True  # False: the user tower sees only features/history (new users = known users)
     user_features: tuple[str, ...] = ()  # from USER_FEATURES: demographics and/or "history"
     item_features: tuple[str, ...] = ()  # from ITEM_FEATURES
-    feature_dim: int = 8  # embedding size of each categorical side feature
+    feature_dim: int = 8  # embedding size of each categorical side feature (= embedding_dim with "sum")
+    # "concat": side features are concatenated to the id embedding (needs dense layers to mix them);
+    # "sum": each is embedded at embedding_dim and added to it, so a plain factorisation can use them
+    feature_combiner: Literal["concat", "sum"] = "concat"
     history_length: int = 50  # last N training movies pooled into the user tower ("history")
     history_dropout: float = 0.0  # share of history movies hidden at random in each training step
     time_buckets: int = 20  # "time": rating time as quantile buckets (embedded) plus a normalised scalar
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
+    logq_exponent: float = 1.0  # logQ uses probability ** exponent; > 1 over-corrects popularity (1.25 measured best)
+    output_l2: float = 0.0  # L2 penalty on the raw user and movie vectors of each batch (summed, like the loss)
     num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
     negatives: Literal["in_batch", "mixed"] = "in_batch"  # "mixed": in-batch + every movie (mixed negative sampling)
     remove_accidental_hits: bool = False  # ignore in-batch negatives that are the positive movie (costs ~2x per step)
@@ -110,8 +115,23 @@ class TwoTowerConfig:
             raise ConfigError(f"history_length should be a positive integer. Received: {self.history_length!r}")
         if not self.user_id_embedding and not self.user_features:
             raise ConfigError("user_id_embedding=False needs at least one user feature (e.g. 'history')")
+        if self.feature_combiner not in ("concat", "sum"):
+            raise ConfigError(f"feature_combiner must be 'concat' or 'sum'. Received: {self.feature_combiner!r}")
+        if self.feature_combiner == "sum" and self.feature_dim != self.embedding_dim:
+            raise ConfigError(
+                "feature_combiner='sum' adds feature embeddings to the id embedding, so feature_dim must equal "
+                f"embedding_dim. Received: {self.feature_dim!r} and {self.embedding_dim!r}"
+            )
+        if self.feature_combiner == "sum" and "time" in self.user_features:
+            raise ConfigError(
+                "the 'time' feature has a scalar part and cannot be summed; use feature_combiner='concat'"
+            )
+        if not self.logq_exponent >= 0 or not self.output_l2 >= 0:
+            raise ConfigError(
+                f"logq_exponent and output_l2 must be >= 0. Received: {self.logq_exponent!r}, {self.output_l2!r}"
+            )
         has_features = bool(self.user_features or self.item_features)
-        if has_features and not self.layer_sizes and self.head_size is None:
+        if has_features and not self.layer_sizes and self.head_size is None and self.feature_combiner == "concat":
             raise ConfigError("side features need at least one dense layer to project them (layer_sizes is empty)")
 
     @property

@@ -155,6 +155,7 @@ def run_experiment(
         if on_model_done is not None:
             on_model_done(model_config.name, result)
     _baseline_levels(experiment_dir, results["models"])
+    _seconds_to_reach(results["models"], "ease")
     results["total_seconds"] = round(time.perf_counter() - started, 3)
     save_json(results, experiment_dir / "results.json")
     return results
@@ -195,6 +196,22 @@ def _baseline_levels(experiment_dir: Path, models: dict[str, dict[str, Any]]) ->
         with RunLog(experiment_dir / name) as log:
             for step in range(1, epochs + 1):
                 log.scalars({k: result["validation"][k] for k in keys}, step=step, prefix="validation")
+
+
+def _seconds_to_reach(models: dict[str, dict[str, Any]], reference_kind: str) -> None:
+    """Adds `seconds_to_<kind>`: training seconds until a model's validation NDCG@10 first reaches the
+    reference's (None if it never does); only when the experiment has such a reference."""
+    levels = [m["validation"]["ndcg@10"] for m in models.values() if m["kind"] == reference_kind and m["validation"]]
+    if not levels:
+        return
+    level = max(levels)
+    for result in models.values():
+        curve = result.get("history", {}).get(VALIDATION_LOGS["ndcg@10"])
+        if curve is None:
+            continue
+        elapsed = np.cumsum(result["epoch_seconds"])
+        reached = [i for i, value in enumerate(curve) if value >= level]
+        result[f"seconds_to_{reference_kind}"] = round(float(elapsed[reached[0]]), 3) if reached else None
 
 
 def _config_markdown(model_config: Any, train_config: TrainConfig | None) -> str:

@@ -1,8 +1,11 @@
-"""Fit the model that `movierec train` exports: pick the epoch count on a held-out slice, then refit on everything.
+"""Fit the model that `movierec train` exports, in one pass.
 
-Early stopping needs validation data, but the exported model should learn from every
-rating. So a model with early stopping is trained twice: first on 90% of the ratings,
-watching the other 10% to find the best epoch; then on all ratings for that many epochs.
+A model with early stopping trains on 90% of the ratings while watching the other 10%, and
+keeps the weights of its best validation epoch (`refit=False`, the default: measured on
+MovieLens 100k, a refit on everything for that many epochs doubled the time for no gain on
+held-out data). The held-out 10% still counts as watched: those movies are excluded from
+recommendations. `refit=True` trains a second time on all ratings for the chosen epochs.
+Models without early stopping (baselines, fixed budgets) train once on everything.
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ logger = logging.getLogger(__name__)
 
 
 def fit_final(
-    model_config: Any, dataset: Dataset, train_config: TrainConfig, validation_fraction: float = 0.1
+    model_config: Any,
+    dataset: Dataset,
+    train_config: TrainConfig,
+    validation_fraction: float = 0.1,
+    refit: bool = False,
 ) -> tuple[Recommender, PreparedData, dict[str, Any]]:
     """Trains `model_config` on all of `dataset`, choosing the epoch count on a validation slice.
 
@@ -33,12 +40,13 @@ def fit_final(
         model_config: Preset or loaded model config.
         dataset: All ratings to learn from.
         train_config: Budget; the model config's overrides win (see `resolve_train_config`).
-        validation_fraction: Share held out (random) to choose the epoch count when the model
-            uses early stopping; 0 trains once, for the configured epochs.
+        validation_fraction: Share held out (random) to choose the epoch when the model uses
+            early stopping; 0 trains once on everything, for the configured epochs.
+        refit: Train a second time on all ratings for the chosen number of epochs.
 
     Returns:
-        `(recommender fit on everything, the data it was fit on, info)`; info records the
-        chosen epochs and the validation scores of the first stage.
+        `(recommender, the data it was fit on, info)`; info records the chosen epoch and the
+        validation curve.
     """
     info: dict[str, Any] = {}
     base = ExperimentConfig(train=train_config)
@@ -52,22 +60,18 @@ def fit_final(
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:
             probe = build_recommender(model_config)
-            probe.fit(
-                staged.train, FitOptions(validation=staged.validation, features=staged.features, train=train_config)
-            )
+            options = FitOptions(validation=staged.validation, features=staged.features, train=train_config)
+            probe.fit(staged.train, options)
             monitor = train_config.monitor
             curve = probe.history.get(monitor, [])
-            if curve:
-                best_epoch = int(np.argmax(curve)) + 1
-                info = {"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}}
-                logger.info(
-                    "%s: best %s at epoch %d of %d; refitting on all ratings",
-                    model_config.name,
-                    monitor,
-                    best_epoch,
-                    len(curve),
-                )
-                model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
+            best_epoch = int(np.argmax(curve)) + 1 if curve else len(probe.epoch_seconds)
+            info = {"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}, "refit": refit}
+            logger.info("%s: best %s at epoch %d of %d", model_config.name, monitor, best_epoch, len(curve))
+            if not refit:
+                probe.add_seen(staged.validation)  # watched, so never recommended
+                return probe, staged, info
+            logger.info("%s: refitting on all ratings for %d epochs", model_config.name, best_epoch)
+            model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)
     recommender = build_recommender(model_config)
     recommender.fit(data.train, FitOptions(features=data.features, train=train_config))

@@ -22,7 +22,7 @@ from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
-from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr
+from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 from movierec.training import (
     EpochProgress,
     EpochTimer,
@@ -86,6 +86,8 @@ class TwoTowerRecommender(Recommender):
     # ------------------------------------------------------------------ training
     def _tower_inputs(self, train: Interactions, features: Features | None) -> tuple[TowerInputs, TowerInputs]:
         user_inputs, item_inputs = TowerInputs(), TowerInputs()
+        user_inputs.trained = train.user_counts() > 0
+        item_inputs.trained = train.item_counts() > 0
         wanted = set(self.config.user_features)
         if features is not None:
             for name, table, card in (
@@ -208,7 +210,14 @@ class TwoTowerRecommender(Recommender):
         users = check_users(users, self.n_users)
         # The same TF function as the export, so saved and in-memory scores agree bit for bit.
         module = self._export if self._export is not None else self._module
-        return module.score(tf.constant(users.astype(np.int32))).numpy()
+        scores = module.score(tf.constant(users.astype(np.int32))).numpy()
+        # A user the towers know nothing about (no training rows, no features) has a zero query:
+        # every movie ties. Most-popular is the sensible answer (as for EASE and ALS).
+        tied = scores.max(axis=1, initial=-np.inf) == scores.min(axis=1, initial=np.inf)
+        if tied.any():
+            sizes = np.where(tied, 0, 1)
+            scores = cold_start_fallback(scores, sizes, np.asarray(self.seen.getnnz(axis=0)))
+        return scores
 
     def predict_ratings(self, users: np.ndarray, items: np.ndarray, batch_size: int = 65536) -> np.ndarray:
         """`[n]` predicted ratings of (user, item) pairs; needs a rating head (rating_weight > 0)."""

@@ -27,6 +27,8 @@ class TowerInputs:
         multi_hot: name -> `[n_ids, width]` float table (e.g. genres).
         history: `[n_ids, history_length]` int table of item indices + 1 (0 = padding), or None.
         n_history_items: Number of items the history refers to.
+        trained: `[n_ids]` bool, ids that have training rows, or None (all). The others keep a zero
+            id vector: an untrained embedding is noise (a new user is then their features alone).
     """
 
     def __init__(self) -> None:
@@ -38,6 +40,7 @@ class TowerInputs:
         self.last_time: np.ndarray | None = None
         self.time_range: tuple[float, float] = (0.0, 1.0)
         self.time_boundaries: np.ndarray | None = None
+        self.trained: np.ndarray | None = None
 
 
 def _with_unknown_row(table: np.ndarray) -> np.ndarray:
@@ -77,6 +80,10 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         self.id_embedding = tf.keras.layers.Embedding(
             n_ids + 1, config.embedding_dim, embeddings_regularizer=reg, name="id_embedding"
         )
+        self._id_weight = None
+        if inputs.trained is not None:
+            weight = _with_unknown_row(np.asarray(inputs.trained, dtype=np.float32))
+            self._id_weight = tf.constant(weight[:, None])
         self._categorical = {}
         self.categorical_embeddings = {}
         for feature, (table, cardinality) in inputs.categorical.items():
@@ -119,9 +126,12 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         if config.head_size is not None:
             self.head = tf.keras.layers.Dense(config.head_size, activation=config.head_activation, name="head")
 
-    def call(self, ids, history=None, exclude=None, times=None, training=False):
+    def call(self, ids, history=None, exclude=None, times=None, training=False, normalize=True):
         ids = tf.cast(ids, tf.int32)
-        parts = [self.id_embedding(ids)] if self.use_id else []
+        parts = []
+        if self.use_id:
+            vectors = self.id_embedding(ids)
+            parts.append(vectors if self._id_weight is None else vectors * tf.gather(self._id_weight, ids))
         for feature, table in self._categorical.items():
             parts.append(self.categorical_embeddings[feature](tf.gather(table, ids)))
         for feature, table in self._multi_hot.items():
@@ -146,11 +156,16 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
             bucket = tf.raw_ops.Bucketize(input=t, boundaries=self._time_boundaries)
             scaled = tf.cast((t - self._time_low) / self._time_span, tf.float32)[:, None]
             parts += [self.time_embedding(bucket), scaled]
-        x = parts[0] if len(parts) == 1 else tf.concat(parts, axis=1)
+        if len(parts) == 1:
+            x = parts[0]
+        elif self.config.feature_combiner == "sum":
+            x = tf.add_n(parts)  # every part is [batch, embedding_dim]
+        else:
+            x = tf.concat(parts, axis=1)
         for layer in self.dense_layers:
             x = layer(x, training=training) if isinstance(layer, tf.keras.layers.Dropout) else layer(x)
         if self.head is not None:
             x = self.head(x)
-        if self.config.l2_normalize:
+        if self.config.l2_normalize and normalize:
             x = tf.math.l2_normalize(x, axis=1)
         return x

@@ -57,7 +57,8 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
             if item_probability is None:
                 raise ValueError("popularity_correction needs item_probability")
             floor = 1.0 / max(1, 10 * n_items)  # movies unseen in train still get a finite log-probability
-            self.item_probability = tf.constant(np.maximum(item_probability, floor).astype(np.float32))
+            probability = np.maximum(item_probability, floor) ** config.logq_exponent
+            self.item_probability = tf.constant(probability.astype(np.float32))
         # Mixed negatives (Yang et al., 2020) append every movie to the in-batch candidates; the copy of the
         # positive among them must then be removed as an accidental hit.
         self.catalog_negatives = config.negatives == "mixed"
@@ -86,9 +87,15 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         users = features["user"]
         items = features["item"]
         times = features.get("timestamp") if "time" in self.config.user_features else None
-        query = self.user_tower(users, exclude=items, times=times, training=training)
-        candidates = self.movie_tower(items, training=training)
+        query = self.user_tower(users, exclude=items, times=times, training=training, normalize=False)
+        candidates = self.movie_tower(items, training=training, normalize=False)
         loss = tf.constant(0.0)
+        if self.config.output_l2 > 0:
+            # on the raw vectors, summed over the batch like the retrieval loss: keeps dot products from
+            # growing without bound when the vectors are not normalised
+            loss += self.config.output_l2 * (tf.reduce_sum(tf.square(query)) + tf.reduce_sum(tf.square(candidates)))
+        if self.config.l2_normalize:
+            query, candidates = tf.math.l2_normalize(query, axis=1), tf.math.l2_normalize(candidates, axis=1)
         if self.rating_head is not None:
             predicted = self.predict_rating(query, candidates)
             rating_loss = self.rating_task(labels=features["rating"], predictions=predicted)

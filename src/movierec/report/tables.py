@@ -47,7 +47,8 @@ def results_table(results: dict[str, Any]) -> str:
     has_rmse = any("rmse" in m["test"] for m in models.values())
     header = ["model", "kind"] + [title for _, title, _ in REPORT_COLUMNS] + ["NDCG@10 SE"]
     header += ["RMSE"] if has_rmse else []
-    header += ["train s"]
+    has_race = any("seconds_to_ease" in m for m in models.values())
+    header += ["train s"] + (["s to EASE"] if has_race else [])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, model in models.items():
         test = model["test"]
@@ -60,6 +61,9 @@ def results_table(results: dict[str, Any]) -> str:
         if has_rmse:
             cells.append(format(test["rmse"], ".3f") if "rmse" in test else "–")
         cells.append(f"{model['train_seconds']:.1f}")
+        if has_race:
+            reached = model.get("seconds_to_ease", "–")
+            cells.append("never" if reached is None else reached if reached == "–" else f"{reached:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

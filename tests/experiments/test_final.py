@@ -1,0 +1,50 @@
+"""`fit_final`, what `movierec train` exports: one pass that keeps the best validation epoch."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from movierec.config import TrainConfig
+from movierec.experiments import PRESETS, fit_final
+from movierec.experiments.compare import _seconds_to_reach
+
+BUDGET = TrainConfig(epochs=6, batch_size=32, learning_rate=0.1, seed=3)
+
+
+def test_keeps_the_best_epoch_and_counts_the_held_out_slice_as_seen(block_data):
+    config = dataclasses.replace(PRESETS["model1"], early_stopping_patience=2)
+    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2)
+    curve = info["validation_curve"]["val_ndcg_at_10"]
+    assert info["chosen_epochs"] == int(np.argmax(curve)) + 1 and info["refit"] is False
+    assert len(data.validation) > 0 and len(recommender.history["loss"]) == len(curve)  # trained once
+    everything = data.train.concat(data.validation).to_csr()
+    assert (recommender.seen != everything).nnz == 0  # held-out ratings are never recommended
+
+
+def test_refit_trains_again_on_everything_for_the_chosen_epochs(block_data):
+    config = dataclasses.replace(PRESETS["model1"], early_stopping_patience=2)
+    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2, refit=True)
+    assert info["refit"] is True
+    assert len(data.validation) == 0 and len(data.train) == len(block_data.ratings)
+    assert len(recommender.history["loss"]) == info["chosen_epochs"]
+
+
+def test_baselines_train_once_on_everything(block_data):
+    recommender, data, info = fit_final(PRESETS["ease"], block_data.dataset(), BUDGET)
+    assert info == {} and recommender.seen.nnz == len(block_data.ratings)
+
+
+def test_seconds_to_reach_the_reference():
+    models = {
+        "ease": {"kind": "ease", "validation": {"ndcg@10": 0.30}},
+        "fast": {"kind": "two_tower", "validation": {}, "history": {"val_ndcg_at_10": [0.1, 0.31, 0.4]},
+                 "epoch_seconds": [2.0, 3.0, 4.0]},
+        "slow": {"kind": "two_tower", "validation": {}, "history": {"val_ndcg_at_10": [0.1, 0.2]},
+                 "epoch_seconds": [1.0, 1.0]},
+    }  # fmt: skip
+    _seconds_to_reach(models, "ease")
+    assert models["fast"]["seconds_to_ease"] == 5.0  # reached after the second epoch
+    assert models["slow"]["seconds_to_ease"] is None
+    assert "seconds_to_ease" not in models["ease"]
