@@ -11,12 +11,12 @@ import argparse
 import logging
 import sys
 
-from movierec.cli import compare, data, evaluate, recommend, report, serve, tensorboard, train, tune
+from movierec.cli import compare, data, evaluate, recommend, report, runs, serve, tensorboard, train, tune
 from movierec.errors import MovierecError
 
 __all__ = ["main", "build_parser"]
 
-SUBCOMMANDS = (data, train, compare, evaluate, recommend, tune, report, tensorboard, serve)  # in --help order
+SUBCOMMANDS = (data, train, compare, evaluate, recommend, tune, report, runs, tensorboard, serve)  # --help order
 
 
 class OneLineParser(argparse.ArgumentParser):

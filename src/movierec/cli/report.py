@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from movierec._io import write_text_atomic
-from movierec.report import markdown_report
+from movierec.report import html_report, markdown_report
 
 __all__ = ["register", "run"]
 
@@ -13,19 +13,22 @@ __all__ = ["register", "run"]
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "report",
-        help="write a Markdown comparison table from results.json files",
-        description="Reads results.json files written by `movierec compare` and prints (or writes) Markdown "
-        "tables: factorized top-1/10/100, Recall@10/20, NDCG@10 with its standard error, HR@10, coverage, seconds.",
+        help="write a comparison report (Markdown or self-contained HTML) from results.json files",
+        description="Reads results.json files written by `movierec compare` (several experiments overlay in one "
+        "leaderboard) and prints or writes the report: factorized top-1/10/100, Recall@10/20, NDCG@10 with its "
+        "standard error, HR@10, coverage, seconds. An --out ending in .html writes a page that opens from disk "
+        "with the curves, popularity histogram and sample recommendations embedded.",
     )
     parser.add_argument("results", nargs="+", help="results.json files")
-    parser.add_argument("--out", help="Markdown file to write (default: print)")
+    parser.add_argument("--out", help="file to write: .md (Markdown) or .html (default: print Markdown)")
     parser.add_argument("--title", default="Results", help="document title")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
 
-    text = markdown_report(args.results, title=args.title)
+    is_html = bool(args.out) and str(args.out).lower().endswith((".html", ".htm"))
+    text = html_report(args.results, title=args.title) if is_html else markdown_report(args.results, title=args.title)
     if args.out:
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")

@@ -2,11 +2,16 @@
 
 from movierec.report.charts import plot_curves
 from movierec.report.experiment import write_report
+from movierec.report.html import html_report
+from movierec.report.runs import find_runs, runs_table
 from movierec.report.tables import REPORT_COLUMNS, load_results, markdown_report, results_table, verdict
 
 __all__ = [
     "plot_curves",
     "write_report",
+    "html_report",
+    "find_runs",
+    "runs_table",
     "REPORT_COLUMNS",
     "load_results",
     "markdown_report",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only, no display
 
@@ -15,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from movierec._io import atomic_path
 from movierec.evaluation.names import METRIC_LABELS, VALIDATION_LOGS
 
-__all__ = ["plot_curves", "CURVES"]
+__all__ = ["plot_curves", "curves_png", "popularity_png", "CURVES"]
 
 # (history key, validation-result key for baselines, panel title)
 CURVES = (
@@ -36,6 +38,13 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
         The path written.
     """
     path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(curves_png(results))
+    return path
+
+
+def curves_png(results: dict[str, Any]) -> bytes:
+    """The curves of `plot_curves` as PNG bytes."""
     fig, axes = plt.subplots(1, len(CURVES), figsize=(5.2 * len(CURVES), 3.8))
     for axis, (key, baseline_key, title) in zip(axes, CURVES):
         for index, (name, model) in enumerate(results["models"].items()):
@@ -65,7 +74,32 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
                 labels.append(label)
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.12, 1, 1))
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    return _png(fig)
+
+
+def popularity_png(results: dict[str, Any]) -> bytes:
+    """Share of each model's top-10 lists per popularity bin, against the catalogue (log-spaced bins)."""
+    models = {name: m["popularity"] for name, m in results["models"].items() if "popularity" in m}
+    fig, axis = plt.subplots(figsize=(7.5, 3.6))
+    if models:
+        first = next(iter(models.values()))
+        edges = np.asarray(first["edges"])
+        centers = np.sqrt(np.maximum(edges[:-1], 0.5) * np.maximum(edges[1:], 1.0))
+        axis.step(centers, first["catalogue"], where="mid", color="black", lw=2, label="catalogue")
+        for index, (name, bins) in enumerate(models.items()):
+            axis.step(centers, bins["recommended"], where="mid", color=f"C{index % 10}", label=name)
+        axis.set_xscale("log")
+    axis.set_xlabel("training ratings of the movie (log scale)")
+    axis.set_ylabel("share of movies / of recommendations")
+    axis.set_title("How popular are the recommended movies?", fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8, frameon=False, ncol=2)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format="png")
     plt.close(fig)
-    return path
+    return buffer.getvalue()

@@ -1,0 +1,107 @@
+"""The HTML report: self-contained (opens from disk with the network off), built from results.json alone."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from movierec.cli.main import main
+from movierec.report import find_runs, html_report, runs_table
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+SAMPLE = {"user_id": "u7", "watched": ["Old Movie (1990)"], "top": [{"title": "New <Movie> (2001)", "score": 1.5}]}
+RESULTS = {
+    "experiment": "toy",
+    "dataset": "toy: 10 ratings",
+    "split": {"strategy": "random", "train": 6, "validation": 2, "test": 2},
+    "models": {
+        "tfrs": {
+            "kind": "two_tower", "train_seconds": 2.0,
+            "test": {"factorized_top_100": 0.5, "ndcg@10": 0.25, "ndcg@10_se": 0.01},
+            "validation": {"ndcg@10": 0.2},
+            "history": {"loss": [3.0, 2.0], "val_factorized_top_100": [0.3, 0.4], "val_ndcg_at_10": [0.1, 0.2]},
+            "samples": [SAMPLE],
+            "popularity": {"edges": [0.0, 1.0, 3.0, 9.0], "catalogue": [0.5, 0.3, 0.2], "recommended": [0.1, 0.3, 0.6]},
+        },
+        "pop": {
+            "kind": "popularity", "train_seconds": 0.0,
+            "test": {"factorized_top_100": 0.75, "ndcg@10": 0.125, "ndcg@10_se": 0.02}, "validation": {"ndcg@10": 0.1},
+        },
+    },
+}  # fmt: skip
+
+
+@pytest.fixture
+def two_experiments(tmp_path) -> list[Path]:
+    paths = []
+    for name, shift in (("first", 0.0), ("second", 0.5)):
+        results = copy.deepcopy(RESULTS)
+        results["experiment"] = name
+        results["models"]["pop"]["test"]["ndcg@10"] += shift  # "second/pop" tops the leaderboard
+        path = tmp_path / name / "results.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(results))
+        os.utime(path, (time.time() + (10 if name == "second" else 0),) * 2)
+        paths.append(path)
+    return paths
+
+
+def test_leaderboard_overlays_experiments_best_first_and_escapes_text(two_experiments):
+    page = html_report(two_experiments)
+    board = page[page.index('<table id="leaderboard">') : page.index("</table>")]
+    rows = board.split("<tr>")[2:]
+    assert [r.split("</td>")[0:2] for r in rows][0] == ['<td class="text">second', '<td class="text">pop']
+    assert len(rows) == 4
+    assert "New &lt;Movie&gt; (2001)" in page and "<Movie>" not in page
+    assert page.count("data:image/png;base64,") == 4  # curves + popularity, per experiment
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+
+
+def test_report_command_writes_html_by_suffix(two_experiments, tmp_path, capsys):
+    out = tmp_path / "all.html"
+    assert main(["report", *map(str, two_experiments), "--out", str(out)]) == 0
+    assert out.read_text().startswith("<!doctype html>")
+
+
+def test_runs_lists_experiments_newest_first(two_experiments, tmp_path, capsys):
+    runs = find_runs(tmp_path)
+    assert [r["experiment"] for r in runs] == ["second", "first"]
+    text = runs_table(runs)
+    assert text.splitlines()[0].startswith("second  (random split")
+    assert text.index("pop") < text.index("tfrs")  # best NDCG@10 first within an experiment
+    assert main(["runs", "--logdir", str(tmp_path)]) == 0
+    assert "NDCG@10 0.6250" in capsys.readouterr().out
+    assert main(["runs", "--logdir", str(tmp_path / "nope")]) == 2
+
+
+def test_page_opens_from_disk_with_the_network_off(two_experiments, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    page_path = tmp_path / "report.html"
+    page_path.write_text(html_report(two_experiments))
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(page_path.as_uri())
+        assert page.locator("#leaderboard tbody tr").count() == 4
+        widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
+        assert len(widths) == 4 and all(w > 100 for w in widths)
+        screenshot = tmp_path / "report.png"  # the test artefact
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    assert screenshot.stat().st_size > 10_000
+    assert all(url.startswith(("file://", "data:")) for url in requests)
