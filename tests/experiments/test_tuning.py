@@ -90,3 +90,20 @@ def test_training_fields_in_the_grid_reach_the_trained_model(prepared, monkeypat
     best, trials = tuning.tune(base, prepared, TrainConfig(batch_size=64), grid, None)
     assert seen == [(0.01, 1), (0.05, 1)]
     assert best.learning_rate in (0.01, 0.05)
+
+
+def test_tune_command_tunes_a_tfrs_preset_and_says_what_mattered(tmp_path, capsys, block_data):
+    from movierec.cli.main import main
+
+    ratings = tmp_path / "r.csv"
+    block_data.ratings.to_csv(ratings, index=False)
+    args = ["tune", "--model", "fast", "--grid", "learning_rate=0.001,0.05", "output_l2=0,0.03", "epochs=2",
+            "--ratings", str(ratings), "--logdir", str(tmp_path / "runs"), "--epochs", "2"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "what mattered" in out and "learning_rate" in out and "output_l2" in out
+    saved = json.loads((tmp_path / "runs" / "ml100k-tune" / "fast" / "best.json").read_text())
+    assert len(saved["trials"]) == 4 and {row["param"] for row in saved["what_mattered"]} == {
+        "learning_rate",
+        "output_l2",
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 from movierec.cli._common import add_experiment_arguments
 from movierec.cli.compare import build_config
 from movierec.config import save_json, to_dict
-from movierec.experiments import get_preset, parse_grid, prepare_data, tune
+from movierec.experiments import get_preset, parse_grid, prepare_data, tune, what_mattered
 
 __all__ = ["register", "run"]
 
@@ -45,8 +45,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'trial':<6}{'params':<50}{'validation ' + args.metric:>22}")
     for number, trial in enumerate(trials):
         print(f"{number:<6}{json.dumps(trial['params']):<50}{trial['validation'][args.metric]:>22.4f}")
+    summary = what_mattered(trials, args.metric)
+    if summary:
+        print(f"\nwhat mattered (mean validation {args.metric} per value; largest effect first):")
+        for row in summary:
+            means = ", ".join(f"{value}: {mean:.4f}" for value, mean in row["means"].items())
+            print(f"  {row['param']:<24} range {row['range']:.4f}   {means}")
     out = Path(args.out) if args.out else logdir / "best.json"
-    save_json({"best": to_dict(best), "metric": args.metric, "trials": trials}, out)
+    save_json({"best": to_dict(best), "metric": args.metric, "trials": trials, "what_mattered": summary}, out)
     print(f"best: {json.dumps({k: getattr(best, k) for k in grid if hasattr(best, k)})}; written to {out}")
     print(f"TensorBoard HParams: movierec tensorboard --logdir {logdir}")
     return 0

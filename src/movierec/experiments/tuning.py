@@ -21,7 +21,7 @@ from movierec.recommender import FitOptions
 from movierec.registry import build_recommender
 from movierec.tracking import RunLog, flat_hparams
 
-__all__ = ["parse_grid", "grid_points", "tune"]
+__all__ = ["parse_grid", "grid_points", "tune", "what_mattered"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +112,36 @@ def tune(
         if value > best_value:
             best_value, best_config = value, config
     return best_config, trials
+
+
+def what_mattered(trials: list[dict[str, Any]], metric: str = "ndcg@10") -> list[dict[str, Any]]:
+    """For each varied parameter: the mean validation `metric` per value, and its range (best minus worst mean).
+
+    Sorted by range, largest first: the parameters whose choice moved the metric most lead.
+
+    Example:
+        >>> trials = [{"params": {"a": 1, "b": 1}, "validation": {"m": 0.1}},
+        ...           {"params": {"a": 2, "b": 1}, "validation": {"m": 0.3}},
+        ...           {"params": {"a": 1, "b": 2}, "validation": {"m": 0.1}},
+        ...           {"params": {"a": 2, "b": 2}, "validation": {"m": 0.3}}]
+        >>> [(row["param"], row["range"]) for row in what_mattered(trials, "m")]
+        [('a', 0.2), ('b', 0.0)]
+    """
+    rows = []
+    names = sorted({name for trial in trials for name in trial["params"]})
+    for name in names:
+        values: dict[str, list[float]] = {}
+        for trial in trials:
+            values.setdefault(repr(trial["params"][name]), []).append(float(trial["validation"][metric]))
+        if len(values) < 2:
+            continue
+        means = {value: sum(scores) / len(scores) for value, scores in values.items()}
+        rows.append(
+            {
+                "param": name,
+                "means": means,
+                "best": max(means, key=lambda value: means[value]),
+                "range": round(max(means.values()) - min(means.values()), 6),
+            }
+        )
+    return sorted(rows, key=lambda row: -row["range"])
