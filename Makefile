@@ -43,9 +43,14 @@ bench: $(STAMP)
 results: $(STAMP)
 	for split in random temporal leave_last; do \
 	  $(VENV)/bin/movierec compare --config configs/ml100k_full.toml --split $$split --name ml100k-full-$$split || exit 1; \
+	  for seed in 1 2 3; do \
+	    $(VENV)/bin/movierec compare --config configs/ml100k.toml --models best,fast,popularity,ease,als \
+	      --split $$split --seed $$seed --name ml100k-seed$$seed-$$split || exit 1; \
+	  done; \
 	done
 	$(VENV)/bin/movierec report runs/ml100k-full-random/results.json runs/ml100k-full-temporal/results.json \
-	  runs/ml100k-full-leave_last/results.json --out docs/results.md --title "MovieLens 100k: every model, three splits"
+	  runs/ml100k-full-leave_last/results.json --seed-runs runs/ml100k-seed*/results.json \
+	  --out docs/results.md --title "MovieLens 100k: every model, three splits"
 
 tensorboard: $(STAMP)
 	$(VENV)/bin/movierec tensorboard --logdir runs

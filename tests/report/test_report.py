@@ -71,3 +71,21 @@ def test_verdict_says_plainly_where_the_tfrs_model_is_behind():
     # model "a" (two_tower) has NDCG@10 0.25 > 0.125 but top-100 0.5 < popularity's 0.75
     assert "**ndcg@10**: best TFRS model `a` 0.250; beats every baseline (b)." in text
     assert "**factorized_top_100**: best TFRS model `a` 0.500; **does not beat** b 0.750." in text
+
+
+def test_seeds_report_means_ranges_and_verdicts(tmp_path):
+    from movierec.report import seeds_report
+
+    paths = []
+    for seed, (ours, base) in enumerate([(0.30, 0.20), (0.40, 0.20)]):
+        results = json.loads(json.dumps(RESULTS))
+        results["models"]["a"]["test"].update({"ndcg@10": ours, "hr@10": 0.5, "ndcg@10_se": 0.05})
+        results["models"]["b"]["test"].update({"ndcg@10": base, "hr@10": 0.6})
+        path = tmp_path / f"s{seed}.json"
+        path.write_text(json.dumps(results))
+        paths.append(path)
+    text = seeds_report(paths)
+    assert "### random split, 2 seeds" in text
+    assert "| a | 2 | 0.3500 (0.3000–0.4000) | 0.5000 (0.5000–0.5000) | 2.0 |" in text
+    assert "- ndcg@10: `a` beats b by +0.1500 on average, +3.0 SE." in text
+    assert "- hr@10: `a` **does not beat** b by -0.1000 on average." in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from movierec._io import write_text_atomic
-from movierec.report import html_report, markdown_report
+from movierec.report import html_report, markdown_report, seeds_report
 
 __all__ = ["register", "run"]
 
@@ -22,6 +22,10 @@ def register(subparsers) -> None:
     parser.add_argument("results", nargs="+", help="results.json files")
     parser.add_argument("--out", help="file to write: .md (Markdown) or .html (default: print Markdown)")
     parser.add_argument("--title", default="Results", help="document title")
+    parser.add_argument(
+        "--seed-runs", nargs="+", default=[], metavar="RESULTS",
+        help="results.json of runs that differ only by seed: adds each model's mean and range per split (Markdown)",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -29,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     is_html = bool(args.out) and str(args.out).lower().endswith((".html", ".htm"))
     text = html_report(args.results, title=args.title) if is_html else markdown_report(args.results, title=args.title)
+    if args.seed_runs and not is_html:
+        text += "\n## Mean and range over seeds\n\n" + seeds_report(args.seed_runs)
     if args.out:
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")

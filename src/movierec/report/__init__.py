@@ -4,7 +4,14 @@ from movierec.report.charts import plot_curves
 from movierec.report.experiment import write_report
 from movierec.report.html import html_report
 from movierec.report.runs import find_runs, runs_table
-from movierec.report.tables import REPORT_COLUMNS, load_results, markdown_report, results_table, verdict
+from movierec.report.tables import (
+    REPORT_COLUMNS,
+    load_results,
+    markdown_report,
+    results_table,
+    seeds_report,
+    verdict,
+)
 
 __all__ = [
     "plot_curves",
@@ -17,4 +24,5 @@ __all__ = [
     "markdown_report",
     "results_table",
     "verdict",
+    "seeds_report",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from movierec.errors import DataError
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
 
-__all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict"]
+__all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict", "seeds_report"]
 
 # (key in results["models"][m]["test"], column header, number format)
 REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
@@ -110,3 +110,62 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
             "",
         ]
     return "\n".join(parts)
+
+
+def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10", "hr@10")) -> str:
+    """Markdown: per split, each model's mean and range over repeated runs (seeds), and how the best
+    TFRS model compares with each baseline in standard errors of one run.
+
+    Args:
+        paths: `results.json` of runs that differ only by seed (any number of splits mixed).
+        metrics: Test metrics to summarise.
+    """
+    by_split: dict[str, list[dict[str, Any]]] = {}
+    for path in paths:
+        results = load_results(path)
+        by_split.setdefault(str(results.get("split", {}).get("strategy", "?")), []).append(results)
+    parts = []
+    for split, runs in by_split.items():
+        names = list(runs[0]["models"])
+        header = ["model", "runs"] + [f"{METRIC_LABELS.get(m, m)} mean (min–max)" for m in metrics] + ["train s"]
+        lines = [
+            f"### {split} split, {len(runs)} seeds",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+        ]
+        means: dict[str, dict[str, float]] = {}
+        for name in names:
+            present = [r["models"][name] for r in runs if name in r["models"]]
+            cells = [name, str(len(present))]
+            means[name] = {}
+            for metric in metrics:
+                values = [m["test"][metric] for m in present if metric in m["test"]]
+                means[name][metric] = sum(values) / len(values)
+                cells.append(f"{means[name][metric]:.4f} ({min(values):.4f}–{max(values):.4f})")
+            cells.append(f"{sum(m['train_seconds'] for m in present) / len(present):.1f}")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", *_seed_verdicts(runs, means, metrics), ""]
+        parts += lines
+    return "\n".join(parts)
+
+
+def _seed_verdicts(
+    runs: list[dict[str, Any]], means: dict[str, dict[str, float]], metrics: tuple[str, ...]
+) -> list[str]:
+    kinds = {name: model["kind"] for name, model in runs[0]["models"].items()}
+    tfrs = [n for n, k in kinds.items() if k == "two_tower"]
+    baselines = [n for n, k in kinds.items() if k != "two_tower"]
+    if not tfrs or not baselines:
+        return []
+    ours = max(tfrs, key=lambda n: means[n][metrics[0]])
+    errors = [r["models"][ours]["test"].get("ndcg@10_se") for r in runs]
+    se = sum(e for e in errors if e is not None) / max(1, len([e for e in errors if e is not None]))
+    out = []
+    for metric in metrics:
+        for base in baselines:
+            diff = means[ours][metric] - means[base][metric]
+            size = f", {diff / se:+.1f} SE" if metric == "ndcg@10" and se > 0 else ""
+            word = "beats" if diff > 0 else "**does not beat**"
+            out.append(f"- {metric}: `{ours}` {word} {base} by {diff:+.4f} on average{size}.")
+    return out
