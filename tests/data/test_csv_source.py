@@ -1,4 +1,5 @@
-"""load_csv: a round trip of a tiny CSV and one DataError per kind of malformed file."""
+"""load_csv: a round trip of a tiny CSV, Parquet ratings, one DataError per kind of malformed file, and
+the fast (pyarrow) reader checked against the line-by-line one."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import logging
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from movierec.cli.main import main
 from movierec.config import DataConfig
+from movierec.data import csv_source
 from movierec.data.csv_source import load_csv
+from movierec.data.dataset import RATING_COLUMNS
 from movierec.data.load import load_dataset
 from movierec.errors import DataError
 
@@ -117,3 +122,61 @@ def test_cli_info_prints_summary(tmp_path, capsys):
     assert capsys.readouterr().out == "r: 3 ratings, 2 users, 2 items\n"
     assert main(["data", "info", "--ratings", str(tmp_path / "nope.csv")]) == 2
     assert "ratings file not found" in capsys.readouterr().err
+
+
+def test_ids_are_categoricals_and_spaces_around_ids_are_removed(tmp_path):
+    text = "user_id,item_id,rating,timestamp\n u1 ,m1,4,1\nu1,m1 ,5,2\n"
+    ds = load_csv(_write(tmp_path, "r.csv", text))
+    assert str(ds.ratings.user_id.dtype) == "category"
+    assert ds.ratings.to_dict("list") == {"user_id": ["u1"], "item_id": ["m1"], "rating": [5.0], "timestamp": [2]}
+
+
+def test_parquet_ratings_load_like_csv(tmp_path):
+    frame = pd.DataFrame(
+        {"user_id": [7, 7, 8], "item_id": ["m1", "m2", "m1"], "rating": [4, 3, 5], "timestamp": [1, 2, 3], "x": 0}
+    )
+    frame.to_parquet(tmp_path / "r.parquet", index=False)
+    ds = load_dataset(DataConfig(source=str(tmp_path / "r.parquet")))
+    assert ds.name == "r"
+    assert ds.ratings.to_dict("list") == {
+        "user_id": ["7", "7", "8"], "item_id": ["m1", "m2", "m1"], "rating": [4.0, 3.0, 5.0], "timestamp": [1, 2, 3]
+    }  # fmt: skip
+    frame.drop(columns="timestamp").to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(DataError, match=r"missing column\(s\) timestamp"):
+        load_csv(tmp_path / "bad.parquet")
+    frame.assign(rating=[1.0, None, 2.0]).to_parquet(tmp_path / "nan.parquet", index=False)
+    with pytest.raises(DataError, match="missing or non-finite rating"):
+        load_csv(tmp_path / "nan.parquet")
+
+
+_cells = st.text(alphabet=st.sampled_from('ab7 ,"é'), min_size=1, max_size=4).filter(lambda s: s.strip())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(_cells, _cells, st.sampled_from(["4", "3.5", " 2", "0.5"]), st.integers(0, 5)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_fast_reader_agrees_with_the_line_checker(tmp_path, rows):
+    path = tmp_path / "r.csv"
+    pd.DataFrame(rows, columns=list(RATING_COLUMNS)).to_csv(path, index=False)
+    checked = csv_source._read_checked(path)
+    fast = csv_source.read_ratings(path)
+    assert {c: [str(v) for v in fast[c]] for c in ("user_id", "item_id")} == {
+        c: checked[c].tolist() for c in ("user_id", "item_id")
+    }
+    assert fast.rating.tolist() == checked.rating.astype("float32").tolist()
+    assert fast.timestamp.tolist() == checked.timestamp.tolist()
+
+
+def test_the_fast_reader_takes_quoted_ids_and_declines_what_needs_a_line_number(tmp_path):
+    good = _write(tmp_path, "good.csv", 'user_id,item_id,rating,timestamp\n"a, b",x,4,1\n" a, b ","""q""",2.5,2\n')
+    fast = csv_source._read_fast(good)
+    assert fast is not None and fast.to_dict("list") == {
+        "user_id": ["a, b", "a, b"], "item_id": ["x", '"q"'], "rating": [4.0, 2.5], "timestamp": [1, 2]
+    }  # fmt: skip
+    for text in ("user_id,item_id,rating,timestamp\na,x,nan,1\n", "user_id,item_id,rating,timestamp\n ,x,4,1\n"):
+        assert csv_source._read_fast(_write(tmp_path, "bad.csv", text)) is None

@@ -140,7 +140,7 @@ def test_source_order_download_then_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(movielens, "_from_recbole", lambda: read_recbole_wheel(wheel, sha256))
     assert _tables(load_movielens_100k(cache_dir=str(tmp_path / "cache"))) == EXPECTED
     assert sorted(p.name for p in (tmp_path / "cache" / "ml-100k").iterdir()) == [
-        "items.parquet", "ratings.parquet", "users.parquet"
+        "item_ids.parquet", "items.parquet", "ratings.parquet", "user_ids.parquet", "users.parquet"
     ]  # fmt: skip
     monkeypatch.setattr(movielens, "_from_recbole", offline)
     assert _tables(load_movielens_100k(cache_dir=str(tmp_path / "cache"))) == EXPECTED  # served from the cache
@@ -150,16 +150,28 @@ def test_source_order_download_then_cache(tmp_path, monkeypatch):
         load_movielens_100k(cache_dir=str(tmp_path / "empty"), download=False)
 
 
-def test_local_path_wins_and_is_cached(tmp_path, monkeypatch):
+def test_local_path_wins_and_is_cached(tmp_path, monkeypatch, trust):
     monkeypatch.setenv("MOVIEREC_CACHE", str(tmp_path / "env-cache"))
     assert cache_location() == tmp_path / "env-cache" / "ml-100k"
     assert cache_location(str(tmp_path / "arg")) == tmp_path / "arg" / "ml-100k"
-    assert _tables(load_movielens_100k(path=str(_grouplens_zip(tmp_path / "ml-100k.zip")))) == EXPECTED
+    zip_path = trust("ml-100k", _grouplens_zip(tmp_path / "ml-100k.zip"))
+    assert _tables(load_movielens_100k(path=str(zip_path))) == EXPECTED
     assert _tables(load_movielens_100k(download=False)) == EXPECTED  # now cached under $MOVIEREC_CACHE
 
 
-def test_cli_fetch_prints_summary_and_cache(tmp_path, capsys):
+def test_local_zip_that_is_not_grouplens_ml100k_fails_its_checksum(tmp_path):
     zip_path = _grouplens_zip(tmp_path / "ml-100k.zip")
+    with pytest.raises(DataError, match="does not match GroupLens' ml-100k.zip: md5 expected 0e33842e") as info:
+        load_movielens_100k(path=str(zip_path), cache_dir=str(tmp_path / "c"))
+    assert str(zip_path) in str(info.value) and hashlib.md5(zip_path.read_bytes()).hexdigest() in str(info.value)
+    extracted = tmp_path / "extracted"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(extracted)
+    assert _tables(load_movielens_100k(path=str(extracted), cache_dir=str(tmp_path / "c"))) == EXPECTED  # a folder
+
+
+def test_cli_fetch_prints_summary_and_cache(tmp_path, capsys, trust):
+    zip_path = trust("ml-100k", _grouplens_zip(tmp_path / "ml-100k.zip"))
     assert main(["data", "fetch", "--path", str(zip_path), "--cache-dir", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == ["ml-100k: 4 ratings, 2 users, 3 items", f"cached in {tmp_path / 'c' / 'ml-100k'}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from movierec.config import DataConfig
+from movierec.data.catalog import MOVIELENS_SETS
 from movierec.errors import ConfigError
 
 __all__ = ["positive_int", "add_experiment_arguments", "add_data_arguments", "data_config_from_args"]
@@ -43,18 +44,23 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, ratings_required: boo
     group.add_argument(
         "--ratings",
         required=ratings_required,
-        help="ratings CSV with header user_id,item_id,rating,timestamp, or 'ml-100k'",
+        help="ratings CSV or .parquet with user_id,item_id,rating,timestamp, a GroupLens-layout folder "
+        "(e.g. from `movierec data synth`), or a MovieLens set: ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, "
+        "ml-latest-small",
     )
     group.add_argument("--items", help="optional items CSV with header item_id,title,genres (genres '|'-separated)")
-    group.add_argument("--data-path", help="local GroupLens ml-100k.zip or its folder (used before any download)")
+    group.add_argument(
+        "--data-path",
+        help="local GroupLens <set>.zip or its folder for a MovieLens --ratings (used before the cache and any download)",
+    )
     group.add_argument("--cache-dir", help="data cache folder (default: $MOVIEREC_CACHE or the user cache dir)")
 
 
 def data_config_from_args(args: argparse.Namespace, base: DataConfig | None = None) -> DataConfig:
     base = base or DataConfig()
     source = args.ratings or base.source
-    if args.items and source == "ml-100k":
-        raise ConfigError("--items goes with a ratings CSV (--ratings FILE), not with ml-100k")
+    if args.items and source in MOVIELENS_SETS:
+        raise ConfigError(f"--items goes with a ratings CSV (--ratings FILE), not with the MovieLens set {source}")
     return DataConfig(
         source=source,
         items=args.items or (base.items if source == base.source else None),

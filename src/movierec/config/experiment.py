@@ -24,9 +24,15 @@ MODEL_OVERRIDES = ("epochs", "batch_size", "learning_rate", "optimizer", "early_
 class DataConfig:
     """Where the ratings come from."""
 
-    source: str = "ml-100k"  # "ml-100k", or the path of a ratings CSV (user_id,item_id,rating,timestamp)
-    items: str | None = None  # optional items CSV (item_id,title,genres) for a CSV source
-    path: str | None = None  # local GroupLens ml-100k.zip or its folder, tried before any download
+    # a MovieLens set (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ml-latest-small), a folder in a
+    # GroupLens layout (e.g. from `movierec data synth`), or a ratings CSV/.parquet (user_id,item_id,rating,timestamp)
+    source: str = "ml-100k"
+    items: str | None = (
+        None  # optional items CSV (item_id,title,genres) for a ratings file; ignored for sets and folders
+    )
+    path: str | None = (
+        None  # local GroupLens <source>.zip or its extracted folder, tried before the cache and any download
+    )
     cache_dir: str | None = None  # overrides MOVIEREC_CACHE and the user cache dir
     min_rating: float | None = None  # keep only ratings >= this as positives (None: all ratings count)
 

@@ -2,22 +2,27 @@
 
 A `Dataset` holds three pandas tables with fixed column names and dtypes:
 
-* `ratings`: `user_id` (str), `item_id` (str), `rating` (float32), `timestamp` (int64, Unix seconds).
+* `ratings`: `user_id` and `item_id` (string ids held as pandas Categoricals: int32 codes plus one
+  string per distinct id), `rating` (float32), `timestamp` (int64, Unix seconds).
 * `items`: `item_id` (str), `title` (str, "Title (Year)" for MovieLens), `year` (Int64, nullable),
   `genres` (str, `|`-separated, may be empty).
 * `users` (optional): `user_id` (str), `age` (Int64), `gender` (str), `occupation` (str), `zip` (str).
 
 Ids are strings everywhere so that any ratings file (MovieLens ids, UUIDs,
 names) flows through the same code; integer indices are assigned once by
-`movierec.data.vocab`.
+`movierec.data.vocab`. In `ratings` they are Categoricals because an object column of 25M
+id strings costs gigabytes: `== "u1"`, `.astype(str)`, `.tolist()` and `set(...)` all still
+see strings, and the categories are exactly the ids that occur.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from movierec.data.columnar import categorical_from_values
 from movierec.errors import DataError
 
 __all__ = ["Dataset", "RATING_COLUMNS", "ITEM_COLUMNS", "USER_COLUMNS"]
@@ -70,11 +75,12 @@ class Dataset:
             raise DataError("ratings: no rows")
         ratings = pd.DataFrame(
             {
-                "user_id": ratings["user_id"].astype(str).to_numpy(),
-                "item_id": ratings["item_id"].astype(str).to_numpy(),
-                "rating": ratings["rating"].astype("float32").to_numpy(),
-                "timestamp": ratings["timestamp"].astype("int64").to_numpy(),
-            }
+                "user_id": _ids(ratings["user_id"]),
+                "item_id": _ids(ratings["item_id"]),
+                "rating": ratings["rating"].to_numpy(dtype=np.float32, copy=False),
+                "timestamp": ratings["timestamp"].to_numpy(dtype=np.int64, copy=False),
+            },
+            copy=False,  # no second copy of 25M rows; the columns may share memory with the input
         )
         if items is None:
             items = pd.DataFrame({"item_id": pd.Series([], dtype=str)})
@@ -87,7 +93,7 @@ class Dataset:
         if "genres" not in items.columns:
             items["genres"] = ""
         items = items[list(ITEM_COLUMNS)].drop_duplicates("item_id", keep="first")
-        unlisted = pd.Index(ratings["item_id"].unique()).difference(pd.Index(items["item_id"]))
+        unlisted = ratings["item_id"].cat.categories.difference(pd.Index(items["item_id"]))
         if len(unlisted):
             extra = pd.DataFrame(
                 {
@@ -118,3 +124,11 @@ class Dataset:
             f"{self.name}: {len(self.ratings):,} ratings, "
             f"{self.ratings.user_id.nunique():,} users, {len(self.items):,} items"
         )
+
+
+def _ids(values: pd.Series) -> pd.Categorical:
+    """An id column as a Categorical of strings whose categories are exactly the ids present."""
+    categorical = categorical_from_values(values)
+    used = np.zeros(len(categorical.categories), bool)
+    used[categorical.codes] = True  # no int64 copy of the codes, unlike np.bincount
+    return categorical if used.all() else categorical.remove_unused_categories()

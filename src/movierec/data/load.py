@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
+from pathlib import Path
 
 from movierec.config import DataConfig
+from movierec.data.catalog import MOVIELENS_SETS, is_movielens_name, movielens_set
 from movierec.data.csv_source import load_csv
 from movierec.data.dataset import Dataset
-from movierec.data.movielens import load_movielens_100k
+from movierec.data.grouplens import load_movielens, read_grouplens_folder
 from movierec.errors import ConfigError, DataError
 
 __all__ = ["load_dataset"]
 
 logger = logging.getLogger(__name__)
 
-MOVIELENS_100K = "ml-100k"
-
 
 def load_dataset(config: DataConfig) -> Dataset:
     """Loads the dataset `config` names and applies its rating filter.
 
     Args:
-        config: `source` is "ml-100k" or the path of a ratings CSV (with `items` an optional
-            items CSV); `path`/`cache_dir` steer the ml-100k loader; `min_rating`, when set,
-            keeps only ratings >= it (the items table keeps the full catalogue).
+        config: `source` is a MovieLens set name ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m",
+            "ml-32m", "ml-latest-small"), a folder in a GroupLens layout (e.g. written by
+            `movierec data synth`), or the path of a ratings CSV or `.parquet` file (with `items`
+            an optional items CSV); `path`/`cache_dir` steer the MovieLens loaders; `min_rating`,
+            when set, keeps only ratings >= it (the items table keeps the full catalogue).
 
     Returns:
         The dataset.
 
     Raises:
         ConfigError: if `config` is not a `DataConfig`.
-        DataError: if the source cannot be read or no rating passes `min_rating`.
+        DataError: if the source cannot be read, a MovieLens name is unknown (the message lists
+            the known ones) or no rating passes `min_rating`.
 
     Example:
         >>> load_dataset(DataConfig(source="ml-100k", min_rating=4.0)).summary()  # doctest: +SKIP
@@ -39,14 +41,21 @@ def load_dataset(config: DataConfig) -> Dataset:
     """
     if not isinstance(config, DataConfig):
         raise ConfigError(f"`config` should be a DataConfig. Received: {type(config).__name__}")
-    if config.source == MOVIELENS_100K:
+    source = config.source
+    if source in MOVIELENS_SETS or (is_movielens_name(source) and not Path(source).exists()):
+        movielens_set(source)  # an unknown "ml-..." name: one line listing the known names
         if config.items is not None:
-            logger.warning("data.items=%r is ignored for source ml-100k", config.items)
-        dataset = load_movielens_100k(path=config.path, cache_dir=config.cache_dir)
+            logger.warning("data.items=%r is ignored for source %s", config.items, source)
+        dataset = load_movielens(source, path=config.path, cache_dir=config.cache_dir)
     else:
         if config.path is not None:
-            logger.warning("data.path=%r only applies to source ml-100k; ignored", config.path)
-        dataset = load_csv(config.source, config.items)
+            logger.warning("data.path=%r only applies to a MovieLens source; ignored", config.path)
+        if Path(source).expanduser().is_dir():
+            if config.items is not None:
+                logger.warning("data.items=%r is ignored for the folder %s (it holds its movies)", config.items, source)
+            dataset = read_grouplens_folder(source)
+        else:
+            dataset = load_csv(source, config.items)
     if config.min_rating is None:
         return dataset
     kept = dataset.ratings[dataset.ratings["rating"] >= config.min_rating].reset_index(drop=True)
@@ -55,4 +64,4 @@ def load_dataset(config: DataConfig) -> Dataset:
             f"no rating of {dataset.name} is >= data.min_rating. Received: min_rating={config.min_rating!r}"
         )
     logger.info("%s: kept %d of %d ratings >= %s", dataset.name, len(kept), dataset.n_ratings, config.min_rating)
-    return dataclasses.replace(dataset, ratings=kept)
+    return Dataset.create(dataset.name, kept, dataset.items, dataset.users)

