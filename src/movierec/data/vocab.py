@@ -36,9 +36,7 @@ class Vocab:
     @classmethod
     def build(cls, user_ids, item_ids) -> "Vocab":
         """Builds a vocabulary from iterables of ids, keeping first-seen order, deduplicated."""
-        users = pd.unique(pd.Series(list(user_ids), dtype=str)).astype(object)
-        items = pd.unique(pd.Series(list(item_ids), dtype=str)).astype(object)
-        return cls(user_ids=np.asarray(users, dtype=object), item_ids=np.asarray(items, dtype=object))
+        return cls(user_ids=_unique_ids(user_ids), item_ids=_unique_ids(item_ids))
 
     @property
     def n_users(self) -> int:
@@ -78,12 +76,42 @@ class Vocab:
         )
 
 
+def _unique_ids(ids) -> np.ndarray:
+    """`[n]` object array of the distinct ids as strings, in first-seen order.
+
+    A Categorical column (how `Dataset` holds ids) is deduplicated on its int32 codes, which at
+    25M ratings is about 50 times faster than hashing the strings.
+    """
+    if isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.array.codes
+        if len(codes) == 0 or codes.min() >= 0:
+            names = ids.array.categories.astype(str).to_numpy(dtype=object)
+            return names[pd.unique(codes)]
+    return np.asarray(pd.unique(pd.Series(list(ids), dtype=str)).astype(object), dtype=object)
+
+
 def _lookup(index: pd.Index, ids, kind: str, missing: str) -> np.ndarray:
+    if isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.CategoricalDtype):
+        # one lookup per distinct id, then broadcast through the codes
+        categories = ids.array.categories.astype(str)
+        codes = ids.array.codes
+        per_category = index.get_indexer(pd.Index(categories))
+        positions = np.where(codes >= 0, per_category[codes], -1)
+        used = np.zeros(len(categories), dtype=bool)
+        used[codes[codes >= 0]] = True
+        if missing == "raise" and ((positions < 0).any()):
+            unknown = [c for c, p, u in zip(categories, per_category, used) if u and p < 0]
+            unknown += ["nan"] if (codes < 0).any() else []
+            return _raise_unknown(unknown, kind)
+        return positions.astype(np.int64)
     keys = pd.Series(list(ids) if not isinstance(ids, (pd.Series, np.ndarray)) else ids).astype(str)
     positions = index.get_indexer(keys)
     if missing == "raise" and (positions < 0).any():
-        unknown = keys[positions < 0].tolist()
-        shown = ", ".join(repr(u) for u in unknown[:5])
-        more = f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
-        raise UnknownIdError(f"unknown {kind} id {shown}{more}")
+        _raise_unknown(keys[positions < 0].tolist(), kind)
     return positions.astype(np.int64)
+
+
+def _raise_unknown(unknown: list, kind: str) -> np.ndarray:
+    shown = ", ".join(repr(u) for u in unknown[:5])
+    more = f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
+    raise UnknownIdError(f"unknown {kind} id {shown}{more}")

@@ -40,7 +40,8 @@ def prepare_data(config: ExperimentConfig, dataset: Dataset | None = None) -> Pr
     """
     dataset = dataset if dataset is not None else load_dataset(config.data)
     split = split_ratings(dataset.ratings, config.split)
-    vocab = Vocab.build(dataset.ratings["user_id"], list(dataset.items["item_id"]) + list(dataset.ratings["item_id"]))
+    # Dataset.create lists every rated movie in `items`, so the items table alone fixes the movie vocabulary
+    vocab = Vocab.build(dataset.ratings["user_id"], dataset.items["item_id"])
     return PreparedData(
         dataset=dataset,
         vocab=vocab,
