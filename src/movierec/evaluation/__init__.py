@@ -13,6 +13,7 @@ from movierec.evaluation.metrics import (
     recall_at_k,
 )
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS, VALIDATION_LOGS
+from movierec.evaluation.sampling import sample_users
 
 __all__ = [
     "LIST_KS",
@@ -29,4 +30,5 @@ __all__ = [
     "HEADLINE_METRICS",
     "METRIC_LABELS",
     "VALIDATION_LOGS",
+    "sample_users",
 ]

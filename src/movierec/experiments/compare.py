@@ -26,15 +26,15 @@ import pandas as pd
 from movierec.config import ExperimentConfig, TrainConfig, resolve_train_config, save_json, to_dict
 from movierec.data import Dataset
 from movierec.errors import ConfigError
-from movierec.evaluation import VALIDATION_LOGS, evaluate
+from movierec.evaluation import VALIDATION_LOGS, evaluate, sample_users
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.experiments.presets import get_preset
 from movierec.experiments.samples import (
     popularity_bins,
     recommended_items,
     sample_lists,
-    sample_users,
     samples_markdown,
+    showcase_users,
 )
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender
@@ -119,7 +119,7 @@ def run_experiment(
     item_counts = data.train.item_counts()
     items = _items_in_vocab_order(data)
     titles = items["title"].astype(str).to_numpy()
-    watchers = sample_users(data.train)
+    watchers = showcase_users(data.train)
     test_users = np.unique(data.test.users).astype(np.int64)
     seen = data.seen.to_csr()
     for model_config in model_configs:
@@ -130,6 +130,14 @@ def run_experiment(
         with RunLog(run_dir) as log:
             log.layout(comparison_layout())
             log.text("config", _config_markdown(model_config, train_config))
+            if train_config is not None:
+                scored = sample_users(data.validation, train_config.validation_users)
+                if len(scored) < len(data.validation):
+                    note = (
+                        f"Validation curves score a fixed sample of {len(np.unique(scored.users))} of "
+                        f"{len(np.unique(data.validation.users))} validation users each epoch."
+                    )
+                    log.text("validation_sample", note)
             hook = _epoch_logger(log, recommender, data, watchers, titles, train_config)
             recommender, result = fit_and_evaluate(
                 model_config, data, config.train, config.ks, run_dir, (hook,), recommender

@@ -14,10 +14,10 @@ import scipy.sparse as sp
 from movierec.data import Interactions
 from movierec.recommender import Recommender, mask_rows, top_k, users_per_batch
 
-__all__ = ["sample_users", "sample_lists", "samples_markdown", "recommended_items", "popularity_bins"]
+__all__ = ["showcase_users", "sample_lists", "samples_markdown", "recommended_items", "popularity_bins"]
 
 
-def sample_users(train: Interactions, count: int = 3) -> np.ndarray:
+def showcase_users(train: Interactions, count: int = 3) -> np.ndarray:
     """`[<= count]` distinct users at evenly spaced percentiles of training activity (25/50/75 for 3)."""
     counts = train.user_counts()
     active = np.nonzero(counts > 0)[0]

@@ -138,7 +138,9 @@ class TwoTowerRecommender(Recommender):
         run_dir = options.run_dir
         callbacks: list[Any] = []
         if validation is not None:
-            callbacks.append(ValidationMetrics(self, data, validation, ks=cfg.validation_ks))
+            callbacks.append(
+                ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)
+            )
         timer = EpochTimer()
         callbacks += list(options.callbacks)
         if options.epoch_hooks:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
-from movierec.evaluation import evaluate
+from movierec.evaluation import evaluate, sample_users
 from movierec.evaluation.names import VALIDATION_LOGS
 
 tf, tfrs = import_tensorflow()
@@ -32,11 +33,18 @@ class ValidationMetrics(tf.keras.callbacks.Callback):  # type: ignore[name-defin
         ks: Cut-offs of the factorized top-k accuracy.
     """
 
-    def __init__(self, recommender, train: Interactions, validation: Interactions, ks=(1, 5, 10, 50, 100)):
+    def __init__(
+        self, recommender, train: Interactions, validation: Interactions, ks=(1, 5, 10, 50, 100), max_users: int = 0
+    ):
         super().__init__()
         self.recommender = recommender
         self.train = train
-        self.validation = validation
+        self.validation = sample_users(validation, max_users)
+        if len(self.validation) < len(validation):
+            logger.info(
+                "%s: validation metrics each epoch on a fixed sample of %d of %d validation users",
+                recommender.name, len(np.unique(self.validation.users)), len(np.unique(validation.users)),
+            )  # fmt: skip
         self.ks = tuple(ks)
 
     def on_epoch_end(self, epoch, logs=None):
