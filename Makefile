@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench bench-data results tensorboard clean install
+.PHONY: run test test-all lint bench bench-data bench-serve results results-all tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -43,18 +43,30 @@ bench-data: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
-## make results: every model on the three splits of MovieLens 100k -> docs/results.md (about 30 min)
+## make bench-serve: wrk (apt-get install wrk) against movierec serve on 127.0.0.1: req/s, p50/p99, errors
+bench-serve: $(STAMP)
+	$(PY) benchmarks/serve.py $(if $(MODEL),--model $(MODEL))
+
+## make results: the default and the baselines on the three splits of MovieLens 100k, three seeds each
+## -> docs/results.md (about 20 minutes on 2 cores)
 results: $(STAMP)
 	for split in random temporal leave_last; do \
-	  $(VENV)/bin/movierec compare --config configs/ml100k_full.toml --split $$split --name ml100k-full-$$split || exit 1; \
 	  for seed in 1 2 3; do \
 	    $(VENV)/bin/movierec compare --config configs/ml100k.toml --models best,fast,popularity,ease,als \
 	      --split $$split --seed $$seed --name ml100k-seed$$seed-$$split || exit 1; \
 	  done; \
 	done
+	$(VENV)/bin/movierec report runs/ml100k-seed1-random/results.json runs/ml100k-seed1-temporal/results.json \
+	  runs/ml100k-seed1-leave_last/results.json --seed-runs runs/ml100k-seed*/results.json \
+	  --out docs/results.md --title "MovieLens 100k: the default model and the baselines, three splits"
+
+## make results-all: every preset (the report's models, every variant tried) on the three splits (1-2 hours)
+results-all: $(STAMP)
+	for split in random temporal leave_last; do \
+	  $(VENV)/bin/movierec compare --config configs/ml100k_full.toml --split $$split --name ml100k-full-$$split || exit 1; \
+	done
 	$(VENV)/bin/movierec report runs/ml100k-full-random/results.json runs/ml100k-full-temporal/results.json \
-	  runs/ml100k-full-leave_last/results.json --seed-runs runs/ml100k-seed*/results.json \
-	  --out docs/results.md --title "MovieLens 100k: every model, three splits"
+	  runs/ml100k-full-leave_last/results.json --out docs/results-all.md --title "MovieLens 100k: every model, three splits"
 
 tensorboard: $(STAMP)
 	$(VENV)/bin/movierec tensorboard --logdir runs

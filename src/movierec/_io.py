@@ -7,12 +7,13 @@ or `atomic_dir`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_dir", "write_text_atomic"]
+__all__ = ["atomic_path", "atomic_dir", "write_text_atomic", "file_sha256", "output_problem"]
 
 
 @contextlib.contextmanager
@@ -51,7 +52,12 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         yield tmp
         if path.exists():
             path.rename(old)
-        tmp.rename(path)
+        try:
+            tmp.rename(path)
+        except OSError:
+            if old.exists():
+                old.rename(path)  # put the previous folder back rather than lose it
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
@@ -61,3 +67,34 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     """Writes `text` to `path` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def file_sha256(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def output_problem(path: str | Path, *, folder: bool) -> str | None:
+    """Why `path` cannot be written (as a file or, with `folder`, a folder), or None if it can.
+
+    Checked before long work starts, so a run does not end in a traceback after training: the
+    path must not be an existing item of the other kind, and its nearest existing ancestor must
+    be a writable folder (`atomic_path` / `atomic_dir` create the missing ones).
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        return f"{path} exists and is not a folder"
+    if not folder and path.is_dir():
+        return f"{path} is a folder; give a file name"
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot create {path}: {parent} is a file, not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot write {path}: {parent} is not writable"
+    return None

@@ -57,10 +57,25 @@ def _check_ranked(rows: list[dict], k: int, block_data, forbidden: set[str]) -> 
 
 def test_train_writes_a_model_dir(workdir):
     model = workdir / "M"
-    assert {p.name for p in model.iterdir()} == {"model.json", "recommender", "vocab.json", "items.csv"}
+    assert {p.name for p in model.iterdir()} == {
+        "model.json",
+        "recommender",
+        "vocab.json",
+        "items.csv",
+        "manifest.json",
+    }
     assert (model / "recommender" / "seen.npz").is_file()
     meta = json.loads((model / "model.json").read_text())
-    assert meta["format"] == "movierec-model/2"
+    assert meta["format"] == "movierec-model/3"
+    manifest = json.loads((model / "manifest.json").read_text())["files"]
+    assert {
+        "model.json",
+        "vocab.json",
+        "items.csv",
+        "recommender/seen.npz",
+        "recommender/saved_model/saved_model.pb",
+    } <= set(manifest)
+    assert manifest["items.csv"]["bytes"] == (model / "items.csv").stat().st_size
     assert meta["model"]["name"] == "model1" and meta["train"]["epochs"] == 2
     assert not list(workdir.glob(".*"))  # no temporary folder left behind
 

@@ -143,3 +143,19 @@ def test_new_user(page, base_url, tmp_path):
 def test_new_user_needs_a_liked_movie(page):
     page.click("#new-submit")
     expect(page.locator("#new-error")).to_contain_text("liked: List should have at least 1 item")
+
+
+def test_clicking_a_title_shows_similar_movies(page, base_url):
+    page.fill("#user-id", "u1")
+    page.fill("#user-k", "5")
+    page.click("#user-submit")
+    expect(page.locator("#user-results tbody tr")).to_have_count(5)
+    first = page.locator("#user-results td.title button").first
+    title = first.inner_text()
+    first.click()
+    expect(page.locator("#similar-results tbody tr")).to_have_count(10)
+    expect(page.locator("#similar-title")).to_contain_text(f"Movies most like {title}")
+    item_id = page.locator("#user-results td.id").first.inner_text()
+    expected = _api(base_url, f"/movies/{item_id}/similar?k=10")["items"]
+    assert _titles(page, "#similar-results") == [item["title"] for item in expected]
+    assert page.inner_text("#similar-error") == ""

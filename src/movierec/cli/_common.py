@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from movierec._io import output_problem
 from movierec.config import DataConfig
 from movierec.data.catalog import MOVIELENS_SETS
 from movierec.errors import ConfigError
 
-__all__ = ["positive_int", "add_experiment_arguments", "add_data_arguments", "data_config_from_args"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "positive_int", "add_experiment_arguments", "add_data_arguments", "data_config_from_args", "check_output_file",
+    "read_id_file", "print_ranked",
+]  # fmt: skip
 
 
 def positive_int(text: str) -> int:
@@ -68,3 +78,28 @@ def data_config_from_args(args: argparse.Namespace, base: DataConfig | None = No
         cache_dir=args.cache_dir or base.cache_dir,
         min_rating=base.min_rating,
     )
+
+
+def check_output_file(path: str | Path) -> None:
+    """Refuses, before any long work, an output file that cannot be written (one line, exit 2)."""
+    problem = output_problem(path, folder=False)
+    if problem:
+        raise ConfigError(problem)
+
+
+def read_id_file(path: str) -> list[str]:
+    """Ids one per line, verbatim (commas and spaces inside an id kept); blank lines skipped; '-' is stdin."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"id file not found: {path}") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read the id file {path}: {e}") from e
+    return [line.strip("\r\n") for line in text.splitlines() if line.strip()]
+
+
+def print_ranked(table: pd.DataFrame) -> None:
+    """Prints a `rank, item_id, title, score` table, one movie per line (a movie without a title shows its id)."""
+    for row in table.itertuples(index=False):
+        title = row.title if str(row.title).strip() else "(untitled)"
+        print(f"{row.rank:>3}. {title}  [{row.item_id}]  score {row.score:.4f}")

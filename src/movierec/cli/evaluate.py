@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+from typing import Any
 
-import numpy as np
-
-from movierec.cli._common import positive_int
+from movierec.cli._common import check_output_file, positive_int
 from movierec.config import save_json
 from movierec.data import Interactions, load_csv
 from movierec.errors import DataError
 from movierec.evaluation import evaluate
 from movierec.serving.model_dir import load_model_dir
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "json_safe"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,23 @@ def register(subparsers) -> None:
     parser.add_argument("--model", required=True, help="model directory written by `movierec train`")
     parser.add_argument("--test", required=True, help="held-out ratings CSV")
     parser.add_argument("-k", "--ks", type=positive_int, nargs="+", default=[1, 5, 10, 50, 100], help="cut-offs")
-    parser.add_argument("--out", help="write the metrics as JSON here")
+    parser.add_argument("--out", help="write the metrics as JSON here (an undefined metric is null)")
     parser.set_defaults(func=run)
 
 
+def json_safe(metrics: dict[str, Any], digits: int | None = None) -> dict[str, Any]:
+    """Metrics with NaN and infinities as None (JSON has no NaN), floats rounded to `digits` if given."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            value = None if not math.isfinite(value) else (round(value, digits) if digits is not None else value)
+        out[key] = value
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.out:
+        check_output_file(args.out)
     model = load_model_dir(args.model)
     test = load_csv(args.test).ratings
     users = model.vocab.user_index(test["user_id"], missing="mask")
@@ -52,10 +64,6 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate(model.recommender, seen, test_rows, ks=tuple(args.ks), progress=True)
     metrics["dropped_rows"] = int((~keep).sum())
     if args.out:
-        save_json(metrics, args.out)
-    print(
-        json.dumps(
-            {k: (round(v, 5) if isinstance(v, float) and np.isfinite(v) else v) for k, v in metrics.items()}, indent=2
-        )
-    )
+        save_json(json_safe(metrics), args.out)
+    print(json.dumps(json_safe(metrics, digits=5), indent=2))
     return 0

@@ -2,7 +2,8 @@
 
 Each subcommand module exposes `register(subparsers)`, which adds its parser and
 sets `func=run`. `main` maps `MovierecError` (and bad arguments) to one line on
-stderr and exit code 2; anything else is a bug and keeps its traceback.
+stderr and exit code 2, and an operating-system error (full disk, permission denied) to
+one line and exit code 1; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +12,24 @@ import argparse
 import logging
 import sys
 
-from movierec.cli import compare, data, evaluate, recommend, report, runs, serve, tensorboard, train, tune
+from movierec.cli import compare, data, evaluate, recommend, report, runs, serve, similar, tensorboard, train, tune
 from movierec.errors import MovierecError
 
 __all__ = ["main", "build_parser"]
 
-SUBCOMMANDS = (data, train, compare, evaluate, recommend, tune, report, runs, tensorboard, serve)  # --help order
+SUBCOMMANDS = (
+    data,
+    train,
+    compare,
+    evaluate,
+    recommend,
+    similar,
+    tune,
+    report,
+    runs,
+    tensorboard,
+    serve,
+)  # --help order
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -53,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     except MovierecError as e:
         print(f"movierec {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the machine, not the code: a full disk, a read-only folder, a vanished file
+        where = f": {e.filename}" if e.filename else ""
+        print(f"movierec {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("movierec: interrupted", file=sys.stderr)
         return 130

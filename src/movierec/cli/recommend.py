@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import time
 from pathlib import Path
 
-from movierec._io import atomic_path
-from movierec.cli._common import positive_int
-from movierec.errors import ConfigError
-from movierec.serving.model_dir import load_model_dir
+import numpy as np
 
-__all__ = ["register", "run"]
+from movierec._io import atomic_path
+from movierec.cli._common import check_output_file, positive_int, print_ranked, read_id_file
+from movierec.errors import ConfigError
+from movierec.serving.model_dir import TrainedModel, load_model_dir
+
+__all__ = ["register", "run", "liked_ids"]
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers) -> None:
@@ -18,38 +24,78 @@ def register(subparsers) -> None:
         "recommend",
         help="recommend movies from a trained model directory",
         description="Prints the top-k movies for --user ID, writes them for --all-users to a CSV "
-        "(user_id,rank,item_id,score), or recommends for a new user from --liked movie ids.",
+        "(user_id,rank,item_id,score), or recommends for a new user from the movies named by --liked "
+        "(repeatable, each comma-separated) or --liked-file (one id per line, taken verbatim: ids may hold commas).",
     )
     parser.add_argument("--model", required=True, help="model directory written by `movierec train`")
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="a user id known to the model")
     who.add_argument("--all-users", action="store_true", help="every user of the model (needs --out)")
-    who.add_argument("--liked", help="comma-separated movie ids liked by a user the model has never seen")
+    who.add_argument(
+        "--liked",
+        action="append",
+        metavar="IDS",
+        help="comma-separated movie ids liked by a user the model has never seen; repeat the flag to add more",
+    )
+    who.add_argument("--liked-file", metavar="FILE", help="file of liked movie ids, one per line ('-': stdin)")
     parser.add_argument("-k", type=positive_int, default=10, help="number of movies per user (default 10)")
     parser.add_argument("--include-seen", action="store_true", help="keep movies the user already rated")
     parser.add_argument("--out", help="CSV file to write (user_id,rank,item_id,score)")
     parser.set_defaults(func=run)
 
 
+def liked_ids(args: argparse.Namespace) -> list[str] | None:
+    """The liked movie ids of `--liked` / `--liked-file`, or None when neither was given.
+
+    Raises:
+        ConfigError: if the flag names no movie at all (such as `--liked ""`).
+    """
+    if args.liked_file is not None:
+        ids = read_id_file(args.liked_file)
+        if not ids:
+            raise ConfigError(f"--liked-file {args.liked_file} names no movie id")
+        return ids
+    if args.liked is None:
+        return None
+    ids = [item.strip() for value in args.liked for item in value.split(",") if item.strip()]
+    if not ids:
+        raise ConfigError(f"--liked needs at least one movie id. Received: {' '.join(map(repr, args.liked))}")
+    return ids
+
+
 def run(args: argparse.Namespace) -> int:
     if args.all_users and not args.out:
         raise ConfigError("--all-users needs --out FILE.csv")
+    liked = liked_ids(args)  # bad input fails before the model loads
+    if args.out:
+        check_output_file(args.out)
     model = load_model_dir(args.model)
     if args.all_users:
-        table = model.recommend_users(list(model.vocab.user_ids), args.k, include_seen=args.include_seen)
-    elif args.liked:
-        liked = [i.strip() for i in args.liked.split(",") if i.strip()]
-        if not liked:
-            raise ConfigError("--liked needs at least one movie id")
+        _write_all_users(model, args.k, args.include_seen, Path(args.out))
+        return 0
+    if liked is not None:
         table = model.recommend_new_user(liked, args.k)
     else:
         table = model.recommend_users([args.user], args.k, include_seen=args.include_seen)
     if args.out:
-        out = Path(args.out)
-        with atomic_path(out) as tmp:
+        with atomic_path(args.out) as tmp:
             table[["user_id", "rank", "item_id", "score"]].to_csv(tmp, index=False, float_format="%.6f")
-        print(f"wrote {len(table):,} recommendations for {table.user_id.nunique():,} users to {out}")
+        print(f"wrote {len(table):,} recommendations for {table.user_id.nunique():,} users to {args.out}")
     else:
-        for row in table.itertuples(index=False):
-            print(f"{row.rank:>3}. {row.title}  [{row.item_id}]  score {row.score:.4f}")
+        print_ranked(table)
     return 0
+
+
+def _write_all_users(model: TrainedModel, k: int, include_seen: bool, out: Path) -> None:
+    """Streams every user's top-k to `out` batch by batch (progress logged), then renames it into place."""
+    started = time.perf_counter()
+    users = np.arange(model.vocab.n_users)
+    rows = 0
+    with atomic_path(out) as tmp, open(tmp, "w", newline="") as handle:
+        handle.write("user_id,rank,item_id,score\n")
+        for table in model.iter_recommendations(users, k, include_seen=include_seen):
+            table[["user_id", "rank", "item_id", "score"]].to_csv(
+                handle, index=False, header=False, float_format="%.6f"
+            )
+            rows += len(table)
+    print(f"wrote {rows:,} recommendations for {len(users):,} users to {out} in {time.perf_counter() - started:.1f} s")

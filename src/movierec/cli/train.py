@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
 from movierec.registry import config_from_dict
-from movierec.serving.model_dir import save_model_dir
+from movierec.serving.model_dir import check_model_out, save_model_dir
 
 __all__ = ["register", "run"]
 
@@ -32,7 +33,12 @@ def register(subparsers) -> None:
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--preset", help="model preset name (see `movierec compare --help`); default: best model")
     choice.add_argument("--config", help="TOML file with one model config table (kind = ..., name = ...)")
-    parser.add_argument("--out", required=True, help="model directory to write")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="model directory to write: a new or empty folder, or a movierec model directory to replace "
+        "(any other folder is refused, never emptied)",
+    )
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
     parser.add_argument("--seed", type=int, default=42, help="seed of weights and shuffling")
     parser.add_argument(
@@ -61,10 +67,16 @@ def run(args: argparse.Namespace) -> int:
         train_config = dataclasses.replace(train_config, epochs=args.epochs)
         if hasattr(model_config, "epochs"):  # --epochs is final: no early stopping search
             model_config = dataclasses.replace(model_config, epochs=None, early_stopping_patience=0)
+    replaces = check_model_out(args.out)  # before any data is read or any epoch run
     data_config = data_config_from_args(args)
+    started = time.perf_counter()
     dataset = load_dataset(data_config)
-    logger.info("%s; training %s (%s) ...", dataset.summary(), model_config.name, model_config.kind)
+    logger.info("%s (%.1f s); training %s (%s) ...", dataset.summary(), time.perf_counter() - started,
+                model_config.name, model_config.kind)  # fmt: skip
+    started = time.perf_counter()
     recommender, data, info = fit_final(model_config, dataset, train_config, args.validation_fraction)
+    logger.info("trained in %.1f s; writing %s%s ...", time.perf_counter() - started, args.out,
+                " (replacing the model there)" if replaces else "")  # fmt: skip
     meta = {
         "model": recommender.config,
         "train": recommender.train_config or train_config,

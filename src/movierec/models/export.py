@@ -9,14 +9,27 @@ embeddings of the whole catalogue (the retrieval index), and exposes:
 * `score_history(histories [b, length] int32) -> [b, n_items]` for users not seen in
   training, from the movies they name (item index + 1, 0 = padding),
 * `top_k(users [b] int32, k int32) -> (scores [b, k], items [b, k])`,
+* `embed_users(users [b] int32) -> [b, dim]` query vectors of known users (serving caches them
+  once and scores with numpy),
 * `item_embeddings` variable `[n_items, dim]`.
+
+Given the id vocabulary (`ServingLabels`), the export also carries TensorFlow Serving
+signatures over string ids, with the seen movies of every user excluded as `recommend` does:
+
+* `serving_default(user_ids [b] string) -> {item_ids [b, 10] string, scores [b, 10] float32}`,
+* `recommend(user_ids [b] string, k int32) -> {item_ids [b, k], scores [b, k]}`.
+
+An unknown user id fails the call (InvalidArgument "unknown user id"); where fewer than k
+movies are unseen, the tail has item id "" and score -inf.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
@@ -24,13 +37,26 @@ from movierec.errors import ModelDirError
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["ExportModule", "load_export"]
+__all__ = ["ExportModule", "ServingLabels", "load_export", "SERVING_K"]
+
+SERVING_K = 10  # movies returned by the `serving_default` signature
+
+
+@dataclass(frozen=True)
+class ServingLabels:
+    """What the string-id signatures need besides the model: ids in index order and seen movies."""
+
+    user_ids: np.ndarray  # [n_users] str
+    item_ids: np.ndarray  # [n_items] str
+    seen: sp.csr_matrix  # [n_users, n_items] movies each user has seen (never recommended)
 
 
 class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported at run time
     """Wraps the user tower and the movie-embedding index for `tf.saved_model.save`."""
 
-    def __init__(self, model, item_vectors: np.ndarray, config: TwoTowerConfig) -> None:
+    def __init__(
+        self, model, item_vectors: np.ndarray, config: TwoTowerConfig, labels: ServingLabels | None = None
+    ) -> None:
         super().__init__()
         self.user_tower = model.user_tower
         self.item_embeddings = tf.Variable(item_vectors.astype(np.float32), trainable=False, name="item_embeddings")
@@ -40,10 +66,58 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         self.scoring = config.scoring
         self.rerank_top = min(config.rerank_top, int(item_vectors.shape[0]))
         self.rating_head = model.rating_head
+        if labels is not None:
+            self._add_id_signatures(labels)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
     def score(self, users):
         return self._score_query(self.user_tower(users))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
+    def embed_users(self, users):
+        return self.user_tower(users)
+
+    def _add_id_signatures(self, labels: ServingLabels) -> None:
+        """Adds the string-id functions (tracked attributes, so they exist only when labels do)."""
+        seen = labels.seen.tocsr()
+        n_items = int(self.item_embeddings.shape[0])
+        if seen.shape != (len(labels.user_ids), n_items) or len(labels.item_ids) != n_items:
+            raise ValueError(f"labels do not match the model: seen {seen.shape}, {len(labels.item_ids)} item ids")
+        keys = tf.constant(np.asarray(labels.user_ids, dtype=str).astype(object).astype(bytes))
+        self.user_table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(keys, tf.range(len(labels.user_ids), dtype=tf.int64)), default_value=-1
+        )
+        item_labels = np.asarray(labels.item_ids, dtype=str).astype(object).astype(bytes)
+        self.item_labels = tf.Variable(item_labels, trainable=False, name="item_labels")
+        self.seen_splits = tf.Variable(seen.indptr.astype(np.int64), trainable=False, name="seen_splits")
+        self.seen_items = tf.Variable(seen.indices.astype(np.int32), trainable=False, name="seen_items")
+        counts = np.asarray(seen.getnnz(axis=0), np.float32)
+        self.popularity = tf.Variable(counts / max(1.0, float(counts.max(initial=0.0))), trainable=False)
+        self.serve_top_k = tf.function(
+            lambda user_ids: self._recommend_ids(user_ids, tf.constant(SERVING_K)),
+            input_signature=[tf.TensorSpec([None], tf.string, name="user_ids")],
+        )
+        self.recommend = tf.function(
+            self._recommend_ids,
+            input_signature=[tf.TensorSpec([None], tf.string, name="user_ids"), tf.TensorSpec([], tf.int32, name="k")],
+        )
+
+    def _recommend_ids(self, user_ids, k):
+        """Top-k movie ids and scores for known users, seen movies excluded (as `Recommender.recommend`)."""
+        users = self.user_table.lookup(user_ids)
+        tf.debugging.assert_non_negative(users, message="unknown user id")
+        users = tf.cast(users, tf.int32)
+        scores = self._score_query(self.user_tower(users))
+        # A user whose scores all tie gets most-popular, as TwoTowerRecommender.score does.
+        tied = tf.reduce_max(scores, axis=1) == tf.reduce_min(scores, axis=1)
+        scores = tf.where(tied[:, None], self.popularity[None, :], scores)
+        seen = tf.gather(tf.RaggedTensor.from_row_splits(self.seen_items, self.seen_splits), users)
+        positions = tf.stack([tf.cast(seen.value_rowids(), tf.int32), seen.flat_values], axis=1)
+        scores = tf.tensor_scatter_nd_update(scores, positions, tf.fill([tf.shape(positions)[0]], -np.inf))
+        top = tf.math.top_k(scores, k=tf.minimum(k, tf.shape(scores)[1]))
+        ids = tf.gather(self.item_labels, top.indices)
+        ids = tf.where(top.values == -np.inf, tf.constant(b""), ids)
+        return {"item_ids": ids, "scores": top.values}
 
     def _rate(self, query, candidates):
         """Predicted ratings `[..., n]` for query `[..., n, d]` against candidates `[..., n, d]`."""
@@ -94,11 +168,22 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         return tf.math.top_k(scores, k=tf.minimum(k, tf.shape(scores)[1]))
 
     def save(self, path: Path) -> None:
-        tf.saved_model.save(self, str(path))
+        signatures = None
+        if hasattr(self, "serve_top_k"):
+            signatures = {"serving_default": self.serve_top_k, "recommend": self.recommend}
+        tf.saved_model.save(self, str(path), signatures=signatures)
 
 
 def load_export(path: Path):
-    """Loads an `ExportModule` SavedModel; raises `ModelDirError` if there is none."""
+    """Loads an `ExportModule` SavedModel.
+
+    Raises:
+        ModelDirError: if there is none, or TensorFlow cannot read it (truncated or corrupt files).
+    """
     if not (Path(path) / "saved_model.pb").is_file():
         raise ModelDirError(f"{path.parent} holds no exported TFRS model (missing saved_model/saved_model.pb)")
-    return tf.saved_model.load(str(path))
+    try:
+        return tf.saved_model.load(str(path))
+    except Exception as e:  # TF raises protobuf, OpError and ValueError kinds for a bad file
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise ModelDirError(f"{path} is not a readable SavedModel ({type(e).__name__}: {first_line[:200]})") from e

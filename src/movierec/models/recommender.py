@@ -1,9 +1,14 @@
 """`TwoTowerRecommender`: the TFRS two-tower model behind the common `Recommender` contract.
 
 `fit` trains with Keras (epoch hooks for logging, early stopping on validation, checkpoints);
-`score` multiplies cached user and movie embeddings; `save` exports a TF
-SavedModel whose `score` / `score_history` / `top_k` functions hold the movie
-embeddings (the index), so serving needs no Python model code and no pickles.
+`save` exports a TF SavedModel whose `score` / `score_history` / `top_k` / `embed_users`
+functions hold the movie embeddings (the index), so serving needs no Python model code and
+no pickles.
+
+Retrieval scores are one numpy product of cached vectors: the user vectors come from the same
+`embed_users` function in memory (after each refresh) and after a load (once, for every known
+user), so a loaded model scores a user in microseconds, and exactly as the in-memory one.
+Rating and re-rank scoring keep running the exported TF functions.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from movierec.config import TwoTowerConfig, resolve_train_config
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
-from movierec.models.export import ExportModule, load_export
+from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
@@ -66,6 +71,7 @@ class TwoTowerRecommender(Recommender):
     """
 
     kind = "two_tower"
+    _serving_ids: tuple[np.ndarray, np.ndarray] | None = None  # see set_serving_labels
 
     def __init__(self, config: TwoTowerConfig) -> None:
         super().__init__(config)
@@ -192,11 +198,21 @@ class TwoTowerRecommender(Recommender):
         """Recomputes the cached user and movie embeddings from the current weights."""
         if self.model is None:
             return
-        self._user_vectors = self.model.user_embeddings(np.arange(self.n_users))
         self._item_vectors = self.model.item_embeddings()
         if self._module_cache is not None:
             # Same towers, new index: update in place so the traced functions are reused.
             self._module_cache.item_embeddings.assign(self._item_vectors)
+        # Through the export's own function, so in-memory and loaded user vectors agree bit for bit.
+        self._user_vectors = _embed_users(self._module.embed_users, self.n_users)
+
+    def set_serving_labels(self, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
+        """Ids in index order: the next `save` adds TF Serving signatures over string ids."""
+        if len(user_ids) != self.n_users or len(item_ids) != self.n_items:
+            raise ConfigError(
+                f"labels must match the model: {self.n_users} users and {self.n_items} items. "
+                f"Received: {len(user_ids)} and {len(item_ids)}"
+            )
+        self._serving_ids = (np.asarray(user_ids), np.asarray(item_ids))
 
     @property
     def _module(self) -> ExportModule:
@@ -210,9 +226,12 @@ class TwoTowerRecommender(Recommender):
     # ------------------------------------------------------------------ scoring
     def score(self, users: np.ndarray) -> np.ndarray:
         users = check_users(users, self.n_users)
-        # The same TF function as the export, so saved and in-memory scores agree bit for bit.
-        module = self._export if self._export is not None else self._module
-        scores = module.score(tf.constant(users.astype(np.int32))).numpy()
+        user_vectors, item_vectors = self._user_vectors, self._item_vectors
+        if self.config.scoring == "retrieval" and user_vectors is not None and item_vectors is not None:
+            scores = user_vectors[users] @ item_vectors.T
+        else:
+            module = self._export if self._export is not None else self._module
+            scores = module.score(tf.constant(users.astype(np.int32))).numpy()
         # A user the towers know nothing about (no training rows, no features) has a zero query:
         # every movie ties. Most-popular is the sensible answer (as for EASE and ALS).
         tied = scores.max(axis=1, initial=-np.inf) == scores.min(axis=1, initial=np.inf)
@@ -238,24 +257,54 @@ class TwoTowerRecommender(Recommender):
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
-        padded = _pad_histories(histories, self.config.history_length)
+        length = self.config.history_length
+        vectors = self._item_vectors
+        if self.config.scoring == "retrieval" and "history" not in self.config.user_features and vectors is not None:
+            # Without a history tower a new user is the mean of the movies they named (as the export does).
+            query = np.zeros((len(histories), vectors.shape[1]), np.float32)
+            for row, items in enumerate(histories):
+                items = np.asarray(items, np.int64)[-length:]
+                if len(items):
+                    query[row] = vectors[items].sum(axis=0) / np.float32(len(items))
+            return query @ vectors.T
+        padded = _pad_histories(histories, length)
         if self._export is not None:
             return self._export.score_history(tf.constant(padded)).numpy()
         return self._module.score_history(tf.constant(padded)).numpy()
 
     def item_embeddings(self) -> np.ndarray | None:
-        if self._export is not None:
-            return self._export.item_embeddings.numpy()
+        if self._item_vectors is None and self._export is not None:
+            self._item_vectors = self._export.item_embeddings.numpy()
         return self._item_vectors
 
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> None:
         if self._export is not None:
             raise RuntimeError("re-saving a loaded export is not supported; copy the directory instead")
-        self._module.save(directory / "saved_model")
+        if self._serving_ids is None or self.model is None or self._item_vectors is None:
+            self._module.save(directory / "saved_model")
+            return
+        labels = ServingLabels(user_ids=self._serving_ids[0], item_ids=self._serving_ids[1], seen=self.seen)
+        ExportModule(self.model, self._item_vectors, self.config, labels).save(directory / "saved_model")
 
     def _load_state(self, directory: Path) -> None:
         self._export = load_export(directory / "saved_model")
+        self._item_vectors = self._export.item_embeddings.numpy()
+        if self._item_vectors.shape[0] != self.n_items:
+            raise ValueError(f"the exported index has {self._item_vectors.shape[0]} movies; expected {self.n_items}")
+        if hasattr(self._export, "embed_users"):  # exports written before embed_users score through TF
+            self._user_vectors = _embed_users(self._export.embed_users, self.n_users)
+
+
+def _embed_users(embed, n_users: int, batch_size: int = 4096) -> np.ndarray:
+    """`[n_users, dim]` float32 query vectors of every known user, from an `embed_users` function."""
+    out = [
+        embed(tf.range(start, min(start + batch_size, n_users), dtype=tf.int32)).numpy()
+        for start in range(0, n_users, batch_size)
+    ]
+    if not out:
+        return np.zeros((0, int(embed(tf.zeros([0], tf.int32)).shape[1])), np.float32)
+    return np.concatenate(out).astype(np.float32, copy=False)
 
 
 def _pad_histories(histories: list[np.ndarray], length: int) -> np.ndarray:

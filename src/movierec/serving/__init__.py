@@ -1,9 +1,18 @@
-"""Serving: model directories (exported model + vocabulary + titles + seen movies).
+"""Serving: model directories (exported model + vocabulary + titles + seen movies) and the hot path.
 
 The HTTP API lives in `movierec.serving.api` (`create_app`); it is not imported here so that
 loading a model directory does not import FastAPI.
 """
 
-from movierec.serving.model_dir import FORMAT, TrainedModel, load_model_dir, save_model_dir
+from movierec.serving.engine import ServingEngine, top_k_row
+from movierec.serving.model_dir import FORMAT, TrainedModel, check_model_out, load_model_dir, save_model_dir
 
-__all__ = ["FORMAT", "TrainedModel", "load_model_dir", "save_model_dir"]
+__all__ = [
+    "FORMAT",
+    "TrainedModel",
+    "ServingEngine",
+    "check_model_out",
+    "load_model_dir",
+    "save_model_dir",
+    "top_k_row",
+]

@@ -5,15 +5,20 @@ Layout of `MODEL_DIR` (written to a temporary folder, then renamed):
 * `model.json`: format marker, model and training config, dataset summary;
 * `recommender/`: `Recommender.save` output (a TF SavedModel for TFRS models, `.npz` for baselines);
 * `vocab.json`: user and movie ids in index order;
-* `items.csv`: movie id, title, genres in index order (titles for output).
+* `items.csv`: movie id, title, genres in index order (titles for output);
+* `manifest.json`: size and SHA-256 of every other file, checked at load.
 
 The movies each user has seen (excluded from recommendations) are part of the saved
-recommender (`recommender/seen.npz`).
+recommender (`recommender/seen.npz`). A directory that fails its manifest, or whose parts
+disagree in size, is refused with one `ModelDirError` line rather than served.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,16 +26,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movierec._io import atomic_dir
+from movierec._io import atomic_dir, file_sha256, output_problem
 from movierec.config import to_dict
 from movierec.data import Dataset, Vocab
-from movierec.errors import ModelDirError, UnknownIdError
+from movierec.errors import ConfigError, ModelDirError, MovierecError, UnknownIdError
 from movierec.recommender import Recommender
 from movierec.registry import load_recommender
 
-__all__ = ["TrainedModel", "save_model_dir", "load_model_dir", "FORMAT"]
+__all__ = [
+    "TrainedModel", "save_model_dir", "load_model_dir", "verify_model_dir", "check_model_out", "FORMAT", "shown_id",
+]  # fmt: skip
 
-FORMAT = "movierec-model/2"  # 2: seen movies moved into the saved recommender
+FORMAT = "movierec-model/3"  # 3: manifest.json; 2: seen movies moved into the saved recommender
+READABLE_FORMATS = (FORMAT, "movierec-model/2")  # 2 loads without verification (it has no manifest)
+MANIFEST = "manifest.json"
+SLOW_SECONDS = 2.0  # steps that take longer report their time
+
+logger = logging.getLogger(__name__)
+
+
+def shown_id(value: str, limit: int = 60) -> str:
+    """`repr` of an id for an error message, cut to `limit` characters (ids come from requests)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value):,} characters)"
 
 
 @dataclass
@@ -41,6 +58,11 @@ class TrainedModel:
     vocab: Vocab
     items: pd.DataFrame
     meta: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        model = self.meta.get("model")
+        return str(model.get("name", "unknown")) if isinstance(model, dict) else "unknown"
 
     def recommend_users(
         self, user_ids: list[str], k: int, include_seen: bool = False, batch_size: int = 1024
@@ -54,14 +76,35 @@ class TrainedModel:
         items, scores = self.recommender.recommend(users, k, exclude_seen=not include_seen, batch_size=batch_size)
         return self._table(np.asarray(user_ids, dtype=object), items, scores)
 
+    def iter_recommendations(
+        self, users: np.ndarray, k: int, include_seen: bool = False, batch_size: int = 4096
+    ) -> Iterator[pd.DataFrame]:
+        """`recommend_users` over user indices, one table per batch, logging progress (every user: minutes)."""
+        started, done = time.perf_counter(), 0
+        for start in range(0, len(users), batch_size):
+            chunk = users[start : start + batch_size]
+            items, scores = self.recommender.recommend(chunk, k, exclude_seen=not include_seen)
+            yield self._table(self.vocab.user_ids[chunk], items, scores)
+            done += len(chunk)
+            if len(users) > batch_size:
+                elapsed = time.perf_counter() - started
+                logger.info("  %s/%s users (%.0f s, about %.0f s left)", f"{done:,}", f"{len(users):,}", elapsed,
+                            elapsed / done * (len(users) - done))  # fmt: skip
+
     def recommend_new_user(self, item_ids: list[str], k: int) -> pd.DataFrame:
         """Top-k for someone not in the training data, from movies they liked (excluded from output)."""
         known = self.vocab.item_index(item_ids, missing="mask")
         if (known < 0).any():
             bad = [i for i, pos in zip(item_ids, known) if pos < 0]
-            raise UnknownIdError(f"unknown item id {', '.join(repr(b) for b in bad[:5])}")
+            raise UnknownIdError(f"unknown item id {', '.join(shown_id(b) for b in bad[:5])}")
         items, values = self.recommender.recommend_history([known], k)
         return self._table(np.asarray(["(new user)"], dtype=object), items, values)
+
+    def similar_items(self, item_id: str, k: int) -> pd.DataFrame:
+        """The k movies most similar to `item_id` as a table `rank, item_id, title, score` (best first)."""
+        [index] = self.vocab.item_index([item_id])
+        items, scores = self.recommender.similar_items(np.array([index]), k)
+        return self._table(np.asarray([item_id], dtype=object), items, scores).drop(columns="user_id")
 
     def _table(self, user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
         n, width = items.shape
@@ -79,6 +122,38 @@ class TrainedModel:
         return frame[valid].reset_index(drop=True)
 
 
+def check_model_out(directory: str | Path) -> bool:
+    """Checks, before training, that `directory` may receive a model; True if it replaces one.
+
+    A movierec model directory is replaced (once the new one is complete); a new or empty
+    folder is written; anything else (a file, a folder holding other files, an unwritable
+    place) is refused, so `train --out` can never delete files that are not a model.
+
+    Raises:
+        ConfigError: naming the problem.
+    """
+    directory = Path(directory)
+    problem = output_problem(directory, folder=True)
+    if problem:
+        raise ConfigError(problem)
+    if not directory.is_dir() or not any(directory.iterdir()):
+        return False
+    if _is_model_dir(directory):
+        return True
+    raise ConfigError(
+        f"{directory} is a folder that holds other files, not a movierec model; "
+        "choose a new or empty folder (it is never emptied)"
+    )
+
+
+def _is_model_dir(directory: Path) -> bool:
+    try:
+        meta = json.loads((directory / "model.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and str(meta.get("format", "")).startswith("movierec-model/")
+
+
 def save_model_dir(
     directory: str | Path,
     recommender: Recommender,
@@ -86,37 +161,125 @@ def save_model_dir(
     dataset: Dataset,
     meta: dict[str, Any],
 ) -> None:
-    """Writes a model directory atomically (a temporary sibling folder, then rename)."""
-    with atomic_dir(directory) as tmp:
-        recommender.save(tmp / "recommender")
-        (tmp / "vocab.json").write_text(json.dumps(vocab.to_dict()))
-        items = dataset.items.set_index("item_id").reindex(list(vocab.item_ids))
-        items.reset_index()[["item_id", "title", "genres"]].to_csv(tmp / "items.csv", index=False)
-        (tmp / "model.json").write_text(json.dumps({"format": FORMAT, **to_dict(meta)}, indent=2) + "\n")
-
-
-def load_model_dir(directory: str | Path) -> TrainedModel:
-    """Loads a model directory written by `save_model_dir`.
+    """Writes a model directory atomically (a temporary sibling folder, then rename).
 
     Raises:
-        ModelDirError: if `directory` is missing or is not a movierec model directory.
+        ConfigError: if `directory` is neither new, empty nor a model directory (see `check_model_out`).
+        ModelDirError: if writing fails (full disk, permissions), with the folder left as it was.
+    """
+    check_model_out(directory)
+    set_labels = getattr(recommender, "set_serving_labels", None)
+    if callable(set_labels):  # two-tower exports get TF Serving signatures over string ids
+        set_labels(np.asarray(vocab.user_ids, dtype=str), np.asarray(vocab.item_ids, dtype=str))
+    try:
+        with atomic_dir(directory) as tmp:
+            recommender.save(tmp / "recommender")
+            (tmp / "vocab.json").write_text(json.dumps(vocab.to_dict()))
+            items = dataset.items.set_index("item_id").reindex(list(vocab.item_ids))
+            items = items.reset_index()[["item_id", "title", "genres"]].fillna({"title": "", "genres": ""})
+            items.to_csv(tmp / "items.csv", index=False)
+            (tmp / "model.json").write_text(json.dumps({"format": FORMAT, **to_dict(meta)}, indent=2) + "\n")
+            files = {
+                path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+                for path in sorted(tmp.rglob("*"))
+                if path.is_file()
+            }
+            (tmp / MANIFEST).write_text(json.dumps({"files": files}, indent=1) + "\n")
+    except OSError as e:
+        raise ModelDirError(f"cannot write the model to {directory}: {e.strerror or e}") from e
+
+
+def verify_model_dir(directory: str | Path) -> dict[str, Any]:
+    """Checks `directory` against its manifest without loading the model; returns `model.json`.
+
+    Raises:
+        ModelDirError: as `load_model_dir`.
     """
     directory = Path(directory)
-    meta_path = directory / "model.json"
     if not directory.is_dir():
         raise ModelDirError(f"model directory not found: {directory}")
     try:
-        meta = json.loads(meta_path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError) as e:
+        meta = json.loads((directory / "model.json").read_text())
+    except (OSError, ValueError) as e:
         raise ModelDirError(f"{directory} is not a movierec model directory (no valid model.json)") from e
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise ModelDirError(f"{directory}/model.json is not a JSON object (got a {type(meta).__name__})")
+    if meta.get("format") not in READABLE_FORMATS:
         raise ModelDirError(f"{directory}: unsupported model format {meta.get('format')!r}; expected {FORMAT!r}")
+    if meta["format"] == FORMAT:
+        _verify_manifest(directory)
+    else:
+        logger.warning("%s has no manifest (format %s): loaded without verification", directory, meta["format"])
+    return meta
+
+
+def load_model_dir(directory: str | Path) -> TrainedModel:
+    """Loads a model directory written by `save_model_dir`, verified against its manifest.
+
+    Raises:
+        ModelDirError: if `directory` is missing, is not a movierec model directory, or is
+            incomplete, corrupt or inconsistent (one line naming the file).
+    """
+    directory = Path(directory)
+    started = time.perf_counter()
+    meta = verify_model_dir(directory)
     try:
         vocab = Vocab.from_dict(json.loads((directory / "vocab.json").read_text()))
         items = pd.read_csv(
             directory / "items.csv", dtype={"item_id": str, "title": str, "genres": str}, keep_default_na=False
         )
-    except (OSError, KeyError, ValueError) as e:
-        raise ModelDirError(f"{directory} is incomplete or corrupt: {e}") from e
-    recommender = load_recommender(directory / "recommender")
-    return TrainedModel(recommender=recommender, vocab=vocab, items=items, meta=meta)
+        items = items[["item_id", "title", "genres"]]
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        raise ModelDirError(f"{directory} is incomplete or corrupt: {type(e).__name__}: {e}") from e
+    try:
+        recommender = load_recommender(directory / "recommender")
+    except MovierecError:
+        raise
+    except Exception as e:  # a truncated array or SavedModel surfaces as many kinds of error
+        raise ModelDirError(f"{directory}/recommender is corrupt: {type(e).__name__}: {_first_line(e)}") from e
+    _check_consistent(directory, vocab, items, recommender)
+    model = TrainedModel(recommender=recommender, vocab=vocab, items=items, meta=meta)
+    seconds = time.perf_counter() - started
+    # a slow load (a large catalogue) is reported, a quick one stays quiet
+    logger.log(logging.INFO if seconds > SLOW_SECONDS else logging.DEBUG, "loaded %s from %s in %.1f s",
+               model.name, directory, seconds)  # fmt: skip
+    return model
+
+
+def _verify_manifest(directory: Path) -> None:
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+        files = manifest["files"]
+        if not isinstance(files, dict):
+            raise TypeError("files is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ModelDirError(f"{directory}/{MANIFEST} is missing or unreadable: {e}") from e
+    for name, expected in files.items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelDirError(f"{directory} is incomplete: {name} is missing")
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            raise ModelDirError(
+                f"{directory} is corrupt: {name} has {size:,} bytes, expected {expected.get('bytes'):,}"
+            )
+        if file_sha256(path) != expected.get("sha256"):
+            raise ModelDirError(f"{directory} is corrupt: {name} does not match its checksum in {MANIFEST}")
+
+
+def _check_consistent(directory: Path, vocab: Vocab, items: pd.DataFrame, recommender: Recommender) -> None:
+    sizes = {
+        "vocab.json users": (vocab.n_users, recommender.n_users),
+        "vocab.json movies": (vocab.n_items, recommender.n_items),
+        "items.csv rows": (len(items), recommender.n_items),
+    }
+    for what, (found, expected) in sizes.items():
+        if found != expected:
+            raise ModelDirError(f"{directory} is inconsistent: {what} = {found:,}, the recommender has {expected:,}")
+    if not np.array_equal(items["item_id"].to_numpy(dtype=str), np.asarray(vocab.item_ids, dtype=str)):
+        raise ModelDirError(f"{directory} is inconsistent: items.csv and vocab.json list different movie ids")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else ""

@@ -1,0 +1,177 @@
+"""`make bench-serve`: HTTP throughput and latency of `movierec serve`, measured with wrk on 127.0.0.1.
+
+Starts `movierec serve` on a free local port, then runs Debian's `wrk` (2 threads, bounded
+duration) at 8 and 32 connections against four endpoints: `/health` (the floor: no model
+work), a known user's top 10, a new user's top 10 from 5 liked movies, and 10 similar movies.
+Known users, liked lists and movies are drawn at random per request by a small Lua script,
+so caches do not flatter the numbers. Prints requests/s, p50 and p99 latency and errors per
+run, then the in-process time of one known-user top-10 (`ServingEngine.recommend_user`)
+beside the library's `Recommender.recommend` for one user.
+
+Usage:
+    python benchmarks/serve.py [--model DIR] [--seconds 10] [--workers 1]
+
+Without --model, trains the report's `model1` on MovieLens 100k once into
+artifacts/bench-serve/model1 (reused afterwards). A benchmark, never a test: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MOVIEREC = [sys.executable, "-m", "movierec.cli.main"]
+DEFAULT_MODEL = ROOT / "artifacts" / "bench-serve" / "model1"
+CONNECTIONS = (8, 32)
+K = 10
+
+LUA_GET = """
+local paths = {%s}
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+LUA_POST = """
+local bodies = {%s}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  return wrk.format(nil, "/recommendations", nil, bodies[math.random(#bodies)])
+end
+"""
+
+
+def _lua_strings(values: list[str]) -> str:
+    return ",".join(json.dumps(v) for v in values)  # JSON string escapes are valid Lua for these ASCII ids
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"movierec serve exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("movierec serve did not start in time")
+
+
+def _wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "errors": sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+        + int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1]),
+    }
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def _in_process(model_dir: Path, repeats: int = 2000) -> tuple[float, float]:
+    """Median microseconds of one known-user top-10: the serving engine, and the library's recommend."""
+    from movierec.serving import ServingEngine, load_model_dir
+
+    engine = ServingEngine(load_model_dir(model_dir))
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, engine.n_users, repeats)
+    user_ids = [str(engine.model.vocab.user_ids[u]) for u in users]
+    timings = {"engine": [], "library": []}
+    for user, user_id in zip(users, user_ids):
+        started = time.perf_counter()
+        engine.recommend_user(user_id, K)
+        timings["engine"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        engine.recommender.recommend(np.array([user]), K)
+        timings["library"].append(time.perf_counter() - started)
+    return float(np.median(timings["engine"]) * 1e6), float(np.median(timings["library"]) * 1e6)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, help="model directory (default: model1 on ml-100k, trained once)")
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
+    parser.add_argument("--workers", type=int, default=1, help="`movierec serve --workers` (default 1)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    model_dir = args.model or DEFAULT_MODEL
+    if not (model_dir / "model.json").is_file():
+        if args.model:
+            raise SystemExit(f"{model_dir} is not a model directory")
+        print(f"training model1 on ml-100k into {model_dir} (once) ...", flush=True)
+        subprocess.run([*MOVIEREC, "train", "--ratings", "ml-100k", "--preset", "model1", "--out", str(model_dir)],
+                       check=True)  # fmt: skip
+    vocab = json.loads((model_dir / "vocab.json").read_text())
+    users, items = vocab["user_ids"], vocab["item_ids"]
+    rng = np.random.default_rng(0)
+    sample_users = [str(u) for u in rng.choice(users, size=min(500, len(users)), replace=False)]
+    sample_items = [str(i) for i in rng.choice(items, size=min(500, len(items)), replace=False)]
+    liked = [json.dumps({"liked": [str(i) for i in rng.choice(items, 5)], "k": K}) for _ in range(200)]
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [*MOVIEREC, "serve", "--model", str(model_dir), "--port", str(port), "--workers", str(args.workers)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        scripts = {
+            "/health": LUA_GET % _lua_strings(["/health"]),
+            "known user top-10": LUA_GET % _lua_strings([f"/users/{u}/recommendations?k={K}" for u in sample_users]),
+            "new user top-10": LUA_POST % _lua_strings(liked),
+            "similar top-10": LUA_GET % _lua_strings([f"/movies/{i}/similar?k={K}" for i in sample_items]),
+        }
+        try:
+            _wait_until_up(url, server)
+            for name, text in scripts.items():  # warm up every path once
+                (Path(tmp) / f"{len(name)}.lua").write_text(text)
+                _wrk(url, Path(tmp) / f"{len(name)}.lua", 2, 1)
+            print(f"\nmovierec serve --workers {args.workers}, {len(users):,} users, {len(items):,} movies; "
+                  f"wrk -t2, {args.seconds} s per run, 127.0.0.1\n")  # fmt: skip
+            print(f"{'endpoint':<20}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+            results = {}
+            for name in scripts:
+                for connections in CONNECTIONS:
+                    result = _wrk(url, Path(tmp) / f"{len(name)}.lua", connections, args.seconds)
+                    results[name, connections] = result
+                    print(f"{name:<20}{connections:>6}{result['rps']:>10.0f}{result['p50']:>9.2f}"
+                          f"{result['p99']:>9.2f}{result['errors']:>8}", flush=True)  # fmt: skip
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    for connections in CONNECTIONS:
+        ratio = results["known user top-10", connections]["rps"] / results["/health", connections]["rps"]
+        print(f"known user / health throughput at {connections} connections: {ratio:.0%}")
+    engine_us, library_us = _in_process(model_dir)
+    print(f"in-process known-user top-10 (median of 2,000): serving engine {engine_us:.0f} us, "
+          f"library recommend() {library_us:.0f} us")  # fmt: skip
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    main()

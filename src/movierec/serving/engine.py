@@ -1,0 +1,144 @@
+"""The serving hot path: everything a request needs, precomputed once at start-up.
+
+`ServingEngine` turns a loaded model directory into plain Python and numpy structures: id ->
+index dicts, titles and ids as lists, each user's seen movies as one index array (CSR). A
+known-user request is then one `Recommender.score` call (a single vector-matrix product for
+two-tower models and ALS), one fancy-indexed assignment of -inf, and `top_k_row`: no
+DataFrame, no per-request model set-up. Its answers equal `Recommender.recommend` for that
+one user exactly (tests compare them); `top_k_row` is `movierec.recommender.top_k` for one row.
+
+Example:
+    >>> engine = ServingEngine(load_model_dir("models/best"))  # doctest: +SKIP
+    >>> engine.recommend_user("42", k=10)                        # doctest: +SKIP
+    [{'rank': 1, 'item_id': '50', 'title': 'Star Wars (1977)', 'score': 4.1}, ...]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from movierec._checks import check_k
+from movierec.errors import UnknownIdError
+from movierec.serving.model_dir import TrainedModel, shown_id
+
+__all__ = ["ServingEngine", "top_k_row"]
+
+
+class ServingEngine:
+    """Recommendations by id for one loaded model, with per-request work kept to numpy.
+
+    Args:
+        model: A loaded model directory.
+    """
+
+    def __init__(self, model: TrainedModel) -> None:
+        self.model = model
+        self.recommender = model.recommender
+        self.name = model.name
+        self.item_ids: list[str] = [str(i) for i in model.vocab.item_ids]
+        self.titles: list[str] = model.items["title"].astype(str).tolist()
+        self.genres: list[str] = model.items["genres"].astype(str).tolist()
+        self._lower_titles = [t.lower() for t in self.titles]
+        self._user_index = {str(u): i for i, u in enumerate(model.vocab.user_ids)}
+        self._item_index = {item: i for i, item in enumerate(self.item_ids)}
+        seen = self.recommender.seen.tocsr(copy=True)
+        seen.eliminate_zeros()  # `mask_rows` masks non-zero entries only
+        self._seen_starts = seen.indptr.astype(np.int64)
+        self._seen_items = seen.indices.astype(np.int64)
+
+    @property
+    def n_users(self) -> int:
+        return len(self._user_index)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def user_index(self, user_id: str) -> int:
+        index = self._user_index.get(user_id)
+        if index is None:
+            raise UnknownIdError(f"unknown user id {shown_id(user_id)}")
+        return index
+
+    def item_index(self, item_ids: list[str]) -> np.ndarray:
+        """`[n]` indices of movie ids; UnknownIdError naming up to 5 unknown ones."""
+        found = [self._item_index.get(i, -1) for i in item_ids]
+        if min(found, default=0) < 0:
+            bad = [i for i, pos in zip(item_ids, found) if pos < 0]
+            raise UnknownIdError(f"unknown item id {', '.join(shown_id(b) for b in bad[:5])}")
+        return np.asarray(found, dtype=np.int64)
+
+    # ------------------------------------------------------------------ requests
+    def recommend_user(self, user_id: str, k: int, include_seen: bool = False) -> list[dict[str, Any]]:
+        """Top-k for a known user, as `Recommender.recommend(np.array([user]), k)` ranks them."""
+        user = self.user_index(user_id)
+        k = check_k(k)
+        scores = np.array(self.recommender.score(np.array([user])), dtype=np.float32)[0]
+        if not include_seen:
+            scores[self._seen_items[self._seen_starts[user] : self._seen_starts[user + 1]]] = -np.inf
+        return self._ranked(*top_k_row(scores, k))
+
+    def recommend_liked(self, liked: list[str], k: int) -> list[dict[str, Any]]:
+        """Top-k for a new user from the movies they liked, as `Recommender.recommend_history` ranks them."""
+        history = self.item_index(liked)
+        k = check_k(k)
+        scores = np.array(self.recommender.score_history([history]), dtype=np.float32)[0]
+        scores[history] = -np.inf
+        return self._ranked(*top_k_row(scores, k))
+
+    def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
+        """The k movies most like `item_id` (`Recommender.similar_items`)."""
+        items, scores = self.recommender.similar_items(self.item_index([item_id]), check_k(k))
+        return self._ranked(items[0], scores[0])
+
+    def search(self, query: str, limit: int) -> list[dict[str, str]]:
+        """Movies whose title contains `query` (case-insensitive), in index order."""
+        needle = query.strip().lower()
+        hits: list[dict[str, str]] = []
+        for index, title in enumerate(self._lower_titles):
+            if needle in title:
+                hits.append(self.describe(index))
+                if len(hits) >= limit:
+                    break
+        return hits
+
+    def describe(self, index: int) -> dict[str, str]:
+        return {"item_id": self.item_ids[index], "title": self.titles[index], "genres": self.genres[index]}
+
+    def _ranked(self, items: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
+        ids, titles = self.item_ids, self.titles
+        return [
+            {"rank": rank, "item_id": ids[item], "title": titles[item], "score": score}
+            for rank, (item, score) in enumerate(zip(items.tolist(), scores.tolist()), start=1)
+            if item >= 0
+        ]
+
+
+def top_k_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`movierec.recommender.top_k` for one `[n_items]` row, without its 2-D bookkeeping.
+
+    Same answer, element for element: best first, ties by lower index, -inf entries as item -1.
+
+    Returns:
+        `(items [k] int64, scores [k] float32)`, k capped at `len(scores)`.
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    n_items = scores.shape[0]
+    k = min(int(k), n_items)
+    if k < n_items:
+        part = np.argpartition(-scores, k - 1)[:k]
+        part_scores = scores[part]
+        kth = part_scores.min()
+        # argpartition picks an arbitrary item among ties at the cut; redo those exactly.
+        if np.count_nonzero(scores == kth) > np.count_nonzero(part_scores == kth):
+            part = np.lexsort((np.arange(n_items), -scores))[:k]
+    else:
+        part = np.arange(n_items)
+    part_scores = scores[part]
+    order = np.lexsort((part, -part_scores))
+    items = part[order].astype(np.int64)
+    values = part_scores[order]
+    items[~np.isfinite(values) & (values < 0)] = -1
+    return items, values

@@ -1,0 +1,77 @@
+"""The exported SavedModel's TF Serving signatures, loaded in a fresh process with `tf.saved_model.load` only.
+
+No movierec code runs in that process: what TensorFlow Serving would load is what is checked.
+Its top-k movie ids and scores must match the in-memory-equivalent `TrainedModel` (seen
+movies excluded), and `saved_model_cli show` must list `serving_default`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from movierec.serving import load_model_dir
+
+SCRIPT = """
+import json, os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+users = tf.constant(json.loads(sys.argv[2]))
+default = model.signatures["serving_default"](user_ids=users)
+recommend = model.signatures["recommend"](user_ids=users, k=tf.constant(30))
+try:
+    model.signatures["serving_default"](user_ids=tf.constant(["nobody"]))
+    unknown = "answered"
+except tf.errors.InvalidArgumentError as e:
+    unknown = "unknown user id" if "unknown user id" in str(e) else str(e)
+out = {name: {key: value.numpy().tolist() for key, value in result.items()}
+       for name, result in (("default", default), ("recommend", recommend))}
+out["unknown"] = unknown
+print(json.dumps(out, default=lambda b: b.decode()))
+"""
+
+USERS = ["u1", "u7", "u21", "u40"]
+
+
+def test_serving_signatures_in_a_fresh_process(model_dirs):
+    folder = model_dirs["model1"]
+    export = folder / "recommender" / "saved_model"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(export), json.dumps(USERS)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answers["unknown"] == "unknown user id"
+    model = load_model_dir(folder)
+    for name, k in (("default", 10), ("recommend", 30)):
+        got = answers[name]
+        assert np.shape(got["item_ids"]) == (len(USERS), k)
+        for row, user in enumerate(USERS):
+            expected = model.recommend_users([user], k)
+            n = len(expected)  # 22 unseen movies: the rest is padding ("" and -inf)
+            assert got["item_ids"][row][n:] == [""] * (k - n)
+            assert all(s == -np.inf for s in got["scores"][row][n:])
+            np.testing.assert_allclose(got["scores"][row][:n], expected.score, rtol=1e-5, atol=1e-5)
+            gaps = np.abs(np.diff(expected.score.to_numpy()))
+            if np.all(gaps > 1e-4):  # TF and numpy may round a near-tie differently
+                assert got["item_ids"][row][:n] == expected.item_id.tolist(), user
+
+
+def test_saved_model_cli_lists_serving_default(model_dirs):
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    export = model_dirs["model1"] / "recommender" / "saved_model"
+    result = subprocess.run(
+        [str(cli), "show", "--dir", str(export), "--tag_set", "serve", "--signature_def", "serving_default"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "inputs['user_ids'] tensor_info" in result.stdout and "DT_STRING" in result.stdout
+    assert "outputs['item_ids']" in result.stdout and "outputs['scores']" in result.stdout
