@@ -180,3 +180,21 @@ def test_the_fast_reader_takes_quoted_ids_and_declines_what_needs_a_line_number(
     }  # fmt: skip
     for text in ("user_id,item_id,rating,timestamp\na,x,nan,1\n", "user_id,item_id,rating,timestamp\n ,x,4,1\n"):
         assert csv_source._read_fast(_write(tmp_path, "bad.csv", text)) is None
+
+
+def test_timestamp_beyond_int64_is_one_line_not_a_wrap(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("user_id,item_id,rating,timestamp\nu1,m1,4,5\nu1,m2,4,99999999999999999999\n")
+    with pytest.raises(DataError, match=r"line 3: timestamp 99999999999999999999 is outside the int64 range"):
+        load_csv(path)
+
+
+def test_duplicate_item_ids_warn_and_keep_the_first(tmp_path, caplog):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("user_id,item_id,rating,timestamp\nu1,m1,4,5\n")
+    items = tmp_path / "i.csv"
+    items.write_text("item_id,title,genres\nm1,First (1990),Drama\nm1,Second (1991),Comedy\n")
+    with caplog.at_level("WARNING"):
+        dataset = load_csv(ratings, items)
+    assert "1 duplicate item id(s), e.g. 'm1'; keeping the first row" in caplog.text
+    assert dataset.items.loc[dataset.items.item_id == "m1", "title"].tolist() == ["First (1990)"]

@@ -180,6 +180,12 @@ def _read_checked(path: Path) -> pd.DataFrame:
 
 def _read_items(path: Path) -> pd.DataFrame:
     frame = _read(path, ITEM_REQUIRED, "items")
+    ids = frame["item_id"].fillna("").str.strip()
+    repeated = ids[ids.duplicated()]
+    if len(repeated):
+        logger.warning(
+            "%s: %d duplicate item id(s), e.g. %r; keeping the first row of each", path, len(repeated), repeated.iloc[0]
+        )
     titles = frame["title"].str.strip()
     genres = frame["genres"] if "genres" in frame.columns else pd.Series("", index=frame.index)
     return pd.DataFrame(
@@ -237,7 +243,14 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path, *, integer: bool) -> 
         line = int(raw.index[position]) + 2
         kind = "non-integer" if integer else "non-numeric"
         raise DataError(f"{path} line {line}: {kind} {what} {raw.iloc[position]!r}")
-    return values.astype("int64") if integer else values
+    if integer:
+        outside = (values.abs() >= 2.0**63).to_numpy()
+        if outside.any():  # would wrap around silently in int64
+            position = int(outside.argmax())
+            line = int(raw.index[position]) + 2
+            raise DataError(f"{path} line {line}: {what} {raw.iloc[position]} is outside the int64 range")
+        return values.astype("int64")
+    return values
 
 
 def _drop_duplicates(ratings: pd.DataFrame, path: Path) -> pd.DataFrame:
