@@ -260,3 +260,27 @@ def test_real_process_recommend_from_a_two_tower_model_dir(workdir, block_data):
     result = _run_cli("recommend", "--model", str(workdir / "M"), "--user", "u1", "-k", "5")
     assert result.returncode == 0, result.stderr
     _check_ranked(_ranked_lines(result.stdout), 5, block_data, forbidden=block_data.seen("u1"))
+
+
+def test_sigterm_stops_a_command_in_one_line(tmp_path):
+    """`movierec tensorboard` (a long-running child) stopped with SIGTERM: one line, exit 130, child gone."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "movierec.cli.main", "tensorboard", "--logdir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(8)  # let it start TensorBoard
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "movierec tensorboard: interrupted"
+    with socket.socket() as probe:  # the TensorBoard child is gone: its port is free again
+        probe.bind(("127.0.0.1", port))

@@ -213,3 +213,14 @@ def test_users_unseen_in_training_get_popularity_not_noise(encoded):
     counts = warm.item_counts()
     assert np.all(np.diff(cold[np.argsort(-counts, kind="stable")]) <= 0)  # ordered by popularity
     assert len(np.unique(rec.score(np.array([1]))[0])) > 1  # a trained user is scored by the model
+
+
+def test_a_diverging_loss_stops_training_naming_the_epoch(encoded):
+    from movierec.errors import ModelFitError
+
+    _, train, _, _ = encoded
+    rec = TwoTowerRecommender(PRESETS["model1"])
+    budget = TrainConfig(epochs=3, batch_size=64, learning_rate=1e30, optimizer="sgd")
+    with pytest.raises(ModelFitError, match=r"training loss became .* at epoch 1, batch \d+"):
+        rec.fit(train, FitOptions(train=budget))
+    assert not rec.is_fitted

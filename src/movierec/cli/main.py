@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 
 from movierec.cli import compare, data, evaluate, recommend, report, runs, serve, similar, tensorboard, train, tune
 from movierec.errors import MovierecError
@@ -51,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a command like Ctrl-C does: one line, exit 130, children stopped, nothing half-written."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -61,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _stop_on_sigterm()
     try:
         result = args.func(args)
     except MovierecError as e:
@@ -71,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"movierec {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("movierec: interrupted", file=sys.stderr)
+        # Outputs are written to temporary paths and renamed, so an interrupted command leaves
+        # no half-written file; a child process (tensorboard) is stopped by subprocess.run.
+        print(f"movierec {args.command}: interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
 

@@ -31,6 +31,7 @@ from movierec.recommender import FitOptions, Recommender, check_users, cold_star
 from movierec.training import (
     EpochProgress,
     EpochTimer,
+    StopOnNonFiniteLoss,
     ValidationMetrics,
     make_dataset,
     make_optimizer,
@@ -142,7 +143,7 @@ class TwoTowerRecommender(Recommender):
         validation = options.validation if options.validation is not None and len(options.validation) else None
         has_validation = validation is not None
         run_dir = options.run_dir
-        callbacks: list[Any] = []
+        callbacks: list[Any] = [StopOnNonFiniteLoss()]
         if validation is not None:
             callbacks.append(
                 ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)

@@ -1,12 +1,13 @@
 """Training TFRS models with Keras: seeding, optimisers, tf.data pipelines, callbacks. No models here."""
 
-from movierec.training.callbacks import EpochProgress, EpochTimer, ValidationMetrics
+from movierec.training.callbacks import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
 from movierec.training.distribute import STRATEGIES, make_strategy
 from movierec.training.loop import make_dataset, make_optimizer, set_seed
 
 __all__ = [
     "EpochProgress",
     "EpochTimer",
+    "StopOnNonFiniteLoss",
     "ValidationMetrics",
     "STRATEGIES",
     "make_strategy",

@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
+from movierec.errors import ModelFitError
 from movierec.evaluation import evaluate, sample_users
 from movierec.evaluation.names import VALIDATION_LOGS
 
@@ -57,6 +58,28 @@ class ValidationMetrics(tf.keras.callbacks.Callback):  # type: ignore[name-defin
         for metric, log_name in VALIDATION_LOGS.items():
             logs[log_name] = metrics[metric]
         logger.debug("epoch %d validation: %s", epoch + 1, {k: round(v, 4) for k, v in logs.items()})
+
+
+class StopOnNonFiniteLoss(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
+    """Stops training with `ModelFitError` naming the epoch and batch where the loss became NaN or infinite.
+
+    The error propagates out of `fit`, so nothing is exported or saved from a diverged run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            raise ModelFitError(
+                f"training loss became {float(loss)} at epoch {self._epoch}, batch {batch + 1}; "
+                "lower the learning rate (nothing was saved)"
+            )
 
 
 class EpochTimer(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
