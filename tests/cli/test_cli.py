@@ -284,3 +284,13 @@ def test_sigterm_stops_a_command_in_one_line(tmp_path):
     assert stderr.strip().splitlines()[-1] == "movierec tensorboard: interrupted"
     with socket.socket() as probe:  # the TensorBoard child is gone: its port is free again
         probe.bind(("127.0.0.1", port))
+
+
+def test_strategy_flag_reaches_the_training_budget(tmp_path, block_data):
+    from movierec.cli.compare import build_config
+    from movierec.cli.main import build_parser
+
+    args = build_parser().parse_args(["compare", "--strategy", "mirrored", "--epochs", "2"])
+    assert build_config(args).train.strategy == "mirrored"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--ratings", "r.csv", "--out", "m", "--strategy", "tpu"])

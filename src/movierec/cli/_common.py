@@ -46,7 +46,18 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, per: str) -> None:
     parser.add_argument("--epochs", type=positive_int, help=f"epochs for {per}")
     parser.add_argument("--batch-size", type=positive_int, help=f"batch size for {per}")
     parser.add_argument("--seed", type=int, help="seed of the split and the training")
+    add_strategy_argument(parser)
     add_data_arguments(parser)
+
+
+def add_strategy_argument(parser: argparse.ArgumentParser) -> None:
+    """--strategy: the tf.distribute strategy of TFRS models (README: "Several devices or machines")."""
+    parser.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multi_worker"),
+        help="tf.distribute strategy for TFRS models: one device (default), every local GPU (mirrored), "
+        "or the workers listed in TF_CONFIG (multi_worker)",
+    )
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, *, ratings_required: bool = False) -> None:

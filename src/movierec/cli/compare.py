@@ -59,6 +59,8 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
         train_changes["batch_size"] = args.batch_size
     if args.seed is not None:
         train_changes["seed"] = args.seed
+    if args.strategy:
+        train_changes["strategy"] = args.strategy
     return dataclasses.replace(config, split=split, train=dataclasses.replace(config.train, **train_changes), **changes)
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from movierec.cli._common import add_data_arguments, data_config_from_args, positive_int
+from movierec.cli._common import add_data_arguments, add_strategy_argument, data_config_from_args, positive_int
 from movierec.config import TrainConfig, read_toml
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
@@ -41,6 +41,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
     parser.add_argument("--seed", type=int, default=42, help="seed of weights and shuffling")
+    add_strategy_argument(parser)
     parser.add_argument(
         "--validation-fraction",
         type=float,
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.validation_fraction < 1.0:
         raise ConfigError(f"--validation-fraction must be in [0, 1). Received: {args.validation_fraction}")
     model_config = load_model_config(args)
-    train_config = TrainConfig(seed=args.seed)
+    train_config = TrainConfig(seed=args.seed, strategy=args.strategy or "default")
     if args.epochs:
         train_config = dataclasses.replace(train_config, epochs=args.epochs)
         if hasattr(model_config, "epochs"):  # --epochs is final: no early stopping search
