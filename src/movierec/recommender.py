@@ -67,6 +67,9 @@ class FitOptions:
     # called after each epoch with (epoch from 1, the epoch's logs: loss, val_* metrics); plain Python,
     # so logging and progress need no TensorFlow
     epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = ()
+    # trainable models back up their state here after each epoch; a fit killed midway and started again
+    # with the same backup_dir (and the same data and config) resumes from the last finished epoch
+    backup_dir: Path | None = None
 
 
 class Recommender(abc.ABC):

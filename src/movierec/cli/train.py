@@ -75,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
     logger.info("%s (%.1f s); training %s (%s) ...", dataset.summary(), time.perf_counter() - started,
                 model_config.name, model_config.kind)  # fmt: skip
     started = time.perf_counter()
-    recommender, data, info = fit_final(model_config, dataset, train_config, args.validation_fraction)
+    out = Path(args.out)
+    backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
+    recommender, data, info = fit_final(
+        model_config, dataset, train_config, args.validation_fraction, backup_dir=backup
+    )
     logger.info("trained in %.1f s; writing %s%s ...", time.perf_counter() - started, args.out,
                 " (replacing the model there)" if replaces else "")  # fmt: skip
     meta = {

@@ -11,12 +11,16 @@ Models without early stopping (baselines, fixed budgets) train once on everythin
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from movierec.config import ExperimentConfig, SplitConfig, TrainConfig, resolve_train_config
+from movierec.config import ExperimentConfig, SplitConfig, TrainConfig, resolve_train_config, to_dict
 from movierec.data import Dataset
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
@@ -33,6 +37,7 @@ def fit_final(
     train_config: TrainConfig,
     validation_fraction: float = 0.1,
     refit: bool = False,
+    backup_dir: Path | None = None,
 ) -> tuple[Recommender, PreparedData, dict[str, Any]]:
     """Trains `model_config` on all of `dataset`, choosing the epoch count on a validation slice.
 
@@ -43,6 +48,10 @@ def fit_final(
         validation_fraction: Share held out (random) to choose the epoch when the model uses
             early stopping; 0 trains once on everything, for the configured epochs.
         refit: Train a second time on all ratings for the chosen number of epochs.
+        backup_dir: Where a trainable model backs up each epoch. A run killed midway resumes from its
+            last finished epoch when started again with the same model, budget and data (checked by a
+            fingerprint; another run's backup is discarded). Removed once training finishes. Early
+            stopping's patience restarts at the resumed epoch.
 
     Returns:
         `(recommender, the data it was fit on, info)`; info records the chosen epoch and the
@@ -55,12 +64,21 @@ def fit_final(
         split = SplitConfig(strategy="random", test_fraction=0.0, validation_fraction=fraction, seed=train_config.seed)
         return prepare_data(dataclasses.replace(base, split=split), dataset)
 
+    if backup_dir is not None:
+        fingerprint = {
+            "model": to_dict(model_config), "train": to_dict(train_config), "refit": refit,
+            "validation_fraction": validation_fraction, "dataset": dataset.summary(),
+            "ratings": int(pd.util.hash_pandas_object(dataset.ratings, index=False).sum() % (1 << 62)),
+        }  # fmt: skip
+        _prepare_backup(Path(backup_dir), fingerprint, model_config.name)
     patience = resolve_train_config(train_config, model_config).early_stopping_patience
     if patience and validation_fraction > 0:
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:
             probe = build_recommender(model_config)
-            options = FitOptions(validation=staged.validation, features=staged.features, train=train_config)
+            options = FitOptions(
+                validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir
+            )
             probe.fit(staged.train, options)
             monitor = train_config.monitor
             curve = probe.history.get(monitor, [])
@@ -69,10 +87,35 @@ def fit_final(
             logger.info("%s: best %s at epoch %d of %d", model_config.name, monitor, best_epoch, len(curve))
             if not refit:
                 probe.add_seen(staged.validation)  # watched, so never recommended
+                _remove_backup(backup_dir)
                 return probe, staged, info
             logger.info("%s: refitting on all ratings for %d epochs", model_config.name, best_epoch)
             model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)
     recommender = build_recommender(model_config)
-    recommender.fit(data.train, FitOptions(features=data.features, train=train_config))
+    second = None if backup_dir is None else Path(backup_dir) / ("refit" if info else "fit")
+    recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
+    _remove_backup(backup_dir)
     return recommender, data, info
+
+
+def _prepare_backup(backup_dir: Path, fingerprint: dict[str, Any], name: str) -> None:
+    """Keeps a backup left by the same run (so training resumes), discards any other."""
+    marker = backup_dir / "fingerprint.json"
+    if backup_dir.exists():
+        try:
+            same = json.loads(marker.read_text()) == json.loads(json.dumps(fingerprint))
+        except (OSError, ValueError):
+            same = False
+        if same:
+            logger.info("%s: resuming from the backup of an interrupted run in %s", name, backup_dir)
+            return
+        logger.info("%s: discarding the backup in %s (another model, budget or data)", name, backup_dir)
+        shutil.rmtree(backup_dir)
+    backup_dir.mkdir(parents=True)
+    marker.write_text(json.dumps(fingerprint))
+
+
+def _remove_backup(backup_dir: Path | None) -> None:
+    if backup_dir is not None:
+        shutil.rmtree(backup_dir, ignore_errors=True)

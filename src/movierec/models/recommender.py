@@ -144,6 +144,9 @@ class TwoTowerRecommender(Recommender):
         has_validation = validation is not None
         run_dir = options.run_dir
         callbacks: list[Any] = [StopOnNonFiniteLoss()]
+        if options.backup_dir is not None:
+            # Keras' own fault tolerance: weights, optimizer and epoch after each epoch, restored on a restart.
+            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=True))
         if validation is not None:
             callbacks.append(
                 ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)
