@@ -14,6 +14,7 @@ embedding projector. Nothing is written at the experiment root, so there is no r
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from movierec.data import Dataset
 from movierec.errors import ConfigError
 from movierec.evaluation import VALIDATION_LOGS, evaluate, sample_users
 from movierec.experiments.data import PreparedData, prepare_data
+from movierec.experiments.final import prepare_backup, remove_backup
 from movierec.experiments.presets import get_preset
 from movierec.experiments.samples import (
     popularity_bins,
@@ -56,12 +58,25 @@ def fit_and_evaluate(
 ) -> tuple[Recommender, dict[str, Any]]:
     """Fits one model on train (validation for early stopping) and scores it on test."""
     recommender = recommender if recommender is not None else build_recommender(model_config)
+    backup = None
+    if run_dir is not None and recommender.trains_in_epochs:
+        # a compare killed midway resumes this model from its last finished epoch when run again
+        backup = run_dir / "backup"
+        rows = hashlib.sha1(data.train.users.tobytes() + data.train.items.tobytes()).hexdigest()
+        fingerprint = {"model": to_dict(model_config), "train": to_dict(train_config), "train_rows": rows}
+        prepare_backup(backup, fingerprint, model_config.name)
     options = FitOptions(
-        validation=data.validation, features=data.features, train=train_config, run_dir=run_dir, epoch_hooks=epoch_hooks
+        validation=data.validation,
+        features=data.features,
+        train=train_config,
+        run_dir=run_dir,
+        epoch_hooks=epoch_hooks,
+        backup_dir=backup,
     )
     start = time.perf_counter()
     recommender.fit(data.train, options)
     train_seconds = time.perf_counter() - start
+    remove_backup(backup)
     # Validation scores of every model (baselines too) for the report's reference lines.
     validation = evaluate(recommender, data.train, data.validation, ks=ks) if len(data.validation) else {}
     start = time.perf_counter()

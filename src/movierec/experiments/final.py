@@ -26,7 +26,7 @@ from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender
 
-__all__ = ["fit_final"]
+__all__ = ["fit_final", "prepare_backup", "remove_backup"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def fit_final(
             "validation_fraction": validation_fraction, "dataset": dataset.summary(),
             "ratings": int(pd.util.hash_pandas_object(dataset.ratings, index=False).sum() % (1 << 62)),
         }  # fmt: skip
-        _prepare_backup(Path(backup_dir), fingerprint, model_config.name)
+        prepare_backup(Path(backup_dir), fingerprint, model_config.name)
     patience = resolve_train_config(train_config, model_config).early_stopping_patience
     if patience and validation_fraction > 0:
         staged = prepare(validation_fraction)
@@ -87,7 +87,7 @@ def fit_final(
             logger.info("%s: best %s at epoch %d of %d", model_config.name, monitor, best_epoch, len(curve))
             if not refit:
                 probe.add_seen(staged.validation)  # watched, so never recommended
-                _remove_backup(backup_dir)
+                remove_backup(backup_dir)
                 return probe, staged, info
             logger.info("%s: refitting on all ratings for %d epochs", model_config.name, best_epoch)
             model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
@@ -95,11 +95,11 @@ def fit_final(
     recommender = build_recommender(model_config)
     second = None if backup_dir is None else Path(backup_dir) / ("refit" if info else "fit")
     recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
-    _remove_backup(backup_dir)
+    remove_backup(backup_dir)
     return recommender, data, info
 
 
-def _prepare_backup(backup_dir: Path, fingerprint: dict[str, Any], name: str) -> None:
+def prepare_backup(backup_dir: Path, fingerprint: dict[str, Any], name: str) -> None:
     """Keeps a backup left by the same run (so training resumes), discards any other."""
     marker = backup_dir / "fingerprint.json"
     if backup_dir.exists():
@@ -116,6 +116,6 @@ def _prepare_backup(backup_dir: Path, fingerprint: dict[str, Any], name: str) ->
     marker.write_text(json.dumps(fingerprint))
 
 
-def _remove_backup(backup_dir: Path | None) -> None:
+def remove_backup(backup_dir: Path | None) -> None:
     if backup_dir is not None:
         shutil.rmtree(backup_dir, ignore_errors=True)
