@@ -1,7 +1,8 @@
 """`movierec` entry point: builds the argparse tree from one module per subcommand.
 
 Each subcommand module exposes `register(subparsers)`, which adds its parser and
-sets `func=run`. `main` maps `MovierecError` (and bad arguments) to one line on
+sets `func=run`. Only the module of the command being run is imported (`movierec train`
+never loads the web server or the charts); `movierec --help` imports them all. `main` maps `MovierecError` (and bad arguments) to one line on
 stderr and exit code 2, and an operating-system error (full disk, permission denied) to
 one line and exit code 1; anything else is a bug and keeps its traceback.
 """
@@ -9,29 +10,30 @@ one line and exit code 1; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
 import threading
 
-from movierec.cli import compare, data, evaluate, recommend, report, runs, serve, similar, tensorboard, train, tune
 from movierec.errors import MovierecError
 
 __all__ = ["main", "build_parser"]
 
+# modules of movierec.cli, in --help order
 SUBCOMMANDS = (
-    data,
-    train,
-    compare,
-    evaluate,
-    recommend,
-    similar,
-    tune,
-    report,
-    runs,
-    tensorboard,
-    serve,
-)  # --help order
+    "data",
+    "train",
+    "compare",
+    "evaluate",
+    "recommend",
+    "similar",
+    "tune",
+    "report",
+    "runs",
+    "tensorboard",
+    "serve",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -41,15 +43,17 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command tree, or only the subcommand `argv` names (when it names a known one)."""
     parser = OneLineParser(
         prog="movierec",
         description="Train, compare and serve movie recommenders built on TensorFlow Recommenders.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in SUBCOMMANDS:
-        module.register(subparsers)
+    command = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    for name in [command] if command in SUBCOMMANDS else SUBCOMMANDS:
+        importlib.import_module(f"movierec.cli.{name}").register(subparsers)
     return parser
 
 
@@ -64,7 +68,8 @@ def _stop_on_sigterm() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -46,8 +46,9 @@ def register(subparsers) -> None:
         "--validation-fraction",
         type=float,
         default=0.1,
-        help="for models with early stopping: share of ratings held out to choose the epoch count "
-        "before refitting on everything (default 0.1; 0 trains once for the configured epochs)",
+        help="for models with early stopping: share of ratings held out to stop training at the best "
+        "validation epoch, whose weights are kept (default 0.1; 0 trains on every rating for the "
+        "configured epochs)",
     )
     parser.set_defaults(func=run)
 
