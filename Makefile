@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench bench-data bench-serve results results-all tensorboard clean install
+.PHONY: run test test-all lint bench bench-data bench-default bench-scale bench-serve results results-all tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -38,6 +38,14 @@ test-all: lint
 ## make bench-data: generate 25M synthetic ratings, time the first and second loads (prints seconds, peak memory)
 bench-data: $(STAMP)
 	$(PY) benchmarks/data_load.py
+
+## make bench-scale: every CLI step at 100k, 1M, 10M and 25M generated ratings: seconds, peak RSS, growth (about an hour)
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale.py --report docs/scale.md --chart docs/scale.png $(if $(SIZES),--sizes $(SIZES))
+
+## make bench-default: default `train` seconds on MovieLens 100k, and seconds-to-EASE-level of every TFRS preset
+bench-default: $(STAMP)
+	$(PY) benchmarks/default_model.py $(if $(PRESETS),--presets $(PRESETS))
 
 ## make bench: time movierec against a TFRS-tutorial-style reference (prints ratios)
 bench: $(STAMP)

@@ -32,7 +32,9 @@ def _write_ml1m(folder: Path) -> None:
         for step, movie in enumerate(movies):
             ratings.append(f"{user}::{movie}::{rng.integers(1, 6)}::{978300000 + 1000 * user + step}")
         users.append(f"{user}::{'MF'[block]}::{AGES[user % 7]}::{user % 21}::{10000 + user}")
-    movies_dat = [f"{m}::Movie {m} (199{m % 10})::{'Drama' if m <= BLOCK else 'Comedy'}" for m in range(1, 2 * BLOCK + 1)]
+    movies_dat = [
+        f"{m}::Movie {m} (199{m % 10})::{'Drama' if m <= BLOCK else 'Comedy'}" for m in range(1, 2 * BLOCK + 1)
+    ]
     for name, lines in (("ratings.dat", ratings), ("users.dat", users), ("movies.dat", movies_dat)):
         (folder / name).write_text("\n".join(lines) + "\n", encoding="latin-1")
 

@@ -15,8 +15,10 @@ from movierec.errors import ConfigError
 __all__ = ["PRESETS", "get_preset", "DEFAULT_PRESET"]
 
 # Budget shared by the improved presets: Adam, smaller batches, early stopping on validation.
+# "lazy_adam" updates only the embedding rows of each batch: Keras' Adam moves every row of every
+# table at each step, 470 ms per batch at MovieLens 25M's size against 7 ms (training/optimizers.py).
 _TUNED: dict[str, Any] = dict(
-    optimizer="adam", learning_rate=0.002, batch_size=512, epochs=30, early_stopping_patience=3
+    optimizer="lazy_adam", learning_rate=0.002, batch_size=512, epochs=30, early_stopping_patience=3
 )
 
 # The default (`movierec train`, `best` in `make run`), chosen on validation slices of the random,
@@ -25,6 +27,10 @@ _TUNED: dict[str, Any] = dict(
 # (so a user unseen in training still has a query), raw dot products with an L2 penalty on the
 # vectors (better than unit vectors + temperature here), and the in-batch softmax corrected for
 # popularity slightly more than logQ (probability ** 1.25). Keeps its best validation epoch.
+# Adam at 5e-3 updating only the rows of each batch, stopping 2 epochs after the best: on seed 42
+# the same test NDCG@10 as Adam at 2.5e-3 with patience 3 on all three splits (random 0.437 vs
+# 0.443, temporal 0.373 vs 0.371, leave-last 0.075 vs 0.075; SE 0.009 / 0.018 / 0.007) in about
+# half the epochs.
 _DEFAULT: dict[str, Any] = dict(
     embedding_dim=128,
     layer_sizes=(),
@@ -34,11 +40,11 @@ _DEFAULT: dict[str, Any] = dict(
     user_features=("age", "gender", "occupation"),
     feature_combiner="sum",
     feature_dim=128,
-    optimizer="adam",
-    learning_rate=0.0025,
+    optimizer="lazy_adam",
+    learning_rate=0.005,
     batch_size=1024,
     epochs=30,
-    early_stopping_patience=3,
+    early_stopping_patience=2,
 )
 
 # The earlier best: the user is the movies they watched (mean-pooled, with history dropout) rather
@@ -118,8 +124,8 @@ PRESETS: dict[str, Any] = {
     # The user tower reads the recent history (and the id).
     "history": TwoTowerConfig(name="history", user_features=("history",), history_length=100, **_UNIT_TOWERS),
     "best": TwoTowerConfig(name="best", **_DEFAULT),
-    # The default without demographics, learning twice as fast: about half the time, a little lower.
-    "fast": TwoTowerConfig(name="fast", **{**_DEFAULT, "user_features": (), "learning_rate": 0.005}),
+    # The default without demographics: ids only, a little faster; lower where users are new (temporal).
+    "fast": TwoTowerConfig(name="fast", **{**_DEFAULT, "user_features": ()}),
     "history_dropout": TwoTowerConfig(name="history_dropout", **_HISTORY_DROPOUT),
     # The history tower, but each query only learns from its 10 hardest in-batch negatives.
     "best_hard_negatives": TwoTowerConfig(name="best_hard_negatives", num_hard_negatives=10, **_HISTORY_DROPOUT),

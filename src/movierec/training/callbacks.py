@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 import time
 
 import numpy as np
@@ -64,20 +65,39 @@ class StopOnNonFiniteLoss(tf.keras.callbacks.Callback):  # type: ignore[name-def
     """Stops training with `ModelFitError` naming the epoch and batch where the loss became NaN or infinite.
 
     The error propagates out of `fit`, so nothing is exported or saved from a diverged run.
+    Keras logs the epoch's running mean loss, which stays non-finite once one batch was, so
+    reading it every `every` batches (and at the end of the epoch) catches every divergence
+    while leaving the other batches asynchronous: a per-batch read would make every step wait
+    for the device.
+
+    Args:
+        every: Batches between two reads of the loss.
     """
 
-    def __init__(self) -> None:
+    _supports_tf_logs = True  # logs arrive as tensors; only the batches read below wait for them
+
+    def __init__(self, every: int = 50) -> None:
         super().__init__()
+        self.every = every
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
+        if batch % self.every == 0:
+            self._check((logs or {}).get("loss"), f"batch {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check((logs or {}).get("loss"), "its last batch")
+
+    def _check(self, loss, where: str) -> None:
+        if loss is None:
+            return
+        value = float(loss)
+        if not np.isfinite(value):
             raise ModelFitError(
-                f"training loss became {float(loss)} at epoch {self._epoch}, batch {batch + 1}; "
+                f"training loss became {value} at epoch {self._epoch}, by {where}; "
                 "lower the learning rate (nothing was saved)"
             )
 
@@ -101,31 +121,69 @@ class EpochTimer(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # 
 
 
 class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
-    """A tqdm bar over epochs showing loss and validation NDCG@10 (only on a terminal).
+    """Progress of a fit: a tqdm bar over epochs on a terminal, log lines otherwise.
+
+    Each epoch ends with a line (when stderr is not a terminal, where the bar shows the same):
+    loss, validation NDCG@10, seconds and the process's peak resident memory so far, which
+    stays flat after the first epoch when memory does not grow with epochs. Epochs of more than
+    `long_epoch` batches (large data) also log about every tenth of the epoch, so a long run is
+    never silent; the batch count is read from Keras without waiting for the device.
 
     Args:
         name: Label of the bar (the model name).
         epochs: Planned number of epochs (early stopping may end sooner).
+        long_epoch: Batches per epoch above which progress inside an epoch is logged.
     """
 
-    def __init__(self, name: str, epochs: int) -> None:
+    _supports_tf_logs = True  # batch logs stay tensors: nothing here reads them
+
+    def __init__(self, name: str, epochs: int, long_epoch: int = 2000) -> None:
         super().__init__()
         self.name = name
         self.epochs = epochs
+        self.long_epoch = long_epoch
         self._bar = None
+        self._every = 0
+        self._start = 0.0
+        self._epoch = 0
 
     def on_train_begin(self, logs=None):
         # disable=None: silent when stderr is not a terminal (CI, logs, tests)
         self._bar = tqdm(total=self.epochs, desc=self.name, unit="epoch", leave=False, disable=None)
+        steps = (self.params or {}).get("steps") or 0
+        self._every = max(1, steps // 10) if steps > self.long_epoch else 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._every and (batch + 1) % self._every == 0:
+            steps = self.params["steps"]
+            logger.info(
+                "%s epoch %d: %d%% (%s/%s batches), %.0f s",
+                self.name, self._epoch, round(100 * (batch + 1) / steps), f"{batch + 1:,}", f"{steps:,}",
+                time.perf_counter() - self._start,
+            )  # fmt: skip
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._bar is None:
-            return
         logs = logs or {}
         shown = {"loss": logs.get("loss"), "val NDCG@10": logs.get("val_ndcg_at_10")}
-        self._bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items() if v is not None})
-        self._bar.update(1)
+        if self._bar is not None and not self._bar.disable:
+            self._bar.set_postfix({k: f"{float(v):.4g}" for k, v in shown.items() if v is not None})
+            self._bar.update(1)
+            return
+        values = ", ".join(f"{k} {float(v):.4g}" for k, v in shown.items() if v is not None)
+        logger.info(
+            "%s epoch %d/%d: %s, %.1f s, peak memory %s MB",
+            self.name, epoch + 1, self.epochs, values, time.perf_counter() - self._start, f"{peak_rss_mb():,.0f}",
+        )  # fmt: skip
 
     def on_train_end(self, logs=None):
         if self._bar is not None:
             self._bar.close()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux

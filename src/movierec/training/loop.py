@@ -9,6 +9,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
+from movierec.training.optimizers import LazyAdam
 
 tf, tfrs = import_tensorflow()
 
@@ -25,10 +26,11 @@ def set_seed(seed: int) -> None:
 
 
 def make_optimizer(name: str, learning_rate: float):
-    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "sgd")."""
+    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "lazy_adam", "sgd")."""
     optimizers = {
         "adagrad": tf.keras.optimizers.Adagrad,
         "adam": tf.keras.optimizers.Adam,
+        "lazy_adam": LazyAdam,
         "sgd": tf.keras.optimizers.SGD,
     }
     return optimizers[name](learning_rate=learning_rate)
@@ -37,9 +39,11 @@ def make_optimizer(name: str, learning_rate: float):
 def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: int):
     """`tf.data` pipeline of `{"user", "item": [batch] int32, "rating": float32, "timestamp": int64}` batches.
 
-    Ids were mapped to indices once, in `movierec.data`. Only row indices go through the
-    shuffle buffer; each batch then gathers its columns at once. That is the same order as
-    shuffling the rows themselves (same seed, same permutation) at a third of the cost.
+    Ids were mapped to indices once, in `movierec.data`. Each epoch draws one permutation of
+    the row indices (a single stateless shuffle op, seeded by `tf.data.Dataset.random`, which
+    gives a new seed each time Keras starts an epoch), cuts it into batches and gathers each
+    batch's columns at once: no per-row element goes through the tf.data pipeline, which
+    costs 3-4x less than a row-wise shuffle buffer. Same seed, same sequence of epochs.
     """
     columns = {
         "user": tf.constant(data.users.astype(np.int32)),
@@ -47,10 +51,25 @@ def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: in
         "rating": tf.constant(data.ratings.astype(np.float32)),
         "timestamp": tf.constant(data.timestamps.astype(np.int64)),
     }
-    rows = tf.data.Dataset.range(len(data))
-    if shuffle:
-        rows = rows.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
-    batches = rows.batch(batch_size).map(
-        lambda index: {name: tf.gather(column, index) for name, column in columns.items()}
-    )
-    return batches.prefetch(tf.data.AUTOTUNE)
+    n_rows = len(data)
+    starts = tf.data.Dataset.range(0, n_rows, batch_size)
+
+    def batches(order):
+        return starts.map(
+            lambda start: {
+                name: tf.gather(column, order[start : start + batch_size]) for name, column in columns.items()
+            }
+        )
+
+    if not shuffle:
+        return batches(tf.range(n_rows, dtype=tf.int64)).prefetch(tf.data.AUTOTUNE)
+
+    def epoch(epoch_seed):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n_rows, dtype=tf.int64), seed=tf.stack([epoch_seed, 0])
+        )
+        return batches(order)
+
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    n_batches = -(-n_rows // batch_size)  # known size: progress, and Keras' steps_per_execution need it
+    return seeds.flat_map(epoch).apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,47 @@
+"""Optimisers for embedding tables: Adam that only touches the rows a batch used.
+
+Keras' `Adam` treats a sparse (embedding) gradient densely: every step it decays the first and
+second moments of *every* row and moves every row of the table. With MovieLens 25M's tables
+(162,541 users and 59,047 movies at 64 dimensions) that is 470 ms per batch of 512 on 2 cores,
+against 7 ms when only the batch's rows are updated (measured, `make bench-scale`). `LazyAdam`
+applies the Adam update to the rows present in the batch and leaves the others untouched, as
+TensorFlow Addons' `LazyAdam` and PyTorch's `SparseAdam` do. Dense gradients (dense layers, the
+rating head) get the ordinary Adam update. A row's moments then decay only on the steps that
+use it, which is the usual choice for large embedding tables.
+"""
+
+from __future__ import annotations
+
+from movierec._env import import_tensorflow
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["LazyAdam"]
+
+
+class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is imported at run time
+    """Adam whose sparse updates read and write only the rows in the batch.
+
+    Example:
+        >>> optimizer = LazyAdam(learning_rate=0.005)  # doctest: +SKIP
+    """
+
+    def update_step(self, gradient, variable):
+        if not isinstance(gradient, tf.IndexedSlices):
+            return super().update_step(gradient, variable)
+        # Keras sums duplicate rows before this call, but gradients aggregated across replicas
+        # can repeat a row again; the row-wise update below needs each row once.
+        rows, position = tf.unique(gradient.indices)
+        grad = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(rows)[0])
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        alpha = tf.cast(self.learning_rate, dtype) * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
+        key = self._index_dict[self._var_key(variable)]
+        m, v = self._momentums[key], self._velocities[key]
+        m_rows = beta_1 * tf.gather(m, rows) + (1 - beta_1) * grad
+        v_rows = beta_2 * tf.gather(v, rows) + (1 - beta_2) * tf.square(grad)
+        m.scatter_update(tf.IndexedSlices(m_rows, rows))
+        v.scatter_update(tf.IndexedSlices(v_rows, rows))
+        variable.scatter_sub(tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon), rows))
