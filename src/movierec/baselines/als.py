@@ -40,7 +40,9 @@ logger = logging.getLogger(__name__)
 _SOLVE_CHUNK = 512  # rows whose [f, f] systems are stacked into one batched solve
 
 
-def als_solve(matrix: sp.csr_matrix, fixed: np.ndarray, alpha: float, regularization: float) -> np.ndarray:
+def als_solve(
+    matrix: sp.csr_matrix, fixed: np.ndarray, alpha: float, regularization: float, base: np.ndarray | None = None
+) -> np.ndarray:
     """Exact least-squares factors for every row of `matrix`, the other side held fixed.
 
     Args:
@@ -48,13 +50,15 @@ def als_solve(matrix: sp.csr_matrix, fixed: np.ndarray, alpha: float, regulariza
         fixed: `[n_other, f]` factors of the other side.
         alpha: Confidence slope.
         regularization: λ.
+        base: `FᵀF + λI` (float64) when already known: a served model computes it once, not per request.
 
     Returns:
         `[n_rows, f]` float64 solutions of `(FᵀF + alpha F_rᵀF_r + λI) x = (1 + alpha) F_rᵀ 1`.
     """
     fixed = np.asarray(fixed, dtype=np.float64)
     n_rows, factors = matrix.shape[0], fixed.shape[1]
-    base = fixed.T @ fixed + regularization * np.eye(factors)
+    if base is None:
+        base = fixed.T @ fixed + regularization * np.eye(factors)
     rhs = (1.0 + alpha) * np.asarray(matrix @ fixed)
     out = np.empty((n_rows, factors))
     indptr, indices = matrix.indptr, matrix.indices
@@ -102,6 +106,7 @@ class AlsRecommender(Recommender):
         self.loss_history: list[float] = []  # loss after each sweep, then after the final user solve (not saved)
         self.user_counts = np.zeros(0, np.int64)  # [n_users] training items per user (cold-start fallback)
         self.item_counts = np.zeros(0, np.int64)  # [n_items] training interactions per item
+        self._solver: tuple[np.ndarray, np.ndarray] | None = None  # float64 item factors and FᵀF + λI
 
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         """Conjugate-gradient sweeps (`implicit`), then one exact user solve, on binary `data`."""
@@ -117,6 +122,7 @@ class AlsRecommender(Recommender):
             random_state=cfg.seed,
         )
         self.loss_history, self.epoch_seconds = [], []
+        self._solver = None
         started = time.perf_counter()
 
         def after_sweep(iteration: int, elapsed: float, loss: float | None) -> None:
@@ -153,7 +159,11 @@ class AlsRecommender(Recommender):
         self._check_fitted()
         cfg = self.config
         rows = histories_to_csr(histories, self.n_items)
-        vectors = als_solve(rows, self.item_factors, cfg.alpha, cfg.regularization)
+        if self._solver is None:  # once per fitted or loaded model: 7 ms per new user at 62k movies otherwise
+            items = self.item_factors.astype(np.float64)
+            self._solver = (items, items.T @ items + cfg.regularization * np.eye(items.shape[1]))
+        items, base = self._solver
+        vectors = als_solve(rows, items, cfg.alpha, cfg.regularization, base=base)
         return cold_start_fallback(
             vectors.astype(np.float32) @ self.item_factors.T, rows.getnnz(axis=1), self.item_counts
         )
@@ -170,5 +180,6 @@ class AlsRecommender(Recommender):
         with np.load(directory / "als.npz", allow_pickle=False) as state:
             self.user_factors = state["user_factors"]
             self.item_factors = state["item_factors"]
+        self._solver = None
         self.user_counts = self.seen.getnnz(axis=1).astype(np.int64)
         self.item_counts = self.seen.getnnz(axis=0).astype(np.int64)

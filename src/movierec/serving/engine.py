@@ -7,6 +7,12 @@ two-tower models and ALS), one fancy-indexed assignment of -inf, and `top_k_row`
 DataFrame, no per-request model set-up. Its answers equal `Recommender.recommend` for that
 one user exactly (tests compare them); `top_k_row` is `movierec.recommender.top_k` for one row.
 
+Similar movies by embedding cosine (two-tower models, ALS) use unit vectors normalised once,
+not per request (the library's `similar_items` normalises the whole catalogue each call), with
+the same arithmetic, so the answers are the same bit for bit. `warm_up` runs each kind of
+request once at start-up, so lazy set-up (a TensorFlow function's first call) is not paid by
+the first users.
+
 Example:
     >>> engine = ServingEngine(load_model_dir("models/best"))  # doctest: +SKIP
     >>> engine.recommend_user("42", k=10)                        # doctest: +SKIP
@@ -21,6 +27,7 @@ import numpy as np
 
 from movierec._checks import check_k
 from movierec.errors import UnknownIdError
+from movierec.recommender import Recommender, top_k
 from movierec.serving.model_dir import TrainedModel, shown_id
 
 __all__ = ["ServingEngine", "top_k_row"]
@@ -47,6 +54,7 @@ class ServingEngine:
         seen.eliminate_zeros()  # `mask_rows` masks non-zero entries only
         self._seen_starts = seen.indptr.astype(np.int64)
         self._seen_items = seen.indices.astype(np.int64)
+        self._unit_vectors = _unit_vectors(self.recommender)
 
     @property
     def n_users(self) -> int:
@@ -90,8 +98,22 @@ class ServingEngine:
 
     def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
         """The k movies most like `item_id` (`Recommender.similar_items`)."""
-        items, scores = self.recommender.similar_items(self.item_index([item_id]), check_k(k))
-        return self._ranked(items[0], scores[0])
+        index, k = self.item_index([item_id]), check_k(k)
+        if self._unit_vectors is None:
+            items, scores = self.recommender.similar_items(index, k)
+            return self._ranked(items[0], scores[0])
+        # Recommender.similar_items' arithmetic, on vectors normalised once
+        row = (self._unit_vectors[index] @ self._unit_vectors.T).astype(np.float32)[0]
+        row[index[0]] = -np.inf
+        return self._ranked(*top_k_row(row, k))
+
+    def warm_up(self) -> None:
+        """Answers one request of each kind (first user, first movie) and discards the answers."""
+        if self.n_items:
+            self.recommend_liked(self.item_ids[:1], 10)
+            self.similar(self.item_ids[0], 10)
+        if self.n_users:
+            self.recommend_user(str(self.model.vocab.user_ids[0]), 10)
 
     def search(self, query: str, limit: int) -> list[dict[str, str]]:
         """Movies whose title contains `query` (case-insensitive), in index order."""
@@ -116,10 +138,22 @@ class ServingEngine:
         ]
 
 
+def _unit_vectors(recommender: Recommender) -> np.ndarray | None:
+    """`[n_items, dim]` unit item vectors if `similar_items` is the base class's cosine, else None."""
+    if type(recommender).similar_items is not Recommender.similar_items:
+        return None
+    vectors = recommender.item_embeddings()
+    if vectors is None:
+        return None
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def top_k_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """`movierec.recommender.top_k` for one `[n_items]` row, without its 2-D bookkeeping.
 
     Same answer, element for element: best first, ties by lower index, -inf entries as item -1.
+    Ties at the cut are resolved in linear time: every item above the k-th best value, then the
+    lowest-indexed items equal to it (`top_k` sorts the whole row for those).
 
     Returns:
         `(items [k] int64, scores [k] float32)`, k capped at `len(scores)`.
@@ -128,12 +162,16 @@ def top_k_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     n_items = scores.shape[0]
     k = min(int(k), n_items)
     if k < n_items:
-        part = np.argpartition(-scores, k - 1)[:k]
-        part_scores = scores[part]
-        kth = part_scores.min()
-        # argpartition picks an arbitrary item among ties at the cut; redo those exactly.
-        if np.count_nonzero(scores == kth) > np.count_nonzero(part_scores == kth):
-            part = np.lexsort((np.arange(n_items), -scores))[:k]
+        # Only the k-th best value is needed: partitioning the values at n - k is about twice as fast
+        # as `top_k`'s index partition of -scores (62k movies: 0.11 ms against 0.24 ms). NaN sorts
+        # last here, as the best: a row holding any (never from a fitted model) is left to `top_k`.
+        ordered = np.partition(scores, n_items - k)
+        if np.isnan(ordered[n_items - k :]).any():
+            items, values = top_k(scores[None, :], k)
+            return items[0], values[0]
+        kth = ordered[n_items - k]
+        above = np.flatnonzero(scores > kth)
+        part = np.concatenate((above, np.flatnonzero(scores == kth)[: k - len(above)]))
     else:
         part = np.arange(n_items)
     part_scores = scores[part]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ FORMAT = "movierec-model/3"  # 3: manifest.json; 2: seen movies moved into the s
 READABLE_FORMATS = (FORMAT, "movierec-model/2")  # 2 loads without verification (it has no manifest)
 MANIFEST = "manifest.json"
 SLOW_SECONDS = 2.0  # steps that take longer report their time
+# `Dataset.summary()` as `movierec train` writes it into model.json
+SUMMARY = re.compile(r"(?P<source>.+): (?P<ratings>[\d,]+) ratings, (?P<users>[\d,]+) users, (?P<items>[\d,]+) items")
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,30 @@ class TrainedModel:
     def name(self) -> str:
         model = self.meta.get("model")
         return str(model.get("name", "unknown")) if isinstance(model, dict) else "unknown"
+
+    def describe(self) -> dict[str, Any]:
+        """What `model.json` records, for listing served models: kind, configs, data summary, metrics.
+
+        `data.users` and `data.items` are the model's vocabulary; `data.ratings` is the rating count
+        of the training data set as the summary in `model.json` states it (None if not recorded).
+        `metrics` is the validation record of the epoch search (`chosen_epochs`, `validation_curve`)
+        of models trained with early stopping, else None: a model directory stores no test metrics.
+        """
+        summary = SUMMARY.fullmatch(str(self.meta.get("dataset", "")))
+        model, train, search = self.meta.get("model"), self.meta.get("train"), self.meta.get("epoch_search")
+        return {
+            "model": self.name,
+            "kind": self.recommender.kind,
+            "config": model if isinstance(model, dict) else {},
+            "train": train if isinstance(train, dict) else None,
+            "data": {
+                "dataset": self.meta.get("dataset") if isinstance(self.meta.get("dataset"), str) else None,
+                "users": self.vocab.n_users,
+                "items": self.vocab.n_items,
+                "ratings": int(summary["ratings"].replace(",", "")) if summary else None,
+            },
+            "metrics": search if isinstance(search, dict) and search else None,
+        }
 
     def recommend_users(
         self, user_ids: list[str], k: int, include_seen: bool = False, batch_size: int = 1024
