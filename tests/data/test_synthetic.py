@@ -146,3 +146,11 @@ def test_any_feasible_size_gives_exact_counts(users, per_user, items_share, seed
     assert len(frame) == ratings and frame.userId.nunique() == users and frame.movieId.nunique() == items
     assert frame.groupby("userId").size().min() >= 20
     assert not frame.duplicated(["userId", "movieId"]).any()
+
+
+def test_sorted_distinct_keys_of_a_chunk_with_no_draws_are_empty():
+    # A chunk of users that all have their ratings already draws nothing: the ML-10M-shaped set hit it.
+    from movierec.data.synthetic import _unique
+
+    assert _unique(np.array([], np.int64)).tolist() == []
+    assert _unique(np.array([5, 1, 5, 3], np.int64)).tolist() == [1, 3, 5]

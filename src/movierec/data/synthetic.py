@@ -312,7 +312,7 @@ def _top_up(keys: np.ndarray, need: np.ndarray, cdf: np.ndarray, rng: np.random.
 def _unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (sort-based: faster here than numpy's hash-based `np.unique`)."""
     values = np.sort(values)
-    return values[np.concatenate([[True], values[1:] != values[:-1]])]
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if len(values) else values
 
 
 def _contains(sorted_keys: np.ndarray, values: np.ndarray) -> np.ndarray:

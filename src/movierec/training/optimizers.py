@@ -29,10 +29,9 @@ class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is
     def update_step(self, gradient, variable):
         if not isinstance(gradient, tf.IndexedSlices):
             return super().update_step(gradient, variable)
-        # Keras sums duplicate rows before this call, but gradients aggregated across replicas
-        # can repeat a row again; the row-wise update below needs each row once.
-        rows, position = tf.unique(gradient.indices)
-        grad = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(rows)[0])
+        # Each row once: `apply_gradients` sums duplicate rows (after aggregating the replicas'
+        # gradients under tf.distribute) before it calls this.
+        rows, grad = gradient.indices, gradient.values
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
         beta_1 = tf.cast(self.beta_1, dtype)
