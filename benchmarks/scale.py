@@ -190,6 +190,8 @@ def main() -> int:
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1))  # also the steps done before a failure
     load = os.getloadavg()
     table = growth_table(rows, [label for label in labels if any(r["ratings"] == SIZES[label][0] for r in rows)])
     summary = (
@@ -197,8 +199,6 @@ def main() -> int:
         f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {os.cpu_count()} CPUs"
     )
     print("\n" + table + "\n\n" + summary)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(rows, indent=1))
     if args.report:
         args.report.write_text(f"# Scale benchmark (`make bench-scale`)\n\n{table}\n\n{summary}\n")
     if args.chart:

@@ -37,6 +37,7 @@ __all__ = ["AlsRecommender", "als_solve", "als_loss"]
 
 logger = logging.getLogger(__name__)
 
+_LOSS_CHUNK = 1 << 20  # observed pairs scored at once by `als_loss`
 _SOLVE_CHUNK = 512  # rows whose [f, f] systems are stacked into one batched solve
 
 
@@ -80,7 +81,10 @@ def als_loss(
     Uses `sum_{u,i} s_ui² = sum((UᵀU) * (VᵀV))` so the dense score matrix is never built.
     """
     coo = matrix.tocoo()
-    observed = np.einsum("nf,nf->n", user_factors[coo.row], item_factors[coo.col])
+    observed = np.empty(coo.nnz)
+    for start in range(0, coo.nnz, _LOSS_CHUNK):  # chunks: a [nnz, f] gather would need gigabytes at 10M+
+        rows, cols = coo.row[start : start + _LOSS_CHUNK], coo.col[start : start + _LOSS_CHUNK]
+        observed[start : start + _LOSS_CHUNK] = np.einsum("nf,nf->n", user_factors[rows], item_factors[cols])
     all_squared = float(np.sum((user_factors.T @ user_factors) * (item_factors.T @ item_factors)))
     correction = float(np.sum((1.0 + alpha) * (1.0 - observed) ** 2 - observed**2))
     penalty = regularization * float(np.sum(user_factors**2) + np.sum(item_factors**2))

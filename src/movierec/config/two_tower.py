@@ -15,7 +15,7 @@ from movierec.errors import ConfigError
 
 __all__ = ["TwoTowerConfig", "USER_FEATURES", "ITEM_FEATURES", "ACTIVATIONS"]
 
-USER_FEATURES = ("age", "gender", "occupation", "history", "time")
+USER_FEATURES = ("age", "gender", "occupation", "history", "time", "sequence")
 ITEM_FEATURES = ("genres", "year")
 ACTIVATIONS = ("relu", "swish", "gelu", "tanh", "sigmoid", "softmax", "linear", "elu")
 
@@ -53,6 +53,12 @@ class TwoTowerConfig:
     feature_combiner: Literal["concat", "sum"] = "concat"
     history_length: int = 50  # last N training movies pooled into the user tower ("history")
     history_dropout: float = 0.0  # share of history movies hidden at random in each training step
+    # "sequence": the user is their last `history_length` movies in time order, read by causal self-attention
+    # (SASRec-style) and trained next-movie style: every position of a user's sequence predicts the movie after it
+    sequence_blocks: int = 2  # self-attention blocks (attention + feed-forward, pre-norm, residual)
+    sequence_heads: int = 1  # attention heads per block; must divide embedding_dim
+    sequence_dropout: float = 0.2  # dropout on the movie embeddings, attention weights and feed-forward outputs
+    share_item_embeddings: bool = False  # "sequence" reads the movie tower's id embeddings instead of its own
     time_buckets: int = 20  # "time": rating time as quantile buckets (embedded) plus a normalised scalar
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
     logq_exponent: float = 1.0  # logQ uses probability ** exponent; > 1 over-corrects popularity (1.25 measured best)
@@ -130,9 +136,34 @@ class TwoTowerConfig:
             raise ConfigError(
                 f"logq_exponent and output_l2 must be >= 0. Received: {self.logq_exponent!r}, {self.output_l2!r}"
             )
-        has_features = bool(self.user_features or self.item_features)
+        self._check_sequence()
+        has_features = bool(set(self.user_features) - {"sequence"} or self.item_features)
         if has_features and not self.layer_sizes and self.head_size is None and self.feature_combiner == "concat":
             raise ConfigError("side features need at least one dense layer to project them (layer_sizes is empty)")
+
+    def _check_sequence(self) -> None:
+        if "sequence" not in self.user_features:
+            if self.share_item_embeddings:
+                raise ConfigError("share_item_embeddings needs the 'sequence' user feature")
+            return
+        if tuple(self.user_features) != ("sequence",) or self.user_id_embedding:
+            raise ConfigError(
+                "the 'sequence' user tower reads the movie sequence alone: user_features=('sequence',) and "
+                f"user_id_embedding=False. Received: {self.user_features!r}, user_id_embedding={self.user_id_embedding!r}"
+            )
+        if self.rating_weight > 0:
+            raise ConfigError("the 'sequence' user tower trains on next movies, not ratings: set rating_weight = 0")
+        if self.sequence_blocks <= 0 or self.sequence_heads <= 0:
+            raise ConfigError(
+                "sequence_blocks and sequence_heads should be positive integers. "
+                f"Received: {self.sequence_blocks!r}, {self.sequence_heads!r}"
+            )
+        if self.embedding_dim % self.sequence_heads:
+            raise ConfigError(
+                f"sequence_heads must divide embedding_dim. Received: {self.sequence_heads!r} and {self.embedding_dim!r}"
+            )
+        if not 0.0 <= self.sequence_dropout < 1.0:
+            raise ConfigError(f"sequence_dropout must be in [0, 1). Received: {self.sequence_dropout!r}")
 
     @property
     def output_dim(self) -> int:

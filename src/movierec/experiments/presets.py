@@ -145,6 +145,28 @@ PRESETS: dict[str, Any] = {
     "multitask_rerank": TwoTowerConfig(
         name="multitask_rerank", rating_weight=0.1, scoring="rerank", rerank_top=50, **_HISTORY_DROPOUT
     ),
+    # The user is their last 200 movies in time order, read by causal self-attention (SASRec-style) and
+    # trained next-movie style: every movie of a user's sequence predicts the one after it, with the same
+    # logQ-corrected in-batch softmax. A new user's query comes from the ordered list of movies they name.
+    "sequential": TwoTowerConfig(
+        name="sequential",
+        embedding_dim=64,
+        layer_sizes=(),
+        user_id_embedding=False,
+        user_features=("sequence",),
+        history_length=200,
+        sequence_blocks=2,
+        sequence_heads=1,
+        sequence_dropout=0.2,
+        popularity_correction=True,
+        l2_normalize=True,
+        temperature=0.1,
+        optimizer="adam",
+        learning_rate=0.002,
+        batch_size=1024,
+        epochs=30,
+        early_stopping_patience=3,
+    ),
     "popularity": PopularityConfig(name="popularity"),
     "ease": EaseConfig(name="ease"),
     "als": AlsConfig(name="als"),

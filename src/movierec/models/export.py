@@ -61,7 +61,7 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         self.user_tower = model.user_tower
         self.item_embeddings = tf.Variable(item_vectors.astype(np.float32), trainable=False, name="item_embeddings")
         self.unknown_user = tf.constant(model.n_users, tf.int32)
-        self.uses_history = "history" in config.user_features
+        self.uses_history = "history" in config.user_features or "sequence" in config.user_features
         self.history_length = config.history_length
         self.scoring = config.scoring
         self.rerank_top = min(config.rerank_top, int(item_vectors.shape[0]))
@@ -105,8 +105,9 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
     def _recommend_ids(self, user_ids, k):
         """Top-k movie ids and scores for known users, seen movies excluded (as `Recommender.recommend`)."""
         users = self.user_table.lookup(user_ids)
-        tf.debugging.assert_non_negative(users, message="unknown user id")
-        users = tf.cast(users, tf.int32)
+        # the check must run before the lookups that would fail on -1 with a less clear message
+        with tf.control_dependencies([tf.debugging.assert_non_negative(users, message="unknown user id")]):
+            users = tf.cast(users, tf.int32)
         scores = self._score_query(self.user_tower(users))
         # A user whose scores all tie gets most-popular, as TwoTowerRecommender.score does.
         tied = tf.reduce_max(scores, axis=1) == tf.reduce_min(scores, axis=1)

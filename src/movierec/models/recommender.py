@@ -38,16 +38,28 @@ from movierec.training import (
     make_strategy,
     set_seed,
 )
+from movierec.training.loop import make_sequence_dataset
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["TwoTowerRecommender", "build_history"]
+__all__ = ["TwoTowerRecommender", "build_history", "latest_rows"]
 
 logger = logging.getLogger(__name__)
 
 
+def latest_rows(data: Interactions, length: int) -> Interactions:
+    """Each user's last `length` rows by time (ties by item, as `build_history` orders them)."""
+    order = np.lexsort((data.items, data.timestamps, data.users))
+    users = data.users[order]
+    rank_from_end = np.searchsorted(users, users, side="right") - np.arange(len(users))  # 1 = the latest
+    return data.subset(order[rank_from_end <= length])
+
+
 def build_history(train: Interactions, length: int) -> np.ndarray:
-    """`[n_users, length]` each user's last `length` training items (+1; 0 pads), newest last."""
+    """`[n_users, length]` each user's last `length` training items (+1; 0 pads), newest last.
+
+    Ordered by (user, time, item), as the next-movie windows of `make_sequence_dataset` are.
+    """
     order = np.lexsort((train.items, train.timestamps, train.users))
     users, items = train.users[order], train.items[order]
     table = np.zeros((train.n_users, length), np.int32)
@@ -81,6 +93,7 @@ class TwoTowerRecommender(Recommender):
         self._item_vectors: np.ndarray | None = None
         self._export: Any = None  # a loaded SavedModel, when restored with load_recommender
         self._module_cache: ExportModule | None = None
+        self._recent: Interactions | None = None  # each user's latest training rows (history towers)
 
     @property
     def trains_in_epochs(self) -> bool:
@@ -93,6 +106,7 @@ class TwoTowerRecommender(Recommender):
     # ------------------------------------------------------------------ training
     def _tower_inputs(self, train: Interactions, features: Features | None) -> tuple[TowerInputs, TowerInputs]:
         user_inputs, item_inputs = TowerInputs(), TowerInputs()
+        self._recent = None
         user_inputs.trained = train.user_counts() > 0
         item_inputs.trained = train.item_counts() > 0
         wanted = set(self.config.user_features)
@@ -108,7 +122,7 @@ class TwoTowerRecommender(Recommender):
                 item_inputs.multi_hot["genres"] = np.asarray(features.item_genres)
             if "year" in self.config.item_features:
                 item_inputs.categorical["year"] = (np.asarray(features.item_year_bucket), int(features.n_year_buckets))
-        elif wanted - {"history", "time"} or self.config.item_features:
+        elif wanted - {"history", "time", "sequence"} or self.config.item_features:
             raise ConfigError(f"{self.name}: side features requested but no `features` in the fit options")
         if "time" in wanted:
             times = train.timestamps.astype(np.float64)
@@ -119,16 +133,40 @@ class TwoTowerRecommender(Recommender):
             user_inputs.time_range = (float(times.min()), float(times.max())) if len(times) else (0.0, 1.0)
             quantiles = np.linspace(0, 1, self.config.time_buckets + 1)[1:-1]
             user_inputs.time_boundaries = np.unique(np.quantile(times, quantiles)) if len(times) else np.zeros(0)
-        if "history" in wanted:
-            user_inputs.history = build_history(train, self.config.history_length)
+        if "history" in wanted or "sequence" in wanted:
+            self._recent = latest_rows(train, self.config.history_length)
+            user_inputs.history = build_history(self._recent, self.config.history_length)
             user_inputs.n_history_items = train.n_items
         return user_inputs, item_inputs
+
+    @property
+    def _reads_sequence(self) -> bool:
+        return "sequence" in self.config.user_features
+
+    def add_seen(self, interactions: Interactions) -> None:
+        """Marks movies as seen and, for a tower that reads each user's latest movies, adds them to the history.
+
+        `movierec train` keeps the weights of the best validation epoch; the validation movies are then
+        the user's latest known ones too, so the stored history (and the exported model's) includes them.
+        """
+        super().add_seen(interactions)
+        if self._recent is None or self.model is None:
+            return  # no history, or a loaded export (its history is fixed)
+        length = self.config.history_length
+        self._recent = latest_rows(self._recent.concat(interactions), length)
+        self.model.user_tower.set_history(build_history(self._recent, length))
+        self.refresh_embeddings()
 
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         cfg = resolve_train_config(options.train, self.config)
         self.train_config = cfg
         if cfg.strategy != "default" and self.config.rating_weight > 0:
             raise ConfigError(f"{self.name}: the rating head trains on one device only (train.strategy = 'default')")
+        if cfg.strategy != "default" and self._reads_sequence:
+            # its batches are whole windows of a length that varies per batch: tf.distribute cannot split them
+            raise ConfigError(
+                f"{self.name}: the 'sequence' tower trains on one device only (train.strategy = 'default')"
+            )
         strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work (multi-worker needs that)
         set_seed(cfg.seed)
         user_inputs, item_inputs = self._tower_inputs(data, options.features)
@@ -181,7 +219,11 @@ class TwoTowerRecommender(Recommender):
             )
         callbacks.append(timer)
         callbacks.append(EpochProgress(self.name, cfg.epochs))
-        train_ds = make_dataset(data, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        if self._reads_sequence:
+            length = self.config.history_length
+            train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        else:
+            train_ds = make_dataset(data, cfg.batch_size, shuffle=True, seed=cfg.seed)
         val_ds = (
             make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if validation is not None else None
         )
@@ -263,7 +305,8 @@ class TwoTowerRecommender(Recommender):
         histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
         length = self.config.history_length
         vectors = self._item_vectors
-        if self.config.scoring == "retrieval" and "history" not in self.config.user_features and vectors is not None:
+        reads_history = "history" in self.config.user_features or self._reads_sequence
+        if self.config.scoring == "retrieval" and not reads_history and vectors is not None:
             # Without a history tower a new user is the mean of the movies they named (as the export does).
             query = np.zeros((len(histories), vectors.shape[1]), np.float32)
             for row, items in enumerate(histories):

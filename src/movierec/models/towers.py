@@ -1,18 +1,26 @@
 """The user (query) and movie (candidate) towers, built from a `TwoTowerConfig`.
 
 A tower maps integer ids to embeddings `[batch, output_dim]`. Side features are
-looked up *inside* the tower from constant tables indexed by the id, so the
-training pipeline only carries `(user, item)` index pairs and the exported
-model needs nothing but ids. Row `n_ids` of every table is the "unknown" row,
-used for users who are not in the training data (scored from their history).
+looked up *inside* the tower from tables indexed by the id, so the training pipeline
+only carries `(user, item)` index pairs and the exported model needs nothing but ids.
+Row `n_ids` of every table is the "unknown" row, used for users who are not in the
+training data (scored from their history).
+
+The tables are non-trainable `tf.Variable`s, not graph constants: a SavedModel stores them
+once among its variables (not inside every traced function's graph, where a
+`[n_users, history_length]` history would be copied into each signature), and a history
+can be replaced in place (`Tower.set_history`) when more of a user's movies become known.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
+from movierec.models.sequence import SequenceEncoder
 
 tf, tfrs = import_tensorflow()
 
@@ -25,7 +33,8 @@ class TowerInputs:
     Attributes:
         categorical: name -> (`[n_ids]` int table, cardinality).
         multi_hot: name -> `[n_ids, width]` float table (e.g. genres).
-        history: `[n_ids, history_length]` int table of item indices + 1 (0 = padding), or None.
+        history: `[n_ids, history_length]` int table of item indices + 1 (0 = padding), newest last,
+            or None; read by the "history" and "sequence" features.
         n_history_items: Number of items the history refers to.
         trained: `[n_ids]` bool, ids that have training rows, or None (all). The others keep a zero
             id vector: an untrained embedding is noise (a new user is then their features alone).
@@ -49,14 +58,25 @@ def _with_unknown_row(table: np.ndarray) -> np.ndarray:
     return np.concatenate([table, pad], axis=0)
 
 
+def _table(values: np.ndarray, name: str):
+    """A lookup table held as a non-trainable variable (saved once, never in a graph as a constant)."""
+    return tf.Variable(values, trainable=False, name=name)
+
+
 class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at run time
     """Id embedding + side features -> dense stack -> optional head -> optional L2 norm.
+
+    A "sequence" user tower instead reads the stored (or given) history through a causal
+    `SequenceEncoder` and returns its output at the latest movie (see `sequence_outputs`).
 
     Args:
         config: The model's `TwoTowerConfig`.
         n_ids: Vocabulary size (users or items); id `n_ids` means "unknown".
         inputs: Side-feature tables for this tower.
         name: Keras name ("user_tower" / "movie_tower").
+        use_id: Whether the id embedding is part of the input.
+        item_embedding: The movie tower's id embedding, shared by a "sequence" user tower
+            (`share_item_embeddings`), or None.
 
     Call args:
         ids: `[batch]` int indices.
@@ -71,7 +91,15 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         `[batch, config.output_dim]` embeddings.
     """
 
-    def __init__(self, config: TwoTowerConfig, n_ids: int, inputs: TowerInputs, name: str, use_id: bool = True) -> None:
+    def __init__(
+        self,
+        config: TwoTowerConfig,
+        n_ids: int,
+        inputs: TowerInputs,
+        name: str,
+        use_id: bool = True,
+        item_embedding: Any = None,
+    ) -> None:
         super().__init__(name=name)
         self.use_id = use_id
         self.config = config
@@ -83,30 +111,46 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         self._id_weight = None
         if inputs.trained is not None:
             weight = _with_unknown_row(np.asarray(inputs.trained, dtype=np.float32))
-            self._id_weight = tf.constant(weight[:, None])
-        self._categorical = {}
-        self.categorical_embeddings = {}
+            self._id_weight = _table(weight[:, None], "id_weight")
+        categorical, self.categorical_embeddings = {}, {}
         for feature, (table, cardinality) in inputs.categorical.items():
-            self._categorical[feature] = tf.constant(_with_unknown_row(table.astype(np.int32)))
+            categorical[feature] = _table(_with_unknown_row(table.astype(np.int32)), feature)
             self.categorical_embeddings[feature] = tf.keras.layers.Embedding(
                 cardinality, config.feature_dim, name=f"{feature}_embedding"
             )
-        self._multi_hot = {}
-        self.multi_hot_projections = {}
+        self._categorical = categorical
+        multi_hot, self.multi_hot_projections = {}, {}
         for feature, table in inputs.multi_hot.items():
-            self._multi_hot[feature] = tf.constant(_with_unknown_row(table.astype(np.float32)))
+            multi_hot[feature] = _table(_with_unknown_row(table.astype(np.float32)), feature)
             self.multi_hot_projections[feature] = tf.keras.layers.Dense(
                 config.feature_dim, use_bias=False, name=f"{feature}_projection"
             )
+        self._multi_hot = multi_hot
         self._history = None
         if inputs.history is not None:
-            self._history = tf.constant(_with_unknown_row(inputs.history.astype(np.int32)))
+            self._history = _table(_with_unknown_row(inputs.history.astype(np.int32)), "history")
+        self.sequence_encoder: SequenceEncoder | None = None
+        if "sequence" in config.user_features and inputs.history is not None:
+            self.sequence_encoder = SequenceEncoder(
+                inputs.n_history_items,
+                config.embedding_dim,
+                config.history_length,
+                blocks=config.sequence_blocks,
+                heads=config.sequence_heads,
+                dropout=config.sequence_dropout,
+                activation=config.activation,
+                item_embedding=item_embedding,
+                regularizer=reg,
+                name="sequence_encoder",
+            )
+        elif inputs.history is not None:
             self.history_embedding = tf.keras.layers.Embedding(
                 inputs.n_history_items + 1, config.embedding_dim, embeddings_regularizer=reg, name="history_embedding"
             )
         self._last_time = None
         if inputs.last_time is not None:
-            self._last_time = tf.constant(np.concatenate([inputs.last_time, [inputs.time_range[1]]]).astype(np.float64))
+            last_time = np.concatenate([inputs.last_time, [inputs.time_range[1]]]).astype(np.float64)
+            self._last_time = _table(last_time, "last_time")
             self._time_low = float(inputs.time_range[0])
             self._time_span = float(max(inputs.time_range[1] - inputs.time_range[0], 1.0))
             self._time_boundaries = [float(b) for b in np.asarray(inputs.time_boundaries).reshape(-1)]
@@ -128,6 +172,11 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
 
     def call(self, ids, history=None, exclude=None, times=None, training=False, normalize=True):
         ids = tf.cast(ids, tf.int32)
+        if self.sequence_encoder is not None:
+            # The query is the output at the latest movie; `exclude` is not needed: training rows
+            # come as whole sequences (`sequence_outputs`), whose causal mask hides every target.
+            sequence = tf.gather(self._history, ids) if history is None else history
+            return self.sequence_outputs(sequence, training=training, normalize=normalize)[:, -1]
         parts = []
         if self.use_id:
             vectors = self.id_embedding(ids)
@@ -162,10 +211,36 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
             x = tf.add_n(parts)  # every part is [batch, embedding_dim]
         else:
             x = tf.concat(parts, axis=1)
+        return self._project(x, training, normalize)
+
+    def sequence_outputs(self, sequence, training=False, normalize=True):
+        """The "sequence" tower's query after every prefix of `sequence`.
+
+        Args:
+            sequence: `[batch, T]` item indices + 1 in time order (0 = padding, left), most recent last.
+
+        Returns:
+            `[batch, T', output_dim]`, T' = min(T, history_length): row `t` depends on positions `<= t`
+            only (causal); zero at padding, so a user with no movies has a zero query.
+        """
+        if self.sequence_encoder is None:
+            raise ValueError(f"{self.name} has no 'sequence' feature")
+        sequence = tf.cast(sequence, tf.int32)[:, -self.config.history_length :]
+        keep = tf.cast(sequence > 0, tf.float32)[:, :, None]
+        return self._project(self.sequence_encoder(sequence, training=training), training, normalize) * keep
+
+    def set_history(self, history: np.ndarray) -> None:
+        """Replaces the stored `[n_ids, history_length]` history (item indices + 1, newest last) in place."""
+        if self._history is None:
+            raise ValueError(f"{self.name} has no history table")
+        self._history.assign(_with_unknown_row(np.asarray(history, np.int32)))
+
+    def _project(self, x, training, normalize):
+        """Dense stack -> optional head -> optional L2 norm, over the last axis."""
         for layer in self.dense_layers:
             x = layer(x, training=training) if isinstance(layer, tf.keras.layers.Dropout) else layer(x)
         if self.head is not None:
             x = self.head(x)
         if self.config.l2_normalize and normalize:
-            x = tf.math.l2_normalize(x, axis=1)
+            x = tf.math.l2_normalize(x, axis=-1)
         return x

@@ -19,7 +19,8 @@ __all__ = ["TwoTowerModel"]
 class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
     """User tower and movie tower trained with an in-batch softmax retrieval loss.
 
-    Training batches are dicts `{"user": [batch] int, "item": [batch] int}`. Factorized
+    Training batches are dicts `{"user": [batch] int, "item": [batch] int}`, or, for a "sequence"
+    user tower, `{"sequence", "next": [batch, T] int}` (item indices + 1, 0 = padding). Factorized
     top-k metrics are *not* computed per batch (that is what makes the TFRS tutorial slow);
     `movierec.training.callbacks.ValidationMetrics` computes them once per epoch instead.
 
@@ -50,8 +51,11 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         self.config = config
         self.n_users = n_users
         self.n_items = n_items
-        self.user_tower = Tower(config, n_users, user_inputs, name="user_tower", use_id=config.user_id_embedding)
         self.movie_tower = Tower(config, n_items, item_inputs, name="movie_tower")
+        shared = self.movie_tower.id_embedding if config.share_item_embeddings else None
+        self.user_tower = Tower(
+            config, n_users, user_inputs, name="user_tower", use_id=config.user_id_embedding, item_embedding=shared
+        )
         self.item_probability = None
         if config.popularity_correction:
             if item_probability is None:
@@ -84,10 +88,18 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         return tf.squeeze(self.rating_head(tf.concat([query, candidates], axis=1)), axis=1)
 
     def compute_loss(self, features, training: bool = False):
-        users = features["user"]
-        items = features["item"]
-        times = features.get("timestamp") if "time" in self.config.user_features else None
-        query = self.user_tower(users, exclude=items, times=times, training=training, normalize=False)
+        if "sequence" in features:
+            # Next-movie batches (`make_sequence_dataset`): every movie of a sequence is a query whose
+            # positive is the movie after it; the valid positions of all sequences share one softmax.
+            valid = features["next"] > 0
+            outputs = self.user_tower.sequence_outputs(features["sequence"], training=training, normalize=False)
+            query = tf.boolean_mask(outputs, valid)
+            items = tf.boolean_mask(features["next"], valid) - 1
+        else:
+            users = features["user"]
+            items = features["item"]
+            times = features.get("timestamp") if "time" in self.config.user_features else None
+            query = self.user_tower(users, exclude=items, times=times, training=training, normalize=False)
         candidates = self.movie_tower(items, training=training, normalize=False)
         loss = tf.constant(0.0)
         if self.config.output_l2 > 0:

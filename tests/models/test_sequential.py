@@ -1,0 +1,211 @@
+"""The "sequence" user tower (`sequential` preset): causal, seeded, next-movie known answers, export, windows.
+
+The data: the contract's two blocks (`movierec.testing`), same (user, movie) pairs, but each user
+watches their block *in cyclic order*, starting just after their withheld movie: a user who withheld
+movie 2 watched 3, 4, 0, 1. The movie after each movie is its cyclic successor in every sequence
+that has it, so the next movie after a user's last one is exactly their withheld movie, and a new
+user's first recommendation is the successor of the *latest* movie they name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from movierec.config import TrainConfig, TwoTowerConfig, to_dict
+from movierec.data import Interactions
+from movierec.errors import ConfigError
+from movierec.experiments import PRESETS
+from movierec.models import SequenceEncoder, Tower, TowerInputs, TwoTowerRecommender, latest_rows, load_export
+from movierec.recommender import FitOptions, Recommender
+from movierec.registry import config_from_dict, load_recommender
+from movierec.testing import ALL_USERS, BLOCK, N_ITEMS, N_USERS, OWN_BLOCK, WITHHELD, RecommenderContract
+from movierec.training.loop import make_sequence_dataset, sequence_windows
+
+
+def cyclic_blocks() -> Interactions:
+    """The contract's (user, movie) pairs, each user's movies in cyclic order after their withheld one."""
+    users, items, times = [], [], []
+    for u in ALL_USERS:
+        start = OWN_BLOCK[u] * BLOCK
+        for step in range(1, BLOCK):
+            users.append(u)
+            items.append(start + (WITHHELD[u] - start + step) % BLOCK)
+            times.append(1_000_000 + 100 * u + step)
+    return Interactions.from_arrays(users, items, None, times, n_users=N_USERS, n_items=N_ITEMS)
+
+
+CYCLIC = cyclic_blocks()
+# The preset at the block data's scale: 8 movies of history, 16 dimensions, one attention block.
+SMALL = dataclasses.replace(
+    PRESETS["sequential"], embedding_dim=16, history_length=8, sequence_blocks=1, sequence_dropout=0.0,
+    epochs=None, batch_size=None, learning_rate=None, early_stopping_patience=None,
+)  # fmt: skip
+FAST = TrainConfig(epochs=30, batch_size=16, learning_rate=0.02, optimizer="adam", seed=42)  # margins >= 0.5 at seed 42
+
+
+class TestSequential(RecommenderContract):
+    kind = "two_tower"
+    train = CYCLIC
+    # a movie's vector is learned to answer "what comes after the movies before it", and the movies of a
+    # block are each other's in-batch negatives: nearest neighbours need not share the block (measured: they don't)
+    similar_in_block = False
+
+    def make(self) -> Recommender:
+        return TwoTowerRecommender(SMALL)
+
+    def fit_options(self) -> FitOptions:
+        return FitOptions(train=FAST)
+
+    def test_known_answer(self, fitted):
+        # the movie after each user's latest one is their withheld movie: it comes first for every user
+        items, _ = fitted.recommend(ALL_USERS, k=1)
+        np.testing.assert_array_equal(items[:, 0], WITHHELD)
+        # order matters: the same two movies in either order give the successor of the later one
+        assert fitted.recommend_history([np.array([5, 7])], k=1)[0][0, 0] == 8
+        assert fitted.recommend_history([np.array([7, 5])], k=1)[0][0, 0] == 6
+        assert fitted.recommend_history([np.array([2, 0])], k=1)[0][0, 0] == 1
+
+    def test_known_user_is_their_history_read_as_a_new_user(self, fitted):
+        # a known user's query is the sequence of their training movies, exactly as a new user's would be
+        order = np.lexsort((CYCLIC.timestamps, CYCLIC.users))
+        histories = [CYCLIC.items[order][CYCLIC.users[order] == u] for u in ALL_USERS]
+        np.testing.assert_allclose(fitted.score_history(histories), fitted.score(ALL_USERS), rtol=1e-5, atol=1e-6)
+
+    def test_a_user_without_movies_gets_popularity(self, fitted):
+        # an empty sequence has a zero query (every score ties), so known-user scoring falls back to popularity
+        np.testing.assert_array_equal(fitted.score_history([np.array([], np.int64)]), np.zeros((1, N_ITEMS)))
+
+    def test_export_scores_new_users_as_the_model_does(self, fitted, tmp_path):
+        fitted.save(tmp_path / "model")
+        histories = [np.array([5, 7]), np.array([7, 5]), np.array([0, 1, 2, 3, 4, 9, 8]), np.arange(N_ITEMS)]
+        loaded = load_recommender(tmp_path / "model")
+        np.testing.assert_allclose(
+            loaded.score_history(histories), fitted.score_history(histories), rtol=1e-5, atol=1e-6
+        )
+        # the SavedModel's own signature, fed directly: the last 8 movies, newest last, 0 pads on the left
+        export = load_export(tmp_path / "model" / "saved_model")
+        padded = np.array([[0, 0, 0, 0, 0, 0, 6, 8], [0, 0, 0, 0, 0, 0, 8, 6]], np.int32)
+        np.testing.assert_allclose(
+            export.score_history(tf.constant(padded)).numpy(), fitted.score_history(histories[:2]), rtol=1e-5, atol=1e-6
+        )
+
+    def test_add_seen_extends_the_history(self, fitted):
+        # user 0 (withheld 0) watched 1, 2, 3, 4; once 0 is seen too, their next movie is its successor, 1
+        rec = TwoTowerRecommender(SMALL).fit(CYCLIC, FitOptions(train=FAST))
+        rec.add_seen(Interactions.from_arrays([0], [0], None, [2_000_000], n_users=N_USERS, n_items=N_ITEMS))
+        np.testing.assert_allclose(rec.score(np.array([0])), rec.score_history([np.array([1, 2, 3, 4, 0])]), atol=1e-6)
+        assert np.argmax(rec.score(np.array([0]))[0]) == 1
+
+
+def test_the_tower_is_causal():
+    """Changing the movie at position t changes the outputs at t and later, never before t."""
+    config = dataclasses.replace(SMALL, history_length=6, sequence_blocks=2, sequence_heads=2)
+    inputs = TowerInputs()
+    inputs.history, inputs.n_history_items = np.zeros((3, 6), np.int32), N_ITEMS
+    tf.keras.utils.set_random_seed(0)
+    tower = Tower(config, 3, inputs, name="user_tower", use_id=False)
+    base = np.array([[0, 3, 1, 4, 9, 2]], np.int32)  # item indices + 1, one padding position on the left
+    outputs = tower.sequence_outputs(tf.constant(base)).numpy()[0]
+    for t in range(1, 6):
+        changed = base.copy()
+        changed[0, t] = 10 if base[0, t] != 10 else 5
+        after = tower.sequence_outputs(tf.constant(changed)).numpy()[0]
+        np.testing.assert_allclose(after[:t], outputs[:t], rtol=1e-6, atol=1e-6)
+        assert np.abs(after[t] - outputs[t]).max() > 1e-3  # the changed position itself does move
+    np.testing.assert_array_equal(outputs[0], np.zeros(config.output_dim))  # padding gives nothing
+    # dropping padding columns changes nothing (positions count from the right end)
+    np.testing.assert_allclose(tower.sequence_outputs(tf.constant(base[:, 1:])).numpy()[0], outputs[1:], atol=1e-6)
+
+
+def test_encoder_keeps_the_latest_movies_of_a_long_sequence():
+    encoder = SequenceEncoder(n_items=12, dim=8, length=4)
+    long = tf.constant([[1, 2, 3, 4, 5, 6]])
+    np.testing.assert_allclose(encoder(long).numpy(), encoder(long[:, -4:]).numpy(), atol=1e-6)
+
+
+def test_same_seed_same_scores():
+    budget = dataclasses.replace(FAST, epochs=3)
+    config = dataclasses.replace(SMALL, sequence_dropout=0.3)  # dropout draws random numbers too
+    runs = [TwoTowerRecommender(config).fit(CYCLIC, FitOptions(train=budget)).score(ALL_USERS) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    other = TwoTowerRecommender(config).fit(CYCLIC, FitOptions(train=dataclasses.replace(budget, seed=7)))
+    assert np.abs(other.score(ALL_USERS) - runs[0]).max() > 1e-3  # the seed does matter
+
+
+def test_sequence_windows_known_answer():
+    # user 0 watched 0..6 in time order, user 1 watched 7 then 8, user 2 only 9, user 3 nothing
+    users = [0] * 7 + [1, 1, 2]
+    train = Interactions.from_arrays(users, [6, 5, 4, 3, 2, 1, 0, 8, 7, 9], timestamps=[7, 6, 5, 4, 3, 2, 1, 9, 8, 0],
+                                     n_users=4, n_items=10)  # fmt: skip
+    flat, begins, ends = sequence_windows(train, length=3)
+    assert flat.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    # user 0's six targets (movies 1..6) in windows of 3 from the latest back; user 1's one target; user 2 none
+    assert list(zip(begins.tolist(), ends.tolist())) == [(4, 7), (1, 4), (8, 9)]
+    batches = list(make_sequence_dataset(train, 3, batch_size=100, shuffle=False, seed=0))
+    assert len(batches) == 1
+    # windows sorted by length (stable); each `next` is the movie after `sequence` at the same position (+1, 0 pads)
+    assert batches[0]["sequence"].numpy().tolist() == [[0, 0, 8], [4, 5, 6], [1, 2, 3]]
+    assert batches[0]["next"].numpy().tolist() == [[0, 0, 9], [5, 6, 7], [2, 3, 4]]
+
+
+def test_every_target_is_in_one_batch_each_epoch():
+    rng = np.random.default_rng(0)
+    train = Interactions.from_arrays(rng.integers(0, 30, 600), rng.integers(0, 50, 600), timestamps=rng.permutation(600),
+                                     n_users=31, n_items=50)  # fmt: skip
+    order = np.lexsort((train.items, train.timestamps, train.users))
+    first = np.r_[True, train.users[order][1:] != train.users[order][:-1]]  # each user's first movie
+    expected = np.sort(train.items[order][~first])
+    dataset = make_sequence_dataset(train, 7, batch_size=40, shuffle=True, seed=3)
+    epochs = [[batch["next"].numpy() for batch in dataset] for _ in range(2)]
+    for nexts in epochs:
+        np.testing.assert_array_equal(np.sort(np.concatenate([n[n > 0] for n in nexts])) - 1, expected)
+        assert max(n.shape[1] for n in nexts) <= 7
+    assert [n.shape for n in epochs[0]] != [n.shape for n in epochs[1]]  # reshuffled
+
+
+def test_latest_rows_keeps_each_users_newest():
+    train = Interactions.from_arrays([0, 0, 0, 1, 0], [4, 3, 2, 1, 0], timestamps=[5, 1, 9, 3, 7], n_users=2,
+                                     n_items=5)  # fmt: skip
+    recent = latest_rows(train, 2)
+    assert sorted(zip(recent.users.tolist(), recent.items.tolist())) == [(0, 0), (0, 2), (1, 1)]
+
+
+def test_no_history_table_is_a_graph_constant(tmp_path):
+    """Issue #7: the export stores the [n_users, length] history once, as a variable, in no function graph."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    rec = TwoTowerRecommender(SMALL).fit(CYCLIC, FitOptions(train=dataclasses.replace(FAST, epochs=1)))
+    rec.save(tmp_path / "model")
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((tmp_path / "model" / "saved_model" / "saved_model.pb").read_bytes())
+    graph = proto.meta_graphs[0].graph_def
+    nodes = list(graph.node) + [node for function in graph.library.function for node in function.node_def]
+    shapes = [tuple(d.size for d in n.attr["value"].tensor.tensor_shape.dim) for n in nodes if n.op == "Const"]
+    assert max(int(np.prod(shape)) for shape in shapes) < (N_USERS + 1) * SMALL.history_length
+    stored = tf.train.list_variables(str(tmp_path / "model" / "saved_model" / "variables" / "variables"))
+    assert [N_USERS + 1, SMALL.history_length] in [shape for _, shape in stored]  # a variable instead
+
+
+@pytest.mark.parametrize(
+    ("changes", "phrase"),
+    [
+        ({"user_features": ["sequence", "age"]}, "reads the movie sequence alone"),
+        ({"user_id_embedding": True}, "reads the movie sequence alone"),
+        ({"rating_weight": 0.5}, "trains on next movies, not ratings"),
+        ({"sequence_heads": 3}, "sequence_heads must divide embedding_dim"),
+        ({"sequence_blocks": 0}, "should be positive integers"),
+        ({"sequence_dropout": 1.0}, "sequence_dropout must be in"),
+    ],
+)
+def test_invalid_sequence_config_raises(changes, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        config_from_dict({**to_dict(SMALL), **changes})
+
+
+def test_shared_embeddings_need_a_sequence():
+    with pytest.raises(ConfigError, match="share_item_embeddings needs"):
+        TwoTowerConfig(share_item_embeddings=True)
