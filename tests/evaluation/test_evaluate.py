@@ -117,3 +117,21 @@ def test_bad_inputs():
     other = Interactions.from_arrays([0], [0], n_users=3, n_items=5)
     with pytest.raises(ConfigError, match="share one vocabulary"):
         evaluate(FixedRecommender(), train, other)
+
+
+def test_evaluate_per_user_values_average_to_the_reported_means():
+    # 3 users x 4 items, every user ranks 3 > 2 > 1 > 0; nothing seen.
+    scores = np.array([[0.0, 1.0, 2.0, 3.0]] * 3, np.float32)
+    empty = Interactions.from_arrays(np.zeros(0, int), np.zeros(0, int), n_users=3, n_items=4)
+    # user 0 holds item 3 (rank 1), user 2 holds items 0 and 2 (ranks 4 and 2); user 1 has no test rows
+    test = Interactions.from_arrays(np.array([0, 2, 2]), np.array([3, 0, 2]), n_users=3, n_items=4)
+    per_user: dict[str, np.ndarray] = {}
+    results = evaluate(FixedRecommender(scores), empty, test, ks=(1, 10), per_user=per_user)
+    np.testing.assert_array_equal(per_user["users"], [0, 2])
+    # NDCG@10 user 2: DCG 1/log2(3) + 1/log2(5), ideal 1 + 1/log2(3)
+    user2 = (1 / np.log2(3) + 1 / np.log2(5)) / (1 + 1 / np.log2(3))
+    np.testing.assert_allclose(per_user["ndcg@10"], [1.0, user2])
+    np.testing.assert_allclose(per_user["hr@10"], [1.0, 1.0])
+    np.testing.assert_allclose(per_user["recall@10"], [1.0, 1.0])
+    assert results["ndcg@10"] == pytest.approx(per_user["ndcg@10"].mean())
+    assert results["ndcg@10_se"] == pytest.approx(per_user["ndcg@10"].std(ddof=1) / np.sqrt(2))

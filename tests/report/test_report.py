@@ -87,5 +87,42 @@ def test_seeds_report_means_ranges_and_verdicts(tmp_path):
     text = seeds_report(paths)
     assert "### random split, 2 seeds" in text
     assert "| a | 2 | 0.3500 (0.3000–0.4000) | 0.5000 (0.5000–0.5000) | 2.0 |" in text
-    assert "- ndcg@10: `a` beats b by +0.1500 on average, +3.0 SE." in text
+    assert "- ndcg@10: `a` beats b by +0.1500 on average, +3.0 SE of one run." in text  # 0.15 / 0.05
     assert "- hr@10: `a` **does not beat** b by -0.1000 on average." in text
+
+
+def test_seeds_report_paired_difference_from_each_users_metrics(tmp_path):
+    """Runs that kept per-user metrics get the paired standard error of the difference, pooled over seeds."""
+    import numpy as np
+
+    from movierec.evaluation import PER_USER_FILE
+    from movierec.report import seeds_report
+
+    # seed 0: differences a - b per user 0.1, 0.0, 0.3 (mean 0.1333, sd 0.15275, se 0.08819)
+    # seed 1: differences 0.2, 0.2, 0.2 (mean 0.2, se 0)
+    # pooled: mean (0.1333 + 0.2) / 2 = 0.1667, se sqrt(0.08819^2 + 0) / 2 = 0.04410 -> +3.8 SE
+    per_user = [([0.5, 0.2, 0.8], [0.4, 0.2, 0.5]), ([0.6, 0.3, 0.4], [0.4, 0.1, 0.2])]
+    paths = []
+    for seed, (ours, base) in enumerate(per_user):
+        results = json.loads(json.dumps(RESULTS))
+        results["models"]["a"]["test"].update({"ndcg@10": float(np.mean(ours)), "hr@10": 1.0, "ndcg@10_se": 0.1})
+        results["models"]["b"]["test"].update({"ndcg@10": float(np.mean(base)), "hr@10": 1.0})
+        run = tmp_path / f"seed{seed}"
+        for name, values in (("a", ours), ("b", base)):
+            (run / name).mkdir(parents=True)
+            # users listed in another order for b: the pairing is by user, not by position
+            order = [0, 1, 2] if name == "a" else [2, 0, 1]
+            np.savez(
+                run / name / PER_USER_FILE,
+                users=np.array(order),
+                **{"ndcg@10": np.array(values)[order], "hr@10": np.ones(3)},
+            )
+        (run / "results.json").write_text(json.dumps(results))
+        paths.append(run / "results.json")
+    text = seeds_report(paths)
+    assert (
+        "- ndcg@10: `a` beats b by +0.1667 on average, +1.7 SE of one run; "
+        "paired difference +0.1667 ± 0.0441 (+3.8 SE)." in text
+    )
+    # identical per-user values: a difference of 0 with no spread has no SE to divide by
+    assert "- hr@10: `a` **does not beat** b by +0.0000 on average." in text

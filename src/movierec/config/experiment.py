@@ -72,6 +72,11 @@ class TrainConfig:
     # per-epoch validation scores at most this many validation users (a fixed random sample, said so
     # in the logs, TensorBoard and results); 0 scores them all. No effect on MovieLens 100k (943 users).
     validation_users: int = 20_000
+    # batches per call into TensorFlow (Keras' steps_per_execution): the Python side of each step
+    # (callbacks, iterator, dispatch) then runs once per group. Same updates in the same order, same
+    # numbers; measured on 2M generated ratings, an mf_logq epoch of batch 512 took 21.8 s instead of
+    # 32.7 s. Callbacks see the batch counter every this many batches.
+    steps_per_execution: int = 32
     # XLA-compile the train step (measured: no faster on this 2-core CPU once compile time counts)
     jit_compile: bool = False
     # tf.distribute strategy: "default" (one device), "mirrored" (every local GPU, or CPU if none),
@@ -79,7 +84,7 @@ class TrainConfig:
     strategy: Literal["default", "mirrored", "multi_worker"] = "default"
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "steps_per_execution"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"train.{name} should be a positive integer. Received: {value!r}")

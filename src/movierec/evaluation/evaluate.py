@@ -45,6 +45,7 @@ def evaluate(
     ks: tuple[int, ...] = (1, 5, 10, 50, 100),
     batch_size: int | None = None,
     progress: bool = False,
+    per_user: dict[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Scores every test user once and returns all metrics.
 
@@ -60,6 +61,9 @@ def evaluate(
             keeps each batch near `movierec.recommender.SCORE_BUDGET` scores, so memory stays
             bounded however many users and movies there are.
         progress: Show a tqdm bar (only when stderr is a terminal).
+        per_user: When given, filled with `users` (the test users' indices, ascending) and their own
+            `ndcg@10`, `hr@10` and `recall@10`, so two models scored on the same test can be compared
+            user by user (`movierec.report` derives paired standard errors of their difference).
 
     Returns:
         `factorized_top_{k}` for k in `ks`; `recall@{k}`, `ndcg@{k}`, `hr@{k}` for k in
@@ -104,7 +108,13 @@ def evaluate(
         results[f"ndcg@{k}"] = float(np.mean(ndcg_at_k(lists, relevant, k)))
         results[f"hr@{k}"] = float(np.mean(hit_rate_at_k(lists, relevant, k)))
     results["mrr"] = float(np.mean(mrr(lists, relevant)))
-    results["ndcg@10_se"] = _standard_error(ndcg_at_k(lists, relevant, 10))
+    user_ndcg = ndcg_at_k(lists, relevant, 10)
+    results["ndcg@10_se"] = _standard_error(user_ndcg)
+    if per_user is not None:
+        per_user["users"] = users
+        per_user["ndcg@10"] = user_ndcg
+        per_user["hr@10"] = hit_rate_at_k(lists, relevant, 10)
+        per_user["recall@10"] = recall_at_k(lists, relevant, 10)
     results["coverage@10"] = coverage_at_k(lists, test.n_items, 10)
     # nanmean: a user who has seen every item gets an all-padding list
     results["mean_pop@10"] = float(np.nanmean(mean_popularity_at_k(lists, train.item_counts(), 10)))

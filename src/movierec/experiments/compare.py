@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from movierec._io import atomic_path
 from movierec.config import ExperimentConfig, TrainConfig, resolve_train_config, save_json, to_dict
 from movierec.data import Dataset
 from movierec.errors import ConfigError
-from movierec.evaluation import VALIDATION_LOGS, evaluate, sample_users
+from movierec.evaluation import PER_USER_FILE, VALIDATION_LOGS, evaluate, sample_users
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.experiments.final import prepare_backup, remove_backup
 from movierec.experiments.presets import get_preset
@@ -80,11 +81,15 @@ def fit_and_evaluate(
     # Validation scores of every model (baselines too) for the report's reference lines.
     validation = evaluate(recommender, data.train, data.validation, ks=ks) if len(data.validation) else {}
     start = time.perf_counter()
-    test = evaluate(recommender, data.seen, data.test, ks=ks)
+    per_user: dict[str, np.ndarray] = {}
+    test = evaluate(recommender, data.seen, data.test, ks=ks, per_user=per_user)
     if recommender.predicts_ratings:
         predicted = recommender.predict_ratings(data.test.users, data.test.items)
         test["rmse"] = float(np.sqrt(np.mean((predicted - data.test.ratings) ** 2)))
     eval_seconds = time.perf_counter() - start
+    if run_dir is not None:  # each test user's own metrics: paired comparisons in `movierec report`
+        with atomic_path(Path(run_dir) / PER_USER_FILE) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **per_user)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
     result: dict[str, Any] = {
         "kind": model_config.kind,
         "config": to_dict(model_config),

@@ -177,7 +177,11 @@ class TwoTowerRecommender(Recommender):
             self.model = TwoTowerModel(
                 self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
             )
-            self.model.compile(optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate), jit_compile=cfg.jit_compile)
+            self.model.compile(
+                optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+                jit_compile=cfg.jit_compile,
+                steps_per_execution=cfg.steps_per_execution,
+            )
         validation = options.validation if options.validation is not None and len(options.validation) else None
         has_validation = validation is not None
         run_dir = options.run_dir

@@ -8,6 +8,7 @@ from typing import Any
 
 from movierec.errors import DataError
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
+from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
 
 __all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict", "seeds_report"]
 
@@ -114,7 +115,9 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
 
 def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10", "hr@10")) -> str:
     """Markdown: per split, each model's mean and range over repeated runs (seeds), and how the best
-    TFRS model compares with each baseline in standard errors of one run.
+    TFRS model compares with each baseline: in standard errors of one run's NDCG@10, and, where the
+    runs kept each test user's metrics, by the paired standard error of the difference (same users,
+    pooled over the seeds).
 
     Args:
         paths: `results.json` of runs that differ only by seed (any number of splits mixed).
@@ -123,6 +126,7 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
     by_split: dict[str, list[dict[str, Any]]] = {}
     for path in paths:
         results = load_results(path)
+        results["_dir"] = Path(path).parent  # each model's run folder, with its per-user metrics
         by_split.setdefault(str(results.get("split", {}).get("strategy", "?")), []).append(results)
     parts = []
     for split, runs in by_split.items():
@@ -165,7 +169,21 @@ def _seed_verdicts(
     for metric in metrics:
         for base in baselines:
             diff = means[ours][metric] - means[base][metric]
-            size = f", {diff / se:+.1f} SE" if metric == "ndcg@10" and se > 0 else ""
+            size = f", {diff / se:+.1f} SE of one run" if metric == "ndcg@10" and se > 0 else ""
+            paired = _paired(runs, ours, base, metric)
+            if paired is not None and paired.se > 0:
+                size += f"; paired difference {paired.mean:+.4f} ± {paired.se:.4f} ({paired.mean / paired.se:+.1f} SE)"
             word = "beats" if diff > 0 else "**does not beat**"
             out.append(f"- {metric}: `{ours}` {word} {base} by {diff:+.4f} on average{size}.")
     return out
+
+
+def _paired(runs: list[dict[str, Any]], ours: str, base: str, metric: str) -> PairedDifference | None:
+    """`ours - base` user by user, pooled over the runs; None unless every run kept both models' metrics."""
+    differences = []
+    for run in runs:
+        a, b = (load_per_user(Path(run["_dir"]) / name) for name in (ours, base))
+        if a is None or b is None or metric not in a or metric not in b:
+            return None
+        differences.append(paired_difference(a, b, metric))
+    return pool_runs(differences)

@@ -80,13 +80,18 @@ class StopOnNonFiniteLoss(tf.keras.callbacks.Callback):  # type: ignore[name-def
         super().__init__()
         self.every = every
         self._epoch = 0
+        self._next = 1  # read the loss once this many batches are done
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
+        self._next = 1
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch % self.every == 0:
+        # `batch` is the index of the last batch done: with Keras' steps_per_execution, calls come
+        # once per group of batches, so this reads the loss at the first call past each threshold.
+        if batch + 1 >= self._next:
             self._check((logs or {}).get("loss"), f"batch {batch + 1}")
+            self._next = (batch + 1) - (batch + 1) % self.every + self.every
 
     def on_epoch_end(self, epoch, logs=None):
         self._check((logs or {}).get("loss"), "its last batch")
@@ -146,6 +151,7 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
         self._every = 0
         self._start = 0.0
         self._epoch = 0
+        self._next_log = 0
 
     def on_train_begin(self, logs=None):
         # disable=None: silent when stderr is not a terminal (CI, logs, tests)
@@ -156,9 +162,13 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
         self._epoch = epoch + 1
+        self._next_log = self._every
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._every and (batch + 1) % self._every == 0:
+        # with Keras' steps_per_execution, calls come once per group of batches: log at the first
+        # call past each tenth of the epoch
+        if self._every and batch + 1 >= self._next_log:
+            self._next_log = (batch + 1) - (batch + 1) % self._every + self._every
             steps = self.params["steps"]
             logger.info(
                 "%s epoch %d: %d%% (%s/%s batches), %.0f s",

@@ -1,0 +1,73 @@
+"""Paired comparison of two models scored on the same test users.
+
+Each model's NDCG@10 standard error (`ndcg@10_se`) measures how much its mean would move with
+another draw of users. Two models evaluated on the *same* users move together, so the error of
+their difference is smaller: the standard error of the per-user differences. That is the one
+that says whether one model beats another on this test set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["PER_USER_FILE", "PairedDifference", "paired_difference", "pool_runs", "load_per_user"]
+
+PER_USER_FILE = "test_per_user.npz"  # written by `movierec compare` in each model's run folder
+
+
+class PairedDifference(NamedTuple):
+    """`a - b` per user: its mean, the standard error of that mean, and the users counted."""
+
+    mean: float
+    se: float
+    n_users: int
+
+
+def paired_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray], metric: str) -> PairedDifference:
+    """Mean and standard error of `a[metric] - b[metric]` over the users both were scored on.
+
+    Args:
+        a, b: Per-user results of `evaluate(..., per_user=...)`: `users` and one array per metric.
+        metric: e.g. "ndcg@10".
+
+    Example:
+        >>> a = {"users": np.array([0, 1, 2]), "ndcg@10": np.array([0.5, 0.2, 0.8])}
+        >>> b = {"users": np.array([0, 1, 2]), "ndcg@10": np.array([0.4, 0.2, 0.5])}
+        >>> d = paired_difference(a, b, "ndcg@10")
+        >>> round(d.mean, 4), round(d.se, 4), d.n_users
+        (0.1333, 0.0882, 3)
+    """
+    common, ia, ib = np.intersect1d(a["users"], b["users"], return_indices=True)
+    diff = np.asarray(a[metric], np.float64)[ia] - np.asarray(b[metric], np.float64)[ib]
+    diff = diff[~np.isnan(diff)]
+    if len(diff) < 2:
+        return PairedDifference(float(np.mean(diff)) if len(diff) else float("nan"), float("nan"), len(diff))
+    return PairedDifference(float(np.mean(diff)), float(np.std(diff, ddof=1) / np.sqrt(len(diff))), len(diff))
+
+
+def pool_runs(differences: list[PairedDifference]) -> PairedDifference:
+    """The mean over independent runs (seeds) and its standard error, `sqrt(sum se_i^2) / n_runs`.
+
+    Example:
+        >>> pooled = pool_runs([PairedDifference(0.01, 0.004, 900), PairedDifference(0.02, 0.003, 900)])
+        >>> round(pooled.mean, 4), round(pooled.se, 4), pooled.n_users
+        (0.015, 0.0025, 1800)
+    """
+    if not differences:
+        return PairedDifference(float("nan"), float("nan"), 0)
+    means = np.array([d.mean for d in differences])
+    errors = np.array([d.se for d in differences])
+    pooled_se = float(np.sqrt(np.sum(errors**2)) / len(differences))
+    return PairedDifference(float(np.mean(means)), pooled_se, sum(d.n_users for d in differences))
+
+
+def load_per_user(run_dir: str | Path) -> dict[str, np.ndarray] | None:
+    """The per-user test metrics a compare run wrote for one model, or None if it wrote none."""
+    path = Path(run_dir) / PER_USER_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
