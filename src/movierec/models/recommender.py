@@ -228,8 +228,13 @@ class TwoTowerRecommender(Recommender):
             train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed)
         else:
             train_ds = make_dataset(data, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        # Keras' own validation pass gives the validation loss, drawn in TensorBoard; a fit that logs
+        # nowhere (`movierec train`, tuning trials) skips it: early stopping reads NDCG@10.
+        logged = run_dir is not None or bool(options.epoch_hooks)
         val_ds = (
-            make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed) if validation is not None else None
+            make_dataset(validation, cfg.batch_size, shuffle=False, seed=cfg.seed)
+            if validation is not None and logged
+            else None
         )
         result = self.model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0)
         self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
