@@ -126,3 +126,27 @@ def test_seeds_report_paired_difference_from_each_users_metrics(tmp_path):
     )
     # identical per-user values: a difference of 0 with no spread has no SE to divide by
     assert "- hr@10: `a` **does not beat** b by +0.0000 on average." in text
+
+
+def test_seeds_report_judges_the_default_and_labels_a_model_picked_on_test(tmp_path):
+    """With the default preset present, its margins come first; a TFRS model with a higher mean is labelled."""
+    from movierec.experiments import DEFAULT_PRESET
+    from movierec.report import seeds_report
+
+    results = json.loads(json.dumps(RESULTS))
+    results["models"] = {
+        DEFAULT_PRESET: {**RESULTS["models"]["a"], "test": {"ndcg@10": 0.30, "hr@10": 0.5, "ndcg@10_se": 0.05}},
+        "other": {**RESULTS["models"]["a"], "test": {"ndcg@10": 0.40, "hr@10": 0.5, "ndcg@10_se": 0.05}},
+        "b": {**RESULTS["models"]["b"], "test": {"ndcg@10": 0.35, "hr@10": 0.6}},
+    }
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results))
+    lines = seeds_report([path]).splitlines()
+    start = lines.index(f"The default, `{DEFAULT_PRESET}`:")
+    assert (
+        lines[start + 1]
+        == f"- ndcg@10: `{DEFAULT_PRESET}` **does not beat** b by -0.0500 on average, -1.0 SE of one run."
+    )
+    other = lines.index("The TFRS model with the highest mean ndcg@10 here, `other` (picked on these test numbers):")
+    assert other > start
+    assert lines[other + 1] == "- ndcg@10: `other` beats b by +0.0500 on average, +1.0 SE of one run."
