@@ -73,3 +73,19 @@ def test_max_items_fits_the_most_rated_and_ranks_the_rest_last_by_popularity():
     assert np.all(scores[:, :3].min(axis=1) > scores[:, 3:].max(axis=1))  # unfitted movies rank last
     assert np.all(scores[:, 3] > scores[:, 4])  # ... by popularity: item 3 (2 ratings) before item 4 (1)
     assert full.weights.shape == (5, 5)
+
+
+def test_blockwise_gram_and_in_place_inverse_match_numpy():
+    """The memory-lean pieces, with blocks smaller than the matrix so every block path runs."""
+    from movierec.baselines.ease import _gram, _inverse_in_place
+
+    rng = np.random.default_rng(3)
+    x = sp.csr_matrix((rng.random((40, 11)) < 0.3).astype(np.float32))
+    gram = _gram(x, block=4)
+    np.testing.assert_array_equal(gram, x.T.toarray() @ x.toarray())
+    gram[np.diag_indices(11)] += 2.5
+    expected = np.linalg.inv(gram)
+    inverse = _inverse_in_place(gram, block=3)
+    assert np.shares_memory(inverse, gram)  # no second 11 x 11 array
+    np.testing.assert_allclose(inverse, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(inverse, inverse.T)
