@@ -29,6 +29,7 @@ from movierec.evaluation.metrics import (
     positive_ranks,
     recall_at_k,
 )
+from movierec.evaluation.paired import standard_error
 from movierec.recommender import Recommender, mask_rows, top_k, users_per_batch
 
 __all__ = ["evaluate", "LIST_KS"]
@@ -109,7 +110,7 @@ def evaluate(
         results[f"hr@{k}"] = float(np.mean(hit_rate_at_k(lists, relevant, k)))
     results["mrr"] = float(np.mean(mrr(lists, relevant)))
     user_ndcg = ndcg_at_k(lists, relevant, 10)
-    results["ndcg@10_se"] = _standard_error(user_ndcg)
+    results["ndcg@10_se"] = standard_error(user_ndcg)
     if per_user is not None:
         per_user["users"] = users
         per_user["ndcg@10"] = user_ndcg
@@ -130,14 +131,6 @@ def evaluate(
         len(users),
     )
     return results
-
-
-def _standard_error(values: np.ndarray) -> float:
-    """`std(ddof=1) / sqrt(n)`; NaN with fewer than two values."""
-    values = values[~np.isnan(values)]
-    if len(values) < 2:
-        return float("nan")
-    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
 def _check_shapes(recommender: Recommender, train: Interactions, test: Interactions) -> None:

@@ -13,9 +13,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["PER_USER_FILE", "PairedDifference", "paired_difference", "pool_runs", "load_per_user"]
+__all__ = ["PER_USER_FILE", "PairedDifference", "paired_difference", "pool_runs", "load_per_user", "standard_error"]
 
 PER_USER_FILE = "test_per_user.npz"  # written by `movierec compare` in each model's run folder
+
+
+def standard_error(values: np.ndarray) -> float:
+    """`std(ddof=1) / sqrt(n)` of the non-NaN values; NaN with fewer than two."""
+    values = np.asarray(values, np.float64)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return float("nan")
+    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
 class PairedDifference(NamedTuple):
@@ -40,12 +49,10 @@ def paired_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray], metric
         >>> round(d.mean, 4), round(d.se, 4), d.n_users
         (0.1333, 0.0882, 3)
     """
-    common, ia, ib = np.intersect1d(a["users"], b["users"], return_indices=True)
+    _, ia, ib = np.intersect1d(a["users"], b["users"], return_indices=True)
     diff = np.asarray(a[metric], np.float64)[ia] - np.asarray(b[metric], np.float64)[ib]
     diff = diff[~np.isnan(diff)]
-    if len(diff) < 2:
-        return PairedDifference(float(np.mean(diff)) if len(diff) else float("nan"), float("nan"), len(diff))
-    return PairedDifference(float(np.mean(diff)), float(np.std(diff, ddof=1) / np.sqrt(len(diff))), len(diff))
+    return PairedDifference(float(np.mean(diff)) if len(diff) else float("nan"), standard_error(diff), len(diff))
 
 
 def pool_runs(differences: list[PairedDifference]) -> PairedDifference:

@@ -127,7 +127,8 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
     by_split: dict[str, list[dict[str, Any]]] = {}
     for path in paths:
         results = load_results(path)
-        results["_dir"] = Path(path).parent  # each model's run folder, with its per-user metrics
+        # each model's per-user test metrics (None if the run kept none), read once per run
+        results["_per_user"] = {name: load_per_user(Path(path).parent / name) for name in results["models"]}
         by_split.setdefault(str(results.get("split", {}).get("strategy", "?")), []).append(results)
     parts = []
     for split, runs in by_split.items():
@@ -202,7 +203,7 @@ def _paired(runs: list[dict[str, Any]], ours: str, base: str, metric: str) -> Pa
     """`ours - base` user by user, pooled over the runs; None unless every run kept both models' metrics."""
     differences = []
     for run in runs:
-        a, b = (load_per_user(Path(run["_dir"]) / name) for name in (ours, base))
+        a, b = run["_per_user"][ours], run["_per_user"][base]
         if a is None or b is None or metric not in a or metric not in b:
             return None
         differences.append(paired_difference(a, b, metric))

@@ -91,7 +91,7 @@ class StopOnNonFiniteLoss(tf.keras.callbacks.Callback):  # type: ignore[name-def
         # once per group of batches, so this reads the loss at the first call past each threshold.
         if batch + 1 >= self._next:
             self._check((logs or {}).get("loss"), f"batch {batch + 1}")
-            self._next = (batch + 1) - (batch + 1) % self.every + self.every
+            self._next = next_multiple(batch + 1, self.every)
 
     def on_epoch_end(self, epoch, logs=None):
         self._check((logs or {}).get("loss"), "its last batch")
@@ -168,7 +168,7 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
         # with Keras' steps_per_execution, calls come once per group of batches: log at the first
         # call past each tenth of the epoch
         if self._every and batch + 1 >= self._next_log:
-            self._next_log = (batch + 1) - (batch + 1) % self._every + self._every
+            self._next_log = next_multiple(batch + 1, self._every)
             steps = self.params["steps"]
             logger.info(
                 "%s epoch %d: %d%% (%s/%s batches), %.0f s",
@@ -192,6 +192,15 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
     def on_train_end(self, logs=None):
         if self._bar is not None:
             self._bar.close()
+
+
+def next_multiple(done: int, every: int) -> int:
+    """The first multiple of `every` above `done` batches: when a grouped-batch callback acts next.
+
+    >>> next_multiple(32, 50), next_multiple(50, 50), next_multiple(64, 50)
+    (50, 100, 100)
+    """
+    return done - done % every + every
 
 
 def peak_rss_mb() -> float:
