@@ -71,6 +71,21 @@ def test_deterministic_and_history_matches_training_user():
     np.testing.assert_allclose(first.score_history(histories), first.score(np.arange(3)), atol=1e-4)
 
 
+def test_add_seen_resolves_only_the_users_who_gained_movies():
+    train = _random_train(3)
+    rec = AlsRecommender(AlsConfig(factors=5, iterations=4, seed=7)).fit(train)
+    before = rec.score(np.arange(30))
+    extra = Interactions.from_arrays([2, 2, 5], [0, 1, 3], n_users=train.n_users, n_items=train.n_items)
+    rec.add_seen(extra)
+    after = rec.score(np.arange(30))
+    untouched = np.setdiff1d(np.arange(30), [2, 5])
+    np.testing.assert_array_equal(after[untouched], before[untouched])
+    # users 2 and 5 now score as a new user with their training movies plus the added ones would
+    histories = [np.union1d(train.items[train.users == u], extra.items[extra.users == u]) for u in (2, 5)]
+    np.testing.assert_allclose(after[[2, 5]], rec.score_history(histories), atol=1e-4)
+    assert not np.allclose(after[[2, 5]], before[[2, 5]])
+
+
 @pytest.mark.parametrize(
     "field, value", [("factors", 0), ("iterations", -1), ("regularization", 0.0), ("alpha", -1.0), ("factors", 2.5)]
 )

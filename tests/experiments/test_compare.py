@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from movierec.baselines import PopularityRecommender
-from movierec.config import ExperimentConfig, PopularityConfig, TrainConfig
+from movierec.baselines import EaseRecommender, PopularityRecommender
+from movierec.baselines.ease import ease_weights
+from movierec.config import EaseConfig, ExperimentConfig, PopularityConfig, TrainConfig
 from movierec.evaluation import evaluate
-from movierec.experiments import prepare_data, run_experiment
+from movierec.experiments import fit_and_evaluate, prepare_data, run_experiment
 
 EPOCHS = 2
 KS = (1, 5, 10, 50, 100)
@@ -172,6 +173,21 @@ def test_validation_metrics_use_only_the_validation_slice(experiment):
         np.testing.assert_array_equal(test.items, data.validation.items)
         # seen items masked during validation are the training rows only
         assert len(call["train"]) == len(data.train)
+
+
+def test_test_split_is_scored_from_train_and_validation_without_refitting(experiment):
+    """EASE learns its weights from train only, then reads train + validation rows to score test."""
+    data = experiment["data"]
+    recommender, result = fit_and_evaluate(EaseConfig(l2=5.0), data, TrainConfig(), KS, run_dir=None)
+    weights = ease_weights(data.train.to_csr(), 5.0)
+    np.testing.assert_allclose(recommender.weights, weights, rtol=1e-5, atol=1e-6)
+    users = np.unique(data.test.users)
+    expected = np.asarray(data.seen.to_csr()[users] @ weights)  # numpy reference: rows of train + validation
+    np.testing.assert_allclose(recommender.score(users), expected, rtol=1e-4, atol=1e-5)
+    # the test metrics are those of these scores, not of the training rows alone
+    only_train = EaseRecommender(EaseConfig(l2=5.0)).fit(data.train)
+    assert result["test"] == pytest.approx(evaluate(recommender, data.seen, data.test, ks=KS), nan_ok=True)
+    assert not np.allclose(only_train.score(users), recommender.score(users))
 
 
 @pytest.mark.parametrize("model", ["model1", "popularity"])

@@ -1,8 +1,9 @@
 """The compare job: one dataset, one split, many models, one TensorBoard experiment.
 
 `run_experiment` prepares the data once, then for every model: fit on train (TFRS
-models watch the validation slice for early stopping), evaluate on test with the
-same metrics, write TensorBoard runs side by side, and collect `results.json`.
+models watch the validation slice for early stopping), add the validation ratings to what
+each user watched (`Recommender.add_seen`, no refit), evaluate on test with the same
+metrics, write TensorBoard runs side by side, and collect `results.json`.
 `movierec.report.write_report` turns the results into Markdown, HTML and charts.
 
 TensorBoard: exactly one run per model (`<logdir>/<experiment>/<model>`), holding its curves
@@ -80,6 +81,11 @@ def fit_and_evaluate(
     remove_backup(backup)
     # Validation scores of every model (baselines too) for the report's reference lines.
     validation = evaluate(recommender, data.train, data.validation, ks=ks) if len(data.validation) else {}
+    if len(data.validation):
+        # test is scored from everything before it, as `movierec train` serves: the validation
+        # movies join each user's input (EASE's rows, ALS's re-solved vectors, history and
+        # sequence towers) without refitting; a model that reads only ids keeps its vectors
+        recommender.add_seen(data.validation)
     start = time.perf_counter()
     per_user: dict[str, np.ndarray] = {}
     test = evaluate(recommender, data.seen, data.test, ks=ks, per_user=per_user)
