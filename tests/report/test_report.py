@@ -53,6 +53,14 @@ def test_markdown_report_and_curves(tmp_path):
     assert not list(tmp_path.glob(".*tmp*"))  # written atomically, nothing left behind
 
 
+def test_the_report_says_what_test_users_are_scored_from(tmp_path):
+    older, newer = tmp_path / "older.json", tmp_path / "newer.json"
+    older.write_text(json.dumps(RESULTS))  # a run from before the field existed: no claim either way
+    newer.write_text(json.dumps({**RESULTS, "test_input": "train+validation"}))
+    assert "scored from their train and validation ratings" not in markdown_report([older])
+    assert "scored from their train and validation ratings" in markdown_report([newer])
+
+
 def test_bad_results_files_name_the_problem(tmp_path):
     with pytest.raises(DataError, match="not found"):
         load_results(tmp_path / "missing.json")

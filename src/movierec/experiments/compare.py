@@ -139,6 +139,8 @@ def run_experiment(
         "experiment": config.name,
         "dataset": data.dataset.summary(),
         "split": {"strategy": config.split.strategy, **data.sizes()},
+        # what each model reads when it scores test users (see fit_and_evaluate)
+        "test_input": "train+validation",
         "config": to_dict(config),
         "models": {},
     }

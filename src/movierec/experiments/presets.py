@@ -145,19 +145,21 @@ PRESETS: dict[str, Any] = {
     "multitask_rerank": TwoTowerConfig(
         name="multitask_rerank", rating_weight=0.1, scoring="rerank", rerank_top=50, **_HISTORY_DROPOUT
     ),
-    # The user is their last 200 movies in time order, read by causal self-attention (SASRec-style) and
+    # The user is their last 50 movies in time order, read by causal self-attention (SASRec-style) and
     # trained next-movie style: every movie of a user's sequence predicts the one after it, with the same
     # logQ-corrected in-batch softmax. A new user's query comes from the ordered list of movies they name.
+    # Length and dropout chosen on the leave-last-out validation slice (seed 42): 50 movies and dropout
+    # 0.5 gave validation NDCG@10 0.0935 against 0.0805 for 200 and 0.2 (100k overfits quickly).
     "sequential": TwoTowerConfig(
         name="sequential",
         embedding_dim=64,
         layer_sizes=(),
         user_id_embedding=False,
         user_features=("sequence",),
-        history_length=200,
+        history_length=50,
         sequence_blocks=2,
         sequence_heads=1,
-        sequence_dropout=0.2,
+        sequence_dropout=0.5,
         popularity_correction=True,
         l2_normalize=True,
         temperature=0.1,

@@ -104,7 +104,7 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
             "",
             f"{results.get('dataset', '')}; train {split.get('train', '?'):,} / validation "
             f"{split.get('validation', '?'):,} / test {split.get('test', '?'):,} ratings. "
-            f"Whole job {results.get('total_seconds', float('nan')):.0f} s.",
+            f"Whole job {results.get('total_seconds', float('nan')):.0f} s.{_test_input(results)}",
             "",
             results_table(results),
             "",
@@ -112,6 +112,16 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
             "",
         ]
     return "\n".join(parts)
+
+
+def _test_input(results: dict[str, Any]) -> str:
+    """The sentence saying what models read when scoring test users (runs that recorded it)."""
+    if results.get("test_input") != "train+validation":
+        return ""
+    return (
+        " Test users are scored from their train and validation ratings (validation added without "
+        "refitting; a model that reads only user ids keeps its trained vectors); movies in either are excluded."
+    )
 
 
 def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10", "hr@10")) -> str:
