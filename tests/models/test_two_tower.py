@@ -159,9 +159,6 @@ def test_preset_config_round_trip(preset):
         ({"feature_combiner": "product"}, "feature_combiner must be"),
         ({"logq_exponent": -1.0}, "must be >= 0"),
         ({"output_l2": -0.1}, "must be >= 0"),
-        ({"batch_negatives": 0}, "batch_negatives should be a positive integer"),
-        ({"batch_negatives": 8, "num_hard_negatives": 4}, "cannot be combined"),
-        ({"batch_negatives": 8, "negatives": "mixed"}, "cannot be combined"),
     ],
 )
 def test_invalid_config_raises(changes, phrase):
@@ -205,57 +202,6 @@ def test_logq_exponent_and_output_l2_enter_the_loss_as_written():
     softmax = np.sum(np.log(np.exp(logits).sum(axis=1)) - np.diag(logits))
     expected = softmax + 0.1 * (np.sum(query**2) + np.sum(items**2))
     assert loss == pytest.approx(expected, rel=1e-5)
-
-
-def _subset_model(batch_negatives):
-    import tensorflow as tf
-
-    from movierec.models import TowerInputs, TwoTowerModel
-
-    config = TwoTowerConfig(
-        layer_sizes=(), embedding_dim=4, popularity_correction=True, logq_exponent=1.25, temperature=0.5,
-        batch_negatives=batch_negatives,
-    )  # fmt: skip
-    probability = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
-    tf.keras.utils.set_random_seed(0)
-    return TwoTowerModel(config, 5, 5, TowerInputs(), TowerInputs(), probability), probability
-
-
-def _batch(users, items):
-    import tensorflow as tf
-
-    n = len(users)
-    return {
-        "user": tf.constant(users),
-        "item": tf.constant(items),
-        "rating": tf.ones(n),
-        "timestamp": tf.zeros(n, tf.int64),
-    }
-
-
-def test_batch_negatives_softmax_by_hand():
-    """N = 2 shared negatives, batch of 4: row i reads [its positive; candidates 0 and 1 except itself]."""
-    import tensorflow as tf
-
-    model, probability = _subset_model(2)
-    users, items = [0, 1, 2, 3], [4, 1, 0, 2]
-    loss = float(model.compute_loss(_batch(users, items)))
-    query = model.user_tower(tf.constant(users)).numpy().astype(np.float64)
-    cands = model.movie_tower(tf.constant(items)).numpy().astype(np.float64)
-    logits = (query @ cands.T) / 0.5 - np.log(probability[items] ** 1.25)[None, :]  # the full in-batch logits
-    expected = 0.0
-    for i in range(4):
-        columns = [i] + [j for j in (0, 1) if j != i]  # own positive first, then the shared negatives
-        row = logits[i, columns]
-        expected += np.log(np.exp(row).sum()) - row[0]
-    assert loss == pytest.approx(expected, rel=1e-5)
-
-
-def test_batch_negatives_as_large_as_the_batch_is_the_in_batch_loss():
-    batch = _batch([0, 1, 2, 3], [4, 1, 0, 2])
-    full = float(_subset_model(None)[0].compute_loss(batch))  # weights are made (seeded) at the first call
-    for n in (4, 100):
-        assert float(_subset_model(n)[0].compute_loss(batch)) == pytest.approx(full, rel=1e-6)
 
 
 def test_users_unseen_in_training_get_popularity_not_noise(encoded):

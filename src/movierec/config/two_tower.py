@@ -66,9 +66,6 @@ class TwoTowerConfig:
     num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
     negatives: Literal["in_batch", "mixed"] = "in_batch"  # "mixed": in-batch + every movie (mixed negative sampling)
     remove_accidental_hits: bool = False  # ignore in-batch negatives that are the positive movie (costs ~2x per step)
-    # each query's softmax reads its own positive and the first N movies of the batch (a random subset, batches
-    # being shuffled) instead of every movie in the batch: [batch, N + 1] logits instead of [batch, batch]
-    batch_negatives: int | None = None
     # Ratings: a rating head on [user embedding, movie embedding] trained with tfrs.tasks.Ranking.
     retrieval_weight: float = 1.0  # weight of the retrieval loss (0: a pure rating-prediction model)
     rating_weight: float = 0.0  # weight of the rating (MSE) loss; > 0 adds the rating head (multitask)
@@ -120,14 +117,6 @@ class TwoTowerConfig:
             raise ConfigError(f"rerank_top should be a positive integer. Received: {self.rerank_top!r}")
         if self.negatives not in ("in_batch", "mixed"):
             raise ConfigError(f"negatives must be 'in_batch' or 'mixed'. Received: {self.negatives!r}")
-        if self.batch_negatives is not None:
-            if self.batch_negatives <= 0:
-                raise ConfigError(f"batch_negatives should be a positive integer. Received: {self.batch_negatives!r}")
-            if self.num_hard_negatives is not None or self.negatives != "in_batch" or self.remove_accidental_hits:
-                raise ConfigError(
-                    "batch_negatives replaces the in-batch softmax: it cannot be combined with num_hard_negatives, "
-                    "negatives='mixed' or remove_accidental_hits"
-                )
         if self.history_length <= 0:
             raise ConfigError(f"history_length should be a positive integer. Received: {self.history_length!r}")
         if not self.user_id_embedding and not self.user_features:

@@ -143,8 +143,6 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
     def _retrieval_loss(self, query, candidates, items, training):
         kwargs = {}
         candidates, items = _gather_candidates(candidates, items)
-        if self.config.batch_negatives is not None:
-            return self._subset_softmax_loss(query, candidates, items)
         if self.catalog_negatives:
             # Softmax over [batch positives; whole catalogue]: logits [batch, batch + n_items].
             catalog = tf.range(self.n_items, dtype=tf.int32)
@@ -156,29 +154,6 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
             if self.config.remove_accidental_hits:
                 kwargs["candidate_ids"] = items
         return self.task(query, candidates, compute_metrics=False, compute_batch_metrics=False, **kwargs)
-
-    def _subset_softmax_loss(self, query, candidates, items):
-        """Softmax cross-entropy of each query over [its positive; the batch's first N movies], summed.
-
-        The same logits as the in-batch softmax (temperature, then logQ correction), restricted to N
-        shared negatives: a [batch, N + 1] product instead of [batch, batch]. Row i < N finds its own
-        positive among the N and masks it there, so no row counts its positive twice. With N >= the
-        batch this is exactly the in-batch loss.
-        """
-        rows = tf.shape(query)[0]  # this replica's queries; `candidates` starts with their positives
-        n = tf.minimum(self.config.batch_negatives, tf.shape(candidates)[0])
-        positive = tf.reduce_sum(query * candidates[:rows], axis=1, keepdims=True)  # [rows, 1]
-        negative = tf.linalg.matmul(query, candidates[:n], transpose_b=True)  # [rows, n]
-        if self.config.temperature is not None:
-            positive, negative = positive / self.config.temperature, negative / self.config.temperature
-        if self.item_probability is not None:
-            correct = tfrs.layers.loss.SamplingProbablityCorrection()
-            positive = correct(positive, tf.gather(self.item_probability, items[:rows])[:, None])
-            negative = correct(negative, tf.gather(self.item_probability, items[:n])[None, :])
-        own = tf.eye(rows, num_columns=n, dtype=tf.bool)
-        negative = tf.where(own, tf.constant(np.finfo(np.float32).min / 100.0), negative)  # as TFRS masks
-        logits = tf.concat([positive, negative], axis=1)
-        return tf.reduce_sum(tf.reduce_logsumexp(logits, axis=1) - logits[:, 0])
 
     def user_embeddings(self, users, batch_size: int = 4096) -> np.ndarray:
         """`[len(users), dim]` query embeddings of known users (full stored history)."""
