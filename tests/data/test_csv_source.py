@@ -70,6 +70,42 @@ def test_blank_lines_are_skipped_and_line_numbers_stay_right(tmp_path):
         load_csv(_write(tmp_path, "r.csv", text))
 
 
+def test_the_streaming_checker_counts_lines_across_pyarrow_blocks(tmp_path, monkeypatch):
+    """No blank lines: pyarrow streams blocks of a few rows; a bad value on line 12 is named."""
+    rows = [f"u{i},m{i % 3},{1 + i % 5},{100 + i}" for i in range(12)]
+    good = "user_id,item_id,rating,timestamp\n" + "\n".join(rows) + "\n"
+    reference = csv_source.read_ratings(_write(tmp_path, "good.csv", good))
+    monkeypatch.setattr(csv_source, "_BLOCK_BYTES", 48)  # the header, then three rows or so per block
+    monkeypatch.setattr(csv_source, "_read_fast", lambda path: None)  # force the checker
+    pandas_blocks = []
+    monkeypatch.setattr(csv_source, "_read_blocks", lambda *a: pandas_blocks.append(a) or iter(()))
+    streamed = csv_source.read_ratings(_write(tmp_path, "good2.csv", good))
+    text = {"user_id": str, "item_id": str}
+    pd.testing.assert_frame_equal(streamed.astype(text), reference.astype(text), check_dtype=False)
+    bad = good.replace("u10,m1,1,110", "u10,m1,1,11O")  # line 12: a letter O in the timestamp
+    with pytest.raises(DataError, match=r"line 12: non-integer timestamp '11O'"):
+        csv_source.read_ratings(_write(tmp_path, "bad.csv", bad))
+    assert pandas_blocks == []  # pyarrow streamed both files; pandas never read them
+
+
+def test_the_checker_reads_in_blocks_and_names_lines_past_the_first(tmp_path, monkeypatch):
+    """Blocks of 2 lines: a blank line, ids and values across blocks, then a bad value on line 9."""
+    good = "user_id,item_id,rating,timestamp\na,x,1,1\n\nb,y,2.5,2\nc,x,3,3\n\n\nd,z,4,4\n"
+    reference = csv_source.read_ratings(_write(tmp_path, "good.csv", good))  # one block
+    monkeypatch.setattr(csv_source, "_CHECK_ROWS", 2)
+    monkeypatch.setattr(csv_source, "_read_fast", lambda path: None)  # force the checker
+    blocked = csv_source.read_ratings(_write(tmp_path, "good2.csv", good))
+    text = {"user_id": str, "item_id": str}  # the fast reader gives Categoricals, the checker strings
+    pd.testing.assert_frame_equal(
+        blocked.astype(text).reset_index(drop=True), reference.astype(text).reset_index(drop=True), check_dtype=False
+    )
+    assert list(blocked.index) == [0, 2, 3, 6]  # row i is line i + 2: lines 2, 4, 5 and 8
+    with pytest.raises(DataError, match=r"line 9: non-numeric rating 'x'"):
+        csv_source.read_ratings(_write(tmp_path, "bad.csv", good + "e,z,x,5\n"))
+    with pytest.raises(DataError, match=r"line 10: empty item_id"):
+        csv_source.read_ratings(_write(tmp_path, "bad2.csv", good + "e,z,1,5\nf,,1,6\n"))
+
+
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [

@@ -16,8 +16,9 @@ reported as a one-line `DataError` naming the file, and for bad values the line 
 from __future__ import annotations
 
 import csv
+import functools
 import logging
-import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 ITEM_REQUIRED = ("item_id", "title")
 _BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
+_CHECK_ROWS = 1_000_000  # lines per block of the line-numbered checker
 
 
 def load_csv(ratings_path: str | Path, items_path: str | Path | None = None, name: str | None = None) -> Dataset:
@@ -166,8 +168,24 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_checked(path: Path) -> pd.DataFrame:
-    """The line-by-line reader: slower, but names the line and value of the first bad cell."""
-    frame = _read(path, RATING_COLUMNS, "ratings")
+    """The line-numbered reader: slower, but names the line and value of the first bad cell.
+
+    Blocks of the file are read as strings and checked before the next is read, so a bad row deep
+    in a large file is reported after reading up to it, and the peak memory is one block of
+    strings over the converted columns. pyarrow's streaming reader reads the blocks (row `i` is
+    line `i + 2` as long as no line is blank); a file it cannot stream that way (blank lines, ragged
+    rows, no usable header) is read again by pandas, which keeps line numbers across blank lines.
+    """
+    try:
+        parts = [_checked_block(frame, path) for frame in _arrow_blocks(path)]
+    except _NotStreamable:
+        parts = [_checked_block(frame, path) for frame in _read_blocks(path, RATING_COLUMNS, "ratings")]
+    if not parts:
+        raise DataError(f"ratings file {path} has a header but no rows")
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _checked_block(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "user_id": _ids(frame, "user_id", path),
@@ -176,6 +194,42 @@ def _read_checked(path: Path) -> pd.DataFrame:
             "timestamp": _numbers(frame, "timestamp", path, integer=True),
         }
     )
+
+
+class _NotStreamable(Exception):
+    """pyarrow cannot stream the file with one row per line: pandas reads it instead."""
+
+
+def _arrow_blocks(path: Path) -> Iterator[pd.DataFrame]:
+    """The rating columns as strings, a pyarrow block at a time, indexed so that row `i` is line `i + 2`.
+
+    Raises:
+        _NotStreamable: no usable header, a blank line, a ragged row, or anything else pyarrow
+            refuses (before or after some blocks were yielded).
+    """
+    header = _header(path)
+    if header is None or any(c not in header for c in RATING_COLUMNS) or len(set(header)) < len(header):
+        raise _NotStreamable
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),  # blank lines come as empty rows
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(RATING_COLUMNS), column_types={c: pa.string() for c in RATING_COLUMNS}
+            ),
+        )
+        offset = 0
+        for batch in reader:
+            empty = [pc.equal(pc.utf8_trim_whitespace(batch.column(c)), "") for c in RATING_COLUMNS]
+            if pc.any(functools.reduce(pc.and_, empty)).as_py():
+                raise _NotStreamable  # a blank line: pandas skips it and keeps the line numbers
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(offset, offset + len(frame))
+            offset += len(frame)
+            yield frame
+    except (pa.ArrowException, OSError) as e:
+        raise _NotStreamable from e
 
 
 def _read_items(path: Path) -> pd.DataFrame:
@@ -200,26 +254,39 @@ def _read_items(path: Path) -> pd.DataFrame:
 
 def _read(path: Path, required: tuple[str, ...], kind: str) -> pd.DataFrame:
     """Reads every cell as a string; row `i` of the result is line `i + 2` of the file."""
+    blocks = list(_read_blocks(path, required, kind))
+    if not blocks:
+        raise DataError(f"{kind} file {path} has a header but no rows")
+    return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
+
+
+def _read_blocks(path: Path, required: tuple[str, ...], kind: str) -> Iterator[pd.DataFrame]:
+    """Blocks of `_CHECK_ROWS` lines, every cell a string; row index `i` is line `i + 2` of the file.
+
+    Blank lines are dropped (their index skipped, so line numbers stay right); a block of only
+    blank lines is skipped.
+    """
     if not path.is_file():
         raise DataError(f"{kind} file not found: {path}")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, chunksize=_CHECK_ROWS)
+        with reader:
+            for frame in reader:
+                frame.columns = [str(c).strip() for c in frame.columns]
+                missing = [c for c in required if c not in frame.columns]
+                if missing:
+                    raise DataError(
+                        f"{kind} file {path} is missing column(s) {', '.join(missing)}; "
+                        f"the header row must name {','.join(required)} (found: {','.join(frame.columns)})"
+                    )
+                blank = frame[list(required)].fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
+                frame = frame[~blank]
+                if not frame.empty:
+                    yield frame
     except pd.errors.EmptyDataError:
         raise DataError(f"{kind} file {path} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as e:
         raise DataError(f"{kind} file {path} cannot be parsed as CSV: {str(e).strip()}") from e
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{kind} file {path} is missing column(s) {', '.join(missing)}; "
-            f"the header row must name {','.join(required)} (found: {','.join(frame.columns)})"
-        )
-    blank = frame[list(required)].fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
-    frame = frame[~blank]  # blank lines; keeping the index keeps line numbers right
-    if frame.empty:
-        raise DataError(f"{kind} file {path} has a header but no rows")
-    return frame
 
 
 def _ids(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
@@ -234,12 +301,14 @@ def _ids(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
 def _numbers(frame: pd.DataFrame, column: str, path: Path, *, integer: bool) -> pd.Series:
     raw = frame[column].fillna("").str.strip()
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
-    bad = ~values.map(math.isfinite)
+    numbers = values.to_numpy()
+    bad = ~np.isfinite(numbers)
     what = "rating" if not integer else "timestamp"
     if integer:
-        bad |= values.map(lambda v: math.isfinite(v) and not v.is_integer())
+        with np.errstate(invalid="ignore"):
+            bad |= np.floor(numbers) != numbers  # a fraction (non-finite values are already bad)
     if bad.any():
-        position = int(bad.to_numpy().argmax())
+        position = int(bad.argmax())
         line = int(raw.index[position]) + 2
         kind = "non-integer" if integer else "non-numeric"
         raise DataError(f"{path} line {line}: {kind} {what} {raw.iloc[position]!r}")
