@@ -91,8 +91,8 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
 
 def _read_fast(path: Path) -> pd.DataFrame | None:
     """pyarrow's reader; None when the file needs the line-by-line checker (or is not a CSV at all)."""
-    header = _header(path)
-    if header is None or any(c not in header for c in RATING_COLUMNS) or len(set(header)) < len(header):
+    header = _ratings_header(path)
+    if header is None:
         return None
     # Plain strings, dictionary-encoded afterwards: measured faster than pyarrow's dictionary conversion.
     types = {"user_id": pa.string(), "item_id": pa.string(), "rating": pa.float32(), "timestamp": pa.int64()}
@@ -106,6 +106,14 @@ def _read_fast(path: Path) -> pd.DataFrame | None:
         logger.debug("%s: pyarrow's reader declined (%s); checking line by line", path, e)
         return None
     return _checked_columns(table)
+
+
+def _ratings_header(path: Path) -> list[str] | None:
+    """The header's column names if pyarrow can read the file by them: every rating column, no repeats."""
+    header = _header(path)
+    if header is None or any(c not in header for c in RATING_COLUMNS) or len(set(header)) < len(header):
+        return None
+    return header
 
 
 def _header(path: Path) -> list[str] | None:
@@ -180,9 +188,7 @@ def _read_checked(path: Path) -> pd.DataFrame:
         parts = [_checked_block(frame, path) for frame in _arrow_blocks(path)]
     except _NotStreamable:
         parts = [_checked_block(frame, path) for frame in _read_blocks(path, RATING_COLUMNS, "ratings")]
-    if not parts:
-        raise DataError(f"ratings file {path} has a header but no rows")
-    return pd.concat(parts) if len(parts) > 1 else parts[0]
+    return _joined(parts, path, "ratings")
 
 
 def _checked_block(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -207,8 +213,8 @@ def _arrow_blocks(path: Path) -> Iterator[pd.DataFrame]:
         _NotStreamable: no usable header, a blank line, a ragged row, or anything else pyarrow
             refuses (before or after some blocks were yielded).
     """
-    header = _header(path)
-    if header is None or any(c not in header for c in RATING_COLUMNS) or len(set(header)) < len(header):
+    header = _ratings_header(path)
+    if header is None:
         raise _NotStreamable
     try:
         reader = pacsv.open_csv(
@@ -254,7 +260,11 @@ def _read_items(path: Path) -> pd.DataFrame:
 
 def _read(path: Path, required: tuple[str, ...], kind: str) -> pd.DataFrame:
     """Reads every cell as a string; row `i` of the result is line `i + 2` of the file."""
-    blocks = list(_read_blocks(path, required, kind))
+    return _joined(list(_read_blocks(path, required, kind)), path, kind)
+
+
+def _joined(blocks: list[pd.DataFrame], path: Path, kind: str) -> pd.DataFrame:
+    """The blocks as one frame (line-number index kept); a file with no rows is one error line."""
     if not blocks:
         raise DataError(f"{kind} file {path} has a header but no rows")
     return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
