@@ -13,7 +13,7 @@ from movierec.config import TrainConfig, TwoTowerConfig, from_dict, to_dict
 from movierec.data import Interactions, Vocab
 from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
-from movierec.models import TwoTowerRecommender, build_history
+from movierec.models import TwoTowerModel, TwoTowerRecommender, build_history
 from movierec.recommender import FitOptions
 from movierec.registry import config_from_dict as model_config_from_dict
 from movierec.registry import load_recommender
@@ -224,3 +224,32 @@ def test_a_diverging_loss_stops_training_naming_the_epoch(encoded):
     with pytest.raises(ModelFitError, match=r"training loss became .* at epoch 1, by (batch \d+|its last batch)"):
         rec.fit(train, FitOptions(train=budget))
     assert not rec.is_fitted
+
+
+def test_grouped_steps_train_as_keras_one_step_at_a_time(encoded):
+    """`make_train_function` (steps in groups of 3, one traced step) gives Keras' own per-step updates."""
+    _, train, _, _ = encoded
+    budget = dataclasses.replace(FAST, epochs=3, optimizer="adam", learning_rate=0.01)
+    histories = {
+        group: TwoTowerRecommender(PRESETS["model1"])
+        .fit(train, FitOptions(train=dataclasses.replace(budget, steps_per_execution=group)))
+        .history["loss"]
+        for group in (1, 3)  # 1: Keras' own function; 3: 5 steps per epoch = a group of 3, then of 2
+    }
+    np.testing.assert_allclose(histories[3], histories[1], rtol=1e-5)
+
+
+def test_the_train_step_is_traced_once(encoded, monkeypatch):
+    """Weights and optimiser slots exist before `fit` and the step loop starts from known outputs:
+    neither makes `tf.function` trace the (slow to trace) train step a second time."""
+    _, train, _, _ = encoded
+    traces = []
+    original = TwoTowerModel.train_step
+
+    def counted(self, inputs):
+        traces.append(1)  # Python runs only while TensorFlow traces the step
+        return original(self, inputs)
+
+    monkeypatch.setattr(TwoTowerModel, "train_step", counted)
+    TwoTowerRecommender(PRESETS["model1"]).fit(train, FitOptions(train=dataclasses.replace(FAST, epochs=2)))
+    assert len(traces) == 1

@@ -71,11 +71,11 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         if labels is not None:
             self._add_id_signatures(labels)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)], autograph=False)
     def score(self, users):
         return self._score_query(self.user_tower(users))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)], autograph=False)
     def embed_users(self, users):
         return self.user_tower(users)
 
@@ -98,10 +98,12 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         self.serve_top_k = tf.function(
             lambda user_ids: self._recommend_ids(user_ids, tf.constant(SERVING_K)),
             input_signature=[tf.TensorSpec([None], tf.string, name="user_ids")],
+            autograph=False,
         )
         self.recommend = tf.function(
             self._recommend_ids,
             input_signature=[tf.TensorSpec([None], tf.string, name="user_ids"), tf.TensorSpec([], tf.int32, name="k")],
+            autograph=False,
         )
 
     def _recommend_ids(self, user_ids, k):
@@ -145,13 +147,13 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         indices = tf.stack([rows, tf.reshape(top, [-1])], axis=1)
         return tf.tensor_scatter_nd_update(retrieval, indices, tf.reshape(rated + offset, [-1]))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)], autograph=False)
     def predict_rating(self, users, items):
         if self.rating_head is None:
             return tf.fill(tf.shape(users), float("nan"))
         return self._rate(self.user_tower(users), tf.gather(self.item_embeddings, items))
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)], autograph=False)
     def score_history(self, histories):
         if self.uses_history:
             users = tf.fill([tf.shape(histories)[0]], self.unknown_user)
@@ -165,7 +167,7 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
             )
         return self._score_query(query)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)], autograph=False)
     def top_k(self, users, k):
         scores = self.score(users)
         return tf.math.top_k(scores, k=tf.minimum(k, tf.shape(scores)[1]))

@@ -182,6 +182,7 @@ class TwoTowerRecommender(Recommender):
                 jit_compile=cfg.jit_compile,
                 steps_per_execution=cfg.steps_per_execution,
             )
+            self.model.build_for_training()
         validation = options.validation if options.validation is not None and len(options.validation) else None
         has_validation = validation is not None
         run_dir = options.run_dir

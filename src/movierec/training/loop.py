@@ -62,7 +62,7 @@ def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: in
         )
 
     if not shuffle:
-        return batches(tf.range(n_rows, dtype=tf.int64)).prefetch(tf.data.AUTOTUNE)
+        return _prefetched(batches(tf.range(n_rows, dtype=tf.int64)))
 
     def epoch(epoch_seed):
         order = tf.random.experimental.stateless_shuffle(
@@ -72,7 +72,20 @@ def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: in
 
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
     n_batches = -(-n_rows // batch_size)  # known size: progress, and Keras' steps_per_execution need it
-    return seeds.flat_map(epoch).apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(tf.data.AUTOTUNE)
+    return _prefetched(seeds.flat_map(epoch).apply(tf.data.experimental.assert_cardinality(n_batches)))
+
+
+def _prefetched(dataset):
+    """`dataset` with the next 2 batches made ahead, and tf.data's autotuning off.
+
+    A batch is a few gathers (well under a millisecond, against 15 ms for a training step), so a
+    fixed buffer of 2 keeps the step fed. Autotuning gains nothing here and costs: Keras drops each
+    epoch's iterator unfinished, and its deletion waited for the autotuning thread, up to a second
+    per epoch (6 s of a 14-epoch `movierec train` on MovieLens 100k).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(2).with_options(options)
 
 
 def sequence_windows(data: Interactions, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,7 +161,7 @@ def make_sequence_dataset(data: Interactions, length: int, batch_size: int, *, s
 
     n_windows = len(begins)
     if not shuffle:
-        return batches(tf.range(n_windows, dtype=tf.int64), None).prefetch(tf.data.AUTOTUNE)
+        return _prefetched(batches(tf.range(n_windows, dtype=tf.int64), None))
 
     def epoch(epoch_seed):
         order = tf.random.experimental.stateless_shuffle(
@@ -160,4 +173,4 @@ def make_sequence_dataset(data: Interactions, length: int, batch_size: int, *, s
     # the cuts depend on the sorted window lengths only, so every epoch has this many batches
     sorted_sizes = np.sort(ends - begins)
     n_batches = len(np.unique((np.cumsum(sorted_sizes) - sorted_sizes) // batch_size))
-    return seeds.flat_map(epoch).apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(tf.data.AUTOTUNE)
+    return _prefetched(seeds.flat_map(epoch).apply(tf.data.experimental.assert_cardinality(n_batches)))
