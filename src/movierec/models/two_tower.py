@@ -216,12 +216,14 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         return _batched(lambda x: self.movie_tower(x), np.arange(self.n_items, dtype=np.int32), batch_size)
 
 
+@tf.autograph.experimental.do_not_convert  # plain Python on the strategy: nothing for AutoGraph to convert
 def _replicas() -> int:
     """Replicas kept in sync by the current `tf.distribute` strategy (1 outside one)."""
     context = tf.distribute.get_replica_context()
     return 1 if context is None else int(context.num_replicas_in_sync)
 
 
+@tf.autograph.experimental.do_not_convert  # branches on the replica count only
 def _gather_candidates(candidates, items):
     """Every replica's candidates, this replica's first: in-batch negatives from the global batch.
 
