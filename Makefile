@@ -56,7 +56,7 @@ bench-serve: $(STAMP)
 	$(PY) benchmarks/serve.py $(if $(MODEL),--model $(MODEL))
 
 ## make results: the default and the baselines on the three splits of MovieLens 100k, three seeds each,
-## and the sequential tower on the two splits where order matters -> docs/results.md (about 25 minutes on 2 cores)
+## and the sequential tower on the two splits where order matters -> docs/results.md (about 12 minutes on 2 cores)
 results: $(STAMP)
 	for split in random temporal leave_last; do \
 	  models=best,fast,popularity,ease,als; \
