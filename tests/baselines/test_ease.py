@@ -89,3 +89,29 @@ def test_blockwise_gram_and_in_place_inverse_match_numpy():
     assert np.shares_memory(inverse, gram)  # no second 11 x 11 array
     np.testing.assert_allclose(inverse, expected, rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(inverse, inverse.T)
+
+
+def test_the_cholesky_factorisation_runs_on_one_blas_thread(monkeypatch):
+    """OpenBLAS' threaded potrf crashed (SIGSEGV) at 16,000+ movies on an AVX-512 machine: it must run on one thread."""
+    from threadpoolctl import threadpool_info
+
+    from movierec.baselines import ease
+
+    threads = []
+    real = ease.lapack.dpotrf
+
+    def spy(*args, **kwargs):
+        threads.append(
+            {info["filepath"]: info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+        )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ease.lapack, "dpotrf", spy)
+    matrix = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=np.float64))
+    weights = ease.ease_weights(matrix, l2=1.0)
+    gram = (matrix.T @ matrix).toarray() + np.eye(3)
+    precision = np.linalg.inv(gram)
+    expected = -precision / np.diag(precision)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(weights, expected, rtol=1e-6, atol=1e-7)
+    assert len(threads) == 1 and threads[0] and set(threads[0].values()) == {1}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
+from threadpoolctl import threadpool_limits
 
 from movierec._checks import check_k
 from movierec.config import EaseConfig
@@ -80,7 +81,12 @@ def _inverse_in_place(gram: np.ndarray, block: int = 2048) -> np.ndarray:
     # LAPACK works on Fortran order: the transpose of a C-ordered symmetric matrix is the same matrix
     # in Fortran order, so the routines can overwrite it instead of copying it.
     fortran = gram.T
-    factor, info = lapack.dpotrf(fortran, lower=False, clean=False, overwrite_a=True)
+    # One thread for the factorisation: OpenBLAS' threaded potrf (0.3.30 in scipy's wheel, 0.3.31 in
+    # numpy's) crashed with a segmentation fault at 16,000 and 20,000 movies on a 2-core AVX-512 (Zen 4)
+    # machine, while 12,000 passed; single-threaded it passes (20,000: 50 s, against about 26 s). potri
+    # stays threaded (20,000: 50 s, no crash).
+    with threadpool_limits(1, user_api="blas"):
+        factor, info = lapack.dpotrf(fortran, lower=False, clean=False, overwrite_a=True)
     if info != 0:
         raise ValueError(f"EASE: the regularised Gram matrix is not positive definite (LAPACK potrf info {info})")
     inverse, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
