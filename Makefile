@@ -55,12 +55,12 @@ bench: $(STAMP)
 bench-serve: $(STAMP)
 	$(PY) benchmarks/serve.py $(if $(MODEL),--model $(MODEL))
 
-## make results: the default and the baselines on the three splits of MovieLens 100k, three seeds each,
+## make results: the default, `auto` and the baselines on the three splits of MovieLens 100k, three seeds each,
 ## and the sequential tower on the two splits where order matters -> docs/results.md (about 12 minutes on 2 cores)
 results: $(STAMP)
 	for split in random temporal leave_last; do \
-	  models=best,fast,popularity,ease,als; \
-	  if [ $$split != random ]; then models=best,fast,sequential,popularity,ease,als; fi; \
+	  models=best,auto,fast,popularity,ease,als; \
+	  if [ $$split != random ]; then models=best,auto,fast,sequential,popularity,ease,als; fi; \
 	  for seed in 1 2 3; do \
 	    $(VENV)/bin/movierec compare --config configs/ml100k.toml --models $$models \
 	      --split $$split --seed $$seed --name ml100k-seed$$seed-$$split || exit 1; \

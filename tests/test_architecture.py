@@ -21,6 +21,7 @@ TF_FREE = (
     "movierec.evaluation",
     "movierec.baselines",
     "movierec.tracking",
+    "movierec.selection",
     "movierec.experiments",
     "movierec.report",
     "movierec.serving",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from movierec.config import AlsConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict
+from movierec.config import AlsConfig, AutoConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict
 from movierec.errors import ConfigError, ModelDirError
 from movierec.recommender import Recommender
 
@@ -38,6 +38,8 @@ KINDS: dict[str, Kind] = {
         Kind("ease", EaseConfig, "movierec.baselines.ease:EaseRecommender", False),
         Kind("als", AlsConfig, "movierec.baselines.als:AlsRecommender", False),
         Kind("two_tower", TwoTowerConfig, "movierec.models.recommender:TwoTowerRecommender", True),
+        # fits its candidates (TensorFlow only if one is a two-tower model) and keeps the best on validation
+        Kind("auto", AutoConfig, "movierec.selection:AutoRecommender", False),
     )
 }
 
@@ -65,7 +67,15 @@ def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
     kind = data.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"{where}.kind must be one of {sorted(KINDS)}. Received: {kind!r}")
-    return from_dict(KINDS[kind].config, data, where=where)
+    config = from_dict(KINDS[kind].config, data, where=where)
+    if isinstance(config, AutoConfig):  # each candidate is checked now, before any data is read
+        for position, candidate in enumerate(config.candidates):
+            place = f"{where}.candidates[{position}]"
+            try:
+                config_from_dict(candidate, where=place)
+            except ConfigError as e:
+                raise ConfigError(str(e) if place in str(e) else f"{place}: {e}") from e
+    return config
 
 
 def recommender_class(kind: str) -> type[Recommender]:

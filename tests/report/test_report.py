@@ -158,3 +158,42 @@ def test_seeds_report_judges_the_default_and_labels_a_model_picked_on_test(tmp_p
     other = lines.index("The TFRS model with the highest mean ndcg@10 here, `other` (picked on these test numbers):")
     assert other > start
     assert lines[other + 1] == "- ndcg@10: `other` beats b by +0.0500 on average, +1.0 SE of one run."
+
+
+def test_an_auto_model_is_no_baseline_and_the_report_says_what_it_chose(tmp_path):
+    """`auto` rows: judged against the baselines like a TFRS model, with the candidate each run kept."""
+    from movierec.report import seeds_report, verdict
+
+    selection = {
+        "metric": "ndcg@10",
+        "margin_se": 1.0,
+        "chosen": "a",
+        "validation_users": 2,
+        "candidates": [
+            {"name": "a", "status": "fitted", "validation": 0.2},
+            {"name": "b", "status": "skipped", "validation": None},
+        ],
+    }
+    paths = []
+    for seed, chosen in enumerate(["a", "a", "b"]):
+        results = json.loads(json.dumps(RESULTS))
+        auto_test = {"ndcg@10": 0.2 + 0.1 * seed, "hr@10": 0.5, "ndcg@10_se": 0.05}
+        results["models"]["auto"] = {
+            "kind": "auto",
+            "train_seconds": 1.0,
+            "test": auto_test,
+            "selection": {**selection, "chosen": chosen},
+        }
+        results["models"]["a"]["test"]["hr@10"] = 0.5
+        results["models"]["b"]["test"]["hr@10"] = 0.5
+        path = tmp_path / f"s{seed}.json"
+        path.write_text(json.dumps(results))
+        paths.append(path)
+    text = verdict(load_results(paths[0]))
+    assert "beats every baseline (b)." in text  # auto is not counted as a baseline
+    assert "- `auto` chose **a** on validation ndcg@10 (a later candidate must lead by more than 1 paired SE): " in text
+    assert "a 0.2000, b skipped." in text
+    lines = seeds_report(paths).splitlines()
+    start = lines.index("`auto` (chooses on validation) kept a in 2, b in 1 of 3 runs:")
+    # mean ndcg@10 of auto (0.2, 0.3, 0.4) = 0.3 against b's 0.125: +0.175, in SE 0.05 of one run: +3.5
+    assert lines[start + 1] == "- ndcg@10: `auto` beats b by +0.1750 on average, +3.5 SE of one run."

@@ -15,6 +15,7 @@ from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
 from movierec.registry import config_from_dict
+from movierec.selection import AutoRecommender
 from movierec.serving.model_dir import check_model_out, save_model_dir
 
 __all__ = ["register", "run"]
@@ -31,7 +32,11 @@ def register(subparsers) -> None:
     )
     add_data_arguments(parser, ratings_required=True)
     choice = parser.add_mutually_exclusive_group()
-    choice.add_argument("--preset", help="model preset name (see `movierec compare --help`); default: best model")
+    choice.add_argument(
+        "--preset",
+        help="model preset name (see `movierec compare --help`); default: best model; `auto` fits the default, "
+        "the baselines and the other TFRS presets and keeps the best on the validation slice",
+    )
     choice.add_argument("--config", help="TOML file with one model config table (kind = ..., name = ...)")
     parser.add_argument(
         "--out",
@@ -92,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     }
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")
-    if info:
+    if isinstance(recommender, AutoRecommender):
+        print(recommender.summary())
+    if any(info.get("validation_curve", {}).values()):  # a model trained in epochs, stopped early
         print(f"epochs chosen on a {args.validation_fraction:.0%} validation slice: {info['chosen_epochs']}")
     print(f"model written to {args.out}")
     return 0

@@ -5,6 +5,7 @@ live here rather than beside their models so that presets, saved runs and the CL
 read them without importing TensorFlow.
 """
 
+from movierec.config.auto import AutoConfig
 from movierec.config.baselines import AlsConfig, EaseConfig, PopularityConfig
 from movierec.config.codec import from_dict, read_toml, save_json, to_dict
 from movierec.config.experiment import (
@@ -18,6 +19,7 @@ from movierec.config.experiment import (
 from movierec.config.two_tower import ACTIVATIONS, ITEM_FEATURES, USER_FEATURES, TwoTowerConfig
 
 __all__ = [
+    "AutoConfig",
     "AlsConfig",
     "EaseConfig",
     "PopularityConfig",

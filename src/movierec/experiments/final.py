@@ -5,7 +5,9 @@ keeps the weights of its best validation epoch (`refit=False`, the default: meas
 MovieLens 100k, a refit on everything for that many epochs doubled the time for no gain on
 held-out data). The held-out 10% still counts as watched: those movies are excluded from
 recommendations. `refit=True` trains a second time on all ratings for the chosen epochs.
-Models without early stopping (baselines, fixed budgets) train once on everything.
+Models without early stopping (baselines, fixed budgets) train once on everything. `auto`
+fits its candidates the same way, keeps the one with the best validation score, and records
+the choice (`info["selection"]`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import pandas as pd
 
 from movierec.config import ExperimentConfig, SplitConfig, TrainConfig, resolve_train_config, to_dict
 from movierec.data import Dataset
+from movierec.errors import ConfigError
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender
+from movierec.selection import AutoRecommender
 
 __all__ = ["fit_final", "prepare_backup", "remove_backup"]
 
@@ -57,6 +61,10 @@ def fit_final(
         `(recommender, the data it was fit on, info)`; info records the chosen epoch and the
         validation curve.
     """
+    if model_config.kind == "auto" and not validation_fraction > 0:
+        raise ConfigError(
+            f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"
+        )
     info: dict[str, Any] = {}
     base = ExperimentConfig(train=train_config)
 
@@ -72,7 +80,12 @@ def fit_final(
         }  # fmt: skip
         prepare_backup(Path(backup_dir), fingerprint, model_config.name)
     patience = resolve_train_config(train_config, model_config).early_stopping_patience
-    if patience and validation_fraction > 0:
+    chooses = model_config.kind == "auto"  # picks among candidates on the validation slice
+    if chooses and not validation_fraction > 0:
+        raise ConfigError(
+            f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"
+        )
+    if (patience or chooses) and validation_fraction > 0:
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:
             probe = build_recommender(model_config)
@@ -80,17 +93,25 @@ def fit_final(
                 validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir
             )
             probe.fit(staged.train, options)
+            if isinstance(probe, AutoRecommender):
+                info["selection"] = probe.selection
+                trained = probe.chosen
+                assert trained is not None
+            else:
+                trained = probe
             monitor = train_config.monitor
-            curve = probe.history.get(monitor, [])
-            best_epoch = int(np.argmax(curve)) + 1 if curve else len(probe.epoch_seconds)
-            info = {"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}, "refit": refit}
-            logger.info("%s: best %s at epoch %d of %d", model_config.name, monitor, best_epoch, len(curve))
+            curve = trained.history.get(monitor, [])
+            best_epoch = int(np.argmax(curve)) + 1 if curve else len(trained.epoch_seconds)
+            info.update({"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}, "refit": refit})
+            logger.info("%s: best %s at epoch %d of %d", trained.name, monitor, best_epoch, len(curve))
             if not refit:
                 probe.add_seen(staged.validation)  # watched, so never recommended
                 remove_backup(backup_dir)
                 return probe, staged, info
-            logger.info("%s: refitting on all ratings for %d epochs", model_config.name, best_epoch)
-            model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
+            logger.info("%s: refitting on all ratings for %d epochs", trained.name, best_epoch)
+            model_config = trained.config  # auto refits the candidate it chose
+            if hasattr(model_config, "early_stopping_patience"):
+                model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)
     recommender = build_recommender(model_config)
     second = None if backup_dir is None else Path(backup_dir) / ("refit" if info else "fit")

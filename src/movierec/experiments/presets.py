@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from movierec.config import AlsConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict, to_dict
+from movierec.config import AlsConfig, AutoConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict, to_dict
 from movierec.errors import ConfigError
 
 __all__ = ["PRESETS", "get_preset", "DEFAULT_PRESET"]
@@ -180,6 +180,13 @@ PRESETS: dict[str, Any] = {
     "ease": EaseConfig(name="ease"),
     "als": AlsConfig(name="als"),
 }
+
+# `movierec train --preset auto`: the default first (so it always runs, and wins ties), then the
+# baselines and the other TFRS presets while the time budget lasts; keeps the best on validation.
+PRESETS["auto"] = AutoConfig(
+    name="auto",
+    candidates=tuple(to_dict(PRESETS[name]) for name in ("best", "ease", "als", "popularity", "fast", "sequential")),
+)
 
 DEFAULT_PRESET = "best"  # what `movierec train` uses without --preset
 

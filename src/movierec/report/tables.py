@@ -21,6 +21,9 @@ REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
 )  # fmt: skip
 
 
+NOT_BASELINES = ("two_tower", "auto")  # kinds the verdicts compare with the baselines, not as baselines
+
+
 def load_results(path: str | Path) -> dict[str, Any]:
     """Reads one `results.json` written by `movierec compare`.
 
@@ -74,9 +77,9 @@ def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS
     """Plain sentences: does the best TFRS model beat every baseline, metric by metric?"""
     models = results["models"]
     tfrs = {n: m for n, m in models.items() if m["kind"] == "two_tower"}
-    baselines = {n: m for n, m in models.items() if m["kind"] != "two_tower"}
+    baselines = {n: m for n, m in models.items() if m["kind"] not in NOT_BASELINES}
     if not tfrs or not baselines:
-        return ""
+        return _selections(results)
     lines = []
     for metric in metrics:
         best_name = max(tfrs, key=lambda n: tfrs[n]["test"].get(metric, float("-inf")))
@@ -90,6 +93,24 @@ def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS
             gaps = ", ".join(f"{n} {baselines[n]['test'][metric]:.3f}" for n in ahead)
             text += f"**does not beat** {gaps}" + (f"; beats {', '.join(beaten)}." if beaten else ".")
         lines.append(text)
+    return "\n".join(lines + ([_selections(results)] if _selections(results) else []))
+
+
+def _selections(results: dict[str, Any]) -> str:
+    """One line per `auto` model: the candidate it kept and the validation scores that decided."""
+    lines = []
+    for name, model in results["models"].items():
+        selection = model.get("selection")
+        if not selection:
+            continue
+        scores = ", ".join(
+            f"{row['name']} {row['validation']:.4f}" if row["status"] == "fitted" else f"{row['name']} skipped"
+            for row in selection["candidates"]
+        )
+        lines.append(
+            f"- `{name}` chose **{selection['chosen']}** on validation {selection['metric']} "
+            f"(a later candidate must lead by more than {selection['margin_se']:g} paired SE): {scores}."
+        )
     return "\n".join(lines)
 
 
@@ -171,7 +192,7 @@ def _seed_verdicts(
 ) -> list[str]:
     kinds = {name: model["kind"] for name, model in runs[0]["models"].items()}
     tfrs = [n for n, k in kinds.items() if k == "two_tower"]
-    baselines = [n for n, k in kinds.items() if k != "two_tower"]
+    baselines = [n for n, k in kinds.items() if k not in NOT_BASELINES]
     if not tfrs or not baselines:
         return []
     top = max(tfrs, key=lambda n: means[n][metrics[0]])
@@ -186,6 +207,11 @@ def _seed_verdicts(
                 else f"The TFRS model with the highest mean {metrics[0]} here, `{ours}` (picked on these test numbers):"
             ]
         out += _margins(runs, means, metrics, ours, baselines)
+    for name in (n for n, k in kinds.items() if k == "auto"):
+        picks = [r["models"][name].get("selection", {}).get("chosen", "?") for r in runs if name in r["models"]]
+        counts = ", ".join(f"{pick} in {picks.count(pick)}" for pick in dict.fromkeys(picks))
+        out += [f"`{name}` (chooses on validation) kept {counts} of {len(picks)} runs:"]
+        out += _margins(runs, means, metrics, name, baselines)
     return out
 
 

@@ -20,8 +20,9 @@ def flat_hparams(config: Any, train_config: Any | None = None) -> dict[str, bool
                 continue
             if value is None:
                 value = "none"
-            elif isinstance(value, (tuple, list)):
-                value = ",".join(str(v) for v in value) or "none"
+            elif isinstance(value, (tuple, list)):  # candidate tables (auto) by name
+                value = ",".join(str(v.get("name", v.get("kind"))) if isinstance(v, dict) else str(v) for v in value)
+                value = value or "none"
             elif not isinstance(value, (bool, int, float, str)):
                 value = str(value)
             values[field.name] = value
