@@ -425,8 +425,60 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         `(items [batch, k] int64, scores [batch, k] float32)`.
     """
     scores = np.asarray(scores, dtype=np.float32)
+    k = min(int(k), scores.shape[1])
+    if len(scores) == 0 or k * _SAMPLE_STRIDE * 4 > scores.shape[1]:
+        return _top_k_exact(scores, k)
+    items, values, done = _top_k_above_threshold(scores, k)
+    if not done.all():
+        rest = np.flatnonzero(~done)
+        items[rest], values[rest] = _top_k_exact(scores[rest], k)
+    return items, values
+
+
+_SAMPLE_STRIDE = 16  # `_top_k_above_threshold` estimates each row's cut from every 16th score
+
+
+def _top_k_above_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`top_k` of the rows where a threshold taken from a sample of columns keeps between k and 64k
+    scores: those few are sorted exactly, so the answer is the same as `_top_k_exact`'s.
+
+    A partial sort of every score per row costs about 10 ns per score (MovieLens 25M's 59k movies:
+    0.7 ms per user); the threshold costs one comparison per score. Returns `(items, values, done)`;
+    rows not `done` (too few or too many scores above their threshold, or a threshold of -inf) are
+    left for `_top_k_exact`.
+    """
+    n_rows, n_items = scores.shape
+    sample = scores[:, ::_SAMPLE_STRIDE]
+    # the sample's (k/2)-th largest: about 8k scores of a row are above it (a row with fewer than k is
+    # left for the exact path; the k-th largest kept 16k candidates and took twice as long in all)
+    rank = max(1, k // 2)
+    threshold = np.partition(sample, sample.shape[1] - rank, axis=1)[:, sample.shape[1] - rank]
+    above = scores >= threshold[:, None]
+    counts = np.count_nonzero(above, axis=1)
+    done = (counts >= k) & (counts <= 64 * k) & np.isfinite(threshold)
+    items = np.full((n_rows, k), -1, np.int64)
+    values = np.full((n_rows, k), -np.inf, np.float32)
+    if not done.any():
+        return items, values, done
+    rows = np.flatnonzero(done)
+    # flat positions, row-major, so items ascend within each row (np.nonzero of 2-D is 10x slower)
+    row_of, item = np.divmod(np.flatnonzero(above[rows] if len(rows) < n_rows else above), n_items)
+    width = int(counts[rows].max())
+    starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
+    column = np.arange(len(item)) - np.repeat(starts, counts[rows])
+    candidates = np.full((len(rows), width), n_items, np.int64)  # padding sorts after every real item
+    candidate_scores = np.full((len(rows), width), -np.inf, np.float32)
+    candidates[row_of, column] = item
+    candidate_scores[row_of, column] = scores[rows[row_of], item]
+    order = np.lexsort((candidates, -candidate_scores), axis=1)[:, :k]
+    items[rows] = np.take_along_axis(candidates, order, axis=1)
+    values[rows] = np.take_along_axis(candidate_scores, order, axis=1)
+    return items, values, done
+
+
+def _top_k_exact(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`top_k` by a partial sort of every row (`k` already capped at `n_items`)."""
     n_items = scores.shape[1]
-    k = min(int(k), n_items)
     if k < n_items:
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         # argpartition picks an arbitrary item among ties at the cut; redo those rows exactly.
