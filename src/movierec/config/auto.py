@@ -22,7 +22,8 @@ class AutoConfig:
 
     kind: Literal["auto"] = "auto"  # registry key; do not change
     name: str = "auto"  # run / report label
-    # candidate model configs, fitted in this order (put the cheap ones first: see time_budget)
+    # candidate model configs, fitted in this order: the first always runs and is kept unless a later one
+    # is clearly better (margin_se), so put the model you would otherwise use first
     candidates: tuple[dict[str, Any], ...] = ({"kind": "popularity"}, {"kind": "ease"}, {"kind": "als"})
     # seconds: no candidate starts once the candidates fitted so far took this long (the first always runs,
     # and a started candidate finishes)

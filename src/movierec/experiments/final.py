@@ -80,11 +80,7 @@ def fit_final(
         }  # fmt: skip
         prepare_backup(Path(backup_dir), fingerprint, model_config.name)
     patience = resolve_train_config(train_config, model_config).early_stopping_patience
-    chooses = model_config.kind == "auto"  # picks among candidates on the validation slice
-    if chooses and not validation_fraction > 0:
-        raise ConfigError(
-            f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"
-        )
+    chooses = model_config.kind == "auto"  # picks among candidates on the validation slice (checked above)
     if (patience or chooses) and validation_fraction > 0:
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:
@@ -103,7 +99,8 @@ def fit_final(
             curve = trained.history.get(monitor, [])
             best_epoch = int(np.argmax(curve)) + 1 if curve else len(trained.epoch_seconds)
             info.update({"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}, "refit": refit})
-            logger.info("%s: best %s at epoch %d of %d", trained.name, monitor, best_epoch, len(curve))
+            if curve:
+                logger.info("%s: best %s at epoch %d of %d", trained.name, monitor, best_epoch, len(curve))
             if not refit:
                 probe.add_seen(staged.validation)  # watched, so never recommended
                 remove_backup(backup_dir)
