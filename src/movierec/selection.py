@@ -44,8 +44,10 @@ class AutoRecommender(Recommender):
 
     Attributes:
         chosen: The fitted candidate kept (None before `fit`).
-        selection: The record of the choice: `metric`, `chosen`, `time_budget`, `validation_users`
-            and per candidate `name`, `kind`, `status` ("fitted" or "skipped"), `validation`, `seconds`.
+        selection: The record of the choice: `metric`, `margin_se`, `chosen`, `time_budget`,
+            `validation_users` and per candidate `name`, `kind`, `status` ("fitted" or "skipped"),
+            `validation`, `seconds`, and for each after the first `versus` (the choice so far), `gain`
+            and `gain_se` (mean and standard error of the per-user difference).
     """
 
     kind = "auto"

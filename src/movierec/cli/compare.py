@@ -11,7 +11,7 @@ from typing import Any
 from movierec.cli._common import add_experiment_arguments, data_config_from_args
 from movierec.config import ExperimentConfig, load_experiment
 from movierec.evaluation import METRIC_LABELS
-from movierec.experiments import run_experiment
+from movierec.experiments import PRESETS, run_experiment
 from movierec.report import write_report
 
 __all__ = ["register", "run", "format_table"]
@@ -32,7 +32,9 @@ def register(subparsers) -> None:
         description="Trains every model of an experiment on the same split and budget, evaluates them on "
         "held-out test data, prints a table, writes <logdir>/<name>/results.json and TensorBoard runs.",
     )
-    parser.add_argument("--models", help="comma-separated presets, e.g. model1,model2,model2_fixed,popularity")
+    parser.add_argument(
+        "--models", help=f"comma-separated presets, e.g. model1,model2,popularity; presets: {', '.join(PRESETS)}"
+    )
     add_experiment_arguments(parser, per="every TFRS model without its own budget")
     parser.set_defaults(func=run)
 
