@@ -56,7 +56,7 @@ bench-serve: $(STAMP)
 	$(PY) benchmarks/serve.py $(if $(MODEL),--model $(MODEL))
 
 ## make results: the default, `auto` and the baselines on the three splits of MovieLens 100k, three seeds each,
-## and the sequential tower on the two splits where order matters -> docs/results.md (8-15 minutes on 2 cores)
+## and the sequential tower on the two splits where order matters -> docs/results.md (about 12 minutes on 2 cores)
 results: $(STAMP)
 	for split in random temporal leave_last; do \
 	  models=best,auto,fast,popularity,ease,als; \
