@@ -8,7 +8,21 @@ import pytest
 
 from movierec.cli.main import main
 
-KINDS = ("popularity", "ease", "als", "model1")  # every registered kind; model1 is the report's two-tower model
+# every registered kind; model1 is the report's two-tower model, auto keeps model1 (its first candidate,
+# with a margin no later one can pass) over popularity, so its directory serves a chosen two-tower export
+KINDS = ("popularity", "ease", "als", "model1", "auto")
+AUTO_TOML = """kind = "auto"
+name = "auto"
+margin_se = 1e9
+[[candidates]]
+kind = "two_tower"
+name = "model1"
+embedding_dim = 32
+layer_sizes = [64, 32]
+activation = "relu"
+[[candidates]]
+kind = "popularity"
+"""
 
 
 @pytest.fixture(scope="session")
@@ -17,8 +31,10 @@ def model_dirs(tmp_path_factory, block_data) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("models")
     block_data.ratings.to_csv(folder / "r.csv", index=False)
     block_data.items.to_csv(folder / "i.csv", index=False)
+    (folder / "auto.toml").write_text(AUTO_TOML)
     for preset in KINDS:
+        choice = ["--config", str(folder / "auto.toml")] if preset == "auto" else ["--preset", preset]
         args = ["train", "--ratings", str(folder / "r.csv"), "--items", str(folder / "i.csv"),
-                "--preset", preset, "--epochs", "2", "--out", str(folder / preset)]  # fmt: skip
+                *choice, "--epochs", "2", "--out", str(folder / preset)]  # fmt: skip
         assert main(args) == 0
     return {preset: folder / preset for preset in KINDS}

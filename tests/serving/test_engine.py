@@ -17,7 +17,7 @@ from movierec.errors import UnknownIdError
 from movierec.recommender import top_k
 from movierec.serving import ServingEngine, load_model_dir, top_k_row
 
-KINDS = ("popularity", "ease", "als", "model1")  # as in conftest.py
+KINDS = ("popularity", "ease", "als", "model1", "auto")  # as in conftest.py
 
 # few distinct values, so ties at the cut (and -inf, the masked items) are common; NaN now and then
 ROW_VALUES = st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 0.5000001, 1.0, 2.0, np.inf, np.nan])

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from movierec.serving import load_model_dir
 
@@ -39,9 +40,12 @@ print(json.dumps(out, default=lambda b: b.decode()))
 USERS = ["u1", "u7", "u21", "u40"]
 
 
-def test_serving_signatures_in_a_fresh_process(model_dirs):
-    folder = model_dirs["model1"]
-    export = folder / "recommender" / "saved_model"
+# model1's export, and the same model chosen by auto (its export sits in the chosen candidate's folder and
+# gets its string-id signatures through AutoRecommender.set_serving_labels)
+@pytest.mark.parametrize(("kind", "export_dir"), [("model1", "recommender"), ("auto", "recommender/chosen")])
+def test_serving_signatures_in_a_fresh_process(model_dirs, kind, export_dir):
+    folder = model_dirs[kind]
+    export = folder / export_dir / "saved_model"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(export), json.dumps(USERS)],
