@@ -61,7 +61,8 @@ def fit_final(
         `(recommender, the data it was fit on, info)`; info records the chosen epoch and the
         validation curve.
     """
-    if model_config.kind == "auto" and not validation_fraction > 0:
+    chooses = model_config.kind == "auto"  # picks among candidates on the validation slice
+    if chooses and not validation_fraction > 0:
         raise ConfigError(
             f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"
         )
@@ -80,7 +81,6 @@ def fit_final(
         }  # fmt: skip
         prepare_backup(Path(backup_dir), fingerprint, model_config.name)
     patience = resolve_train_config(train_config, model_config).early_stopping_patience
-    chooses = model_config.kind == "auto"  # picks among candidates on the validation slice (checked above)
     if (patience or chooses) and validation_fraction > 0:
         staged = prepare(validation_fraction)
         if len(staged.validation) > 0:

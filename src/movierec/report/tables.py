@@ -93,7 +93,8 @@ def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS
             gaps = ", ".join(f"{n} {baselines[n]['test'][metric]:.3f}" for n in ahead)
             text += f"**does not beat** {gaps}" + (f"; beats {', '.join(beaten)}." if beaten else ".")
         lines.append(text)
-    return "\n".join(lines + ([_selections(results)] if _selections(results) else []))
+    selections = _selections(results)
+    return "\n".join(lines + ([selections] if selections else []))
 
 
 def _selections(results: dict[str, Any]) -> str:
