@@ -72,6 +72,11 @@ class TestAuto(RecommenderContract):
         assert rows["popularity"]["validation"] == pytest.approx(expected, abs=1e-6)
         assert rows["ease"]["validation"] == pytest.approx(1.0)
         assert rows["ease"]["versus"] == "popularity" and rows["ease"]["gain"] > 0
+        # what run records and `train` say: the choice, and the model whose training counted
+        assert fitted.fitted_model is fitted.chosen
+        assert fitted.fit_record() == {"selection": fitted.selection}
+        assert fitted.fit_summary() == fitted.summary()
+        assert fitted.summary().startswith(f"chose ease on the validation ndcg@10 of {N_USERS} users")
 
 
 def test_the_choice_follows_the_validation_slice():
@@ -222,4 +227,4 @@ def test_compare_runs_auto_beside_the_others(tmp_path, block_data):
     tags = EventAccumulator(str(tmp_path / "auto" / "auto")).Reload().Tags()["tensors"]
     assert "selection" in tags
     report = markdown_report([tmp_path / "auto" / "results.json"])
-    assert f"- `auto` chose **{selection['chosen']}** on validation ndcg@10" in report
+    assert f"- `auto` chose **{selection['chosen']}** on the validation ndcg@10 of " in report

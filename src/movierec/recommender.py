@@ -122,6 +122,22 @@ class Recommender(abc.ABC):
         """True after a successful `fit` or a load."""
         return self._is_fitted
 
+    @property
+    def fitted_model(self) -> Recommender:
+        """The recommender whose weights were trained: itself, or the candidate a chooser (`auto`) kept."""
+        return self
+
+    def fit_record(self) -> dict[str, Any]:
+        """What `fit` decided beyond the weights, for run records (`results.json`, a model's meta).
+
+        Empty for most models; `auto` gives `{"selection": ...}`, the candidate it kept and why.
+        """
+        return {}
+
+    def fit_summary(self) -> str | None:
+        """One line for people on what `fit` decided beyond the weights, or None if nothing."""
+        return None
+
     # --------------------------------------------------------------- training
     def fit(self, data: Interactions, options: FitOptions | None = None) -> Recommender:
         """Learns from `data`; may read `options.validation` (never test) for early stopping.

@@ -32,7 +32,7 @@ from movierec.evaluation import evaluate, paired_difference, sample_users
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender, config_from_dict, load_recommender
 
-__all__ = ["AutoRecommender"]
+__all__ = ["AutoRecommender", "describe_selection"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,24 +118,22 @@ class AutoRecommender(Recommender):
         }
         logger.info("%s", self.summary())
 
+    @property
+    def fitted_model(self) -> Recommender:
+        """The candidate kept (its history and epochs are the training that counted)."""
+        return self._model()
+
+    def fit_record(self) -> dict[str, Any]:
+        return {"selection": self.selection}
+
+    def fit_summary(self) -> str:
+        return self.summary()
+
     def summary(self) -> str:
         """One line: which candidate was kept and why (every candidate's validation score)."""
         if not self.selection:
             raise NotFittedError(f"{self.name} has not chosen yet; call fit() first")
-        parts = []
-        for row in self.selection["candidates"]:
-            if row["status"] != "fitted":
-                parts.append(f"{row['name']} skipped (time budget)")
-            elif "versus" not in row:
-                parts.append(f"{row['name']} {row['validation']:.4f}")
-            else:
-                se = "" if row["gain_se"] is None else f" ± {row['gain_se']:.4f}"
-                parts.append(f"{row['name']} {row['validation']:.4f} ({row['gain']:+.4f}{se} vs {row['versus']})")
-        return (
-            f"chose {self.selection['chosen']} on the validation {self.selection['metric']} of "
-            f"{self.selection['validation_users']} users, where a later candidate must lead by more than "
-            f"{self.selection['margin_se']:g} paired SE: {', '.join(parts)}"
-        )
+        return describe_selection(self.selection)
 
     def _model(self) -> Recommender:
         if self.chosen is None:
@@ -180,3 +178,35 @@ class AutoRecommender(Recommender):
     def _load_state(self, directory: Path) -> None:
         self.chosen = load_recommender(directory / "chosen")
         self.selection = json.loads((directory / SELECTION_FILE).read_text())
+
+
+def describe_selection(selection: dict[str, Any], chosen_style: str = "") -> str:
+    """The sentence saying which candidate a selection record kept and why.
+
+    Args:
+        selection: `AutoRecommender.selection` (also saved in `results.json` and `selection.json`).
+        chosen_style: Wrapped around the chosen name, e.g. "**" for Markdown bold.
+
+    Example:
+        >>> record = {"metric": "ndcg@10", "margin_se": 1.0, "chosen": "a", "validation_users": 3,
+        ...     "candidates": [{"name": "a", "status": "fitted", "validation": 0.5},
+        ...                    {"name": "b", "status": "fitted", "validation": 0.6, "versus": "a",
+        ...                     "gain": 0.1, "gain_se": 0.2},
+        ...                    {"name": "c", "status": "skipped", "validation": None}]}
+        >>> describe_selection(record)
+        'chose a on the validation ndcg@10 of 3 users, where a later candidate must lead by more than 1 paired SE: a 0.5000, b 0.6000 (+0.1000 ± 0.2000 vs a), c skipped (time budget)'
+    """
+    parts = []
+    for row in selection["candidates"]:
+        if row["status"] != "fitted":
+            parts.append(f"{row['name']} skipped (time budget)")
+        elif "versus" not in row:
+            parts.append(f"{row['name']} {row['validation']:.4f}")
+        else:
+            se = "" if row["gain_se"] is None else f" ± {row['gain_se']:.4f}"
+            parts.append(f"{row['name']} {row['validation']:.4f} ({row['gain']:+.4f}{se} vs {row['versus']})")
+    chosen = f"{chosen_style}{selection['chosen']}{chosen_style}"
+    return (
+        f"chose {chosen} on the validation {selection['metric']} of {selection['validation_users']} users, "
+        f"where a later candidate must lead by more than {selection['margin_se']:g} paired SE: {', '.join(parts)}"
+    )

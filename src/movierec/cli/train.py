@@ -15,7 +15,6 @@ from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
 from movierec.registry import config_from_dict
-from movierec.selection import AutoRecommender
 from movierec.serving.model_dir import check_model_out, save_model_dir
 
 __all__ = ["register", "run"]
@@ -97,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     }
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")
-    if isinstance(recommender, AutoRecommender):
-        print(recommender.summary())
+    summary = recommender.fit_summary()
+    if summary:  # what fitting decided beyond the weights (auto: the candidate it kept)
+        print(summary)
     if any(info.get("validation_curve", {}).values()):  # a model trained in epochs, stopped early
         print(f"epochs chosen on a {args.validation_fraction:.0%} validation slice: {info['chosen_epochs']}")
     print(f"model written to {args.out}")

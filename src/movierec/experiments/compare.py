@@ -42,7 +42,6 @@ from movierec.experiments.samples import (
 )
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender
-from movierec.selection import AutoRecommender
 from movierec.tracking import LAYOUT_METRICS, RunLog, comparison_layout, flat_hparams, write_projector
 
 __all__ = ["fit_and_evaluate", "run_experiment"]
@@ -177,9 +176,10 @@ def run_experiment(
                 run_dir / "config.json",
             )
             log.scalars(result["test"], step=0, prefix="test")
-            if isinstance(recommender, AutoRecommender):  # which candidate it kept, and why
-                log.text("selection", recommender.summary())
-                result["selection"] = recommender.selection
+            summary = recommender.fit_summary()
+            if summary:  # what fitting decided beyond the weights (auto: which candidate it kept, and why)
+                log.text("selection", summary)
+            result.update(recommender.fit_record())
             log.hparams(flat_hparams(model_config, recommender.train_config))
             final = sample_lists(recommender.score(watchers), watchers, data.train, data.vocab.user_ids, titles)
             log.text("recommendations", samples_markdown(final))  # the trained model's lists

@@ -28,7 +28,6 @@ from movierec.errors import ConfigError
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import build_recommender
-from movierec.selection import AutoRecommender
 
 __all__ = ["fit_final", "prepare_backup", "remove_backup"]
 
@@ -89,12 +88,8 @@ def fit_final(
                 validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir
             )
             probe.fit(staged.train, options)
-            if isinstance(probe, AutoRecommender):
-                info["selection"] = probe.selection
-                trained = probe.chosen
-                assert trained is not None
-            else:
-                trained = probe
+            info.update(probe.fit_record())
+            trained = probe.fitted_model  # auto: the candidate it kept
             monitor = train_config.monitor
             curve = trained.history.get(monitor, [])
             best_epoch = int(np.argmax(curve)) + 1 if curve else len(trained.epoch_seconds)

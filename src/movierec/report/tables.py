@@ -10,6 +10,7 @@ from movierec.errors import DataError
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
 from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
 from movierec.experiments.presets import DEFAULT_PRESET
+from movierec.selection import describe_selection
 
 __all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict", "seeds_report"]
 
@@ -99,20 +100,11 @@ def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS
 
 def _selections(results: dict[str, Any]) -> str:
     """One line per `auto` model: the candidate it kept and the validation scores that decided."""
-    lines = []
-    for name, model in results["models"].items():
-        selection = model.get("selection")
-        if not selection:
-            continue
-        scores = ", ".join(
-            f"{row['name']} {row['validation']:.4f}" if row["status"] == "fitted" else f"{row['name']} skipped"
-            for row in selection["candidates"]
-        )
-        lines.append(
-            f"- `{name}` chose **{selection['chosen']}** on validation {selection['metric']} "
-            f"(a later candidate must lead by more than {selection['margin_se']:g} paired SE): {scores}."
-        )
-    return "\n".join(lines)
+    return "\n".join(
+        f"- `{name}` {describe_selection(model['selection'], chosen_style='**')}."
+        for name, model in results["models"].items()
+        if model.get("selection")
+    )
 
 
 def markdown_report(paths: list[str | Path], title: str = "Results") -> str:

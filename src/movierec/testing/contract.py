@@ -21,6 +21,7 @@ is the obvious recommendation and a block's items are each other's nearest neigh
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import numpy as np
@@ -107,6 +108,16 @@ class RecommenderContract:
 
     def test_kind_matches_the_registry(self, fitted: Recommender) -> None:
         assert fitted.kind == self.kind == fitted.config.kind
+
+    def test_fit_record_is_json_and_names_the_fitted_model(self, fitted: Recommender) -> None:
+        # run records (results.json, a model's meta) store it as JSON
+        assert json.loads(json.dumps(fitted.fit_record())) == fitted.fit_record()
+        assert fitted.fitted_model.is_fitted
+        if fitted.fitted_model is fitted:  # a model that chose nothing has nothing more to record
+            assert fitted.fit_record() == {} and fitted.fit_summary() is None
+        else:  # a chooser: its scores are those of the model it kept
+            np.testing.assert_array_equal(fitted.score(ALL_USERS), fitted.fitted_model.score(ALL_USERS))
+            assert fitted.fit_record() and fitted.fit_summary()
 
     def test_unfitted_recommender_refuses_to_recommend(self) -> None:
         fresh = self.make()
