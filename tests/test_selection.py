@@ -74,7 +74,7 @@ class TestAuto(RecommenderContract):
         assert rows["ease"]["versus"] == "popularity" and rows["ease"]["gain"] > 0
         # what run records and `train` say: the choice, and the model whose training counted
         assert fitted.fitted_model is fitted.chosen
-        assert fitted.fit_record() == {"selection": fitted.selection}
+        assert fitted.fit_record() == {"selection": fitted.selection}  # EASE decides nothing more
         assert fitted.fit_summary() == fitted.summary()
         assert fitted.summary().startswith(f"chose ease on the validation ndcg@10 of {N_USERS} users")
 
@@ -225,6 +225,6 @@ def test_compare_runs_auto_beside_the_others(tmp_path, block_data):
     if selection["chosen"] == "popularity":
         assert results["models"]["auto"]["test"] == results["models"]["popularity"]["test"]
     tags = EventAccumulator(str(tmp_path / "auto" / "auto")).Reload().Tags()["tensors"]
-    assert "selection" in tags
+    assert "fit" in tags  # the choice, as text
     report = markdown_report([tmp_path / "auto" / "results.json"])
     assert f"- `auto` chose **{selection['chosen']}** on the validation ndcg@10 of " in report

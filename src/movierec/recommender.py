@@ -127,6 +127,11 @@ class Recommender(abc.ABC):
         """The recommender whose weights were trained: itself, or the candidate a chooser (`auto`) kept."""
         return self
 
+    @property
+    def refit_config(self) -> Any:
+        """The config that trains this same model again without a validation slice (what `fit` decided on it)."""
+        return self.config
+
     def fit_record(self) -> dict[str, Any]:
         """What `fit` decided beyond the weights, for run records (`results.json`, a model's meta).
 

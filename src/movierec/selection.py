@@ -124,10 +124,12 @@ class AutoRecommender(Recommender):
         return self._model()
 
     def fit_record(self) -> dict[str, Any]:
-        return {"selection": self.selection}
+        return {**self._model().fit_record(), "selection": self.selection}
 
     def fit_summary(self) -> str:
-        return self.summary()
+        """The choice, then what the chosen candidate's own fit decided (if anything)."""
+        own = self._model().fit_summary()
+        return self.summary() + (f"\n{self.chosen.name}: {own}" if own and self.chosen is not None else "")
 
     def summary(self) -> str:
         """One line: which candidate was kept and why (every candidate's validation score)."""

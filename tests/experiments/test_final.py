@@ -48,3 +48,15 @@ def test_seconds_to_reach_the_reference():
     assert models["fast"]["seconds_to_ease"] == 5.0  # reached after the second epoch
     assert models["slow"]["seconds_to_ease"] is None
     assert "seconds_to_ease" not in models["ease"]
+
+
+def test_a_refit_keeps_the_recency_decided_on_the_validation_slice(block_data):
+    """The refit has no validation slice: it trains with the recency the first fit decided, and says so."""
+    config = dataclasses.replace(PRESETS["fast"], recency="validation", epochs=None, early_stopping_patience=2)
+    recommender, _, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2, refit=True)
+    decided = info["recency"]
+    assert decided["mode"] == "validation" and decided["plain"] is not None  # decided on the slice
+    assert recommender.config.recency == ("on" if decided["used"] else "off")
+    # the refit's own record: "on" trains on the weighted stream; "off" has nothing to say
+    assert recommender.fit_record() == ({"recency": {**decided, "mode": "on", "plain": None, "weighted": None,
+                                                     "gain_se": None}} if decided["used"] else {})  # fmt: skip

@@ -256,3 +256,59 @@ def test_the_train_step_is_traced_once(encoded, monkeypatch):
     monkeypatch.setattr(TwoTowerModel, "train_step", counted)
     TwoTowerRecommender(PRESETS["model1"]).fit(train, FitOptions(train=dataclasses.replace(FAST, epochs=2)))
     assert len(traces) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "phrase"),
+    [
+        ({"recency": "sometimes"}, "recency must be 'off', 'on' or 'validation'"),
+        ({"recent_share": 0.0}, "recent_share must be in \\(0, 1\\]"),
+        ({"recent_share": 1.5}, "recent_share must be in \\(0, 1\\]"),
+        ({"recent_repeats": 0}, "recent_repeats should be a positive integer"),
+    ],
+)
+def test_invalid_recency_raises(changes, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        dataclasses.replace(PRESETS["fast"], **changes)
+
+
+def test_the_sequence_tower_refuses_recency():
+    with pytest.raises(ConfigError, match="cannot repeat ratings"):
+        dataclasses.replace(PRESETS["sequential"], recency="on")
+
+
+def test_recency_on_trains_on_the_weighted_stream(encoded):
+    """recency="on" is the same model as recency="off" fitted on the stream with the latest rows repeated."""
+    from movierec.data.recency import weighted_stream
+
+    _, train, _, _ = encoded
+    budget = dataclasses.replace(FAST, epochs=2)
+    on = dataclasses.replace(PRESETS["fast"], recency="on", recent_share=0.25, recent_repeats=3)
+    off = dataclasses.replace(on, recency="off")
+    weighted = TwoTowerRecommender(on).fit(train, FitOptions(train=budget))
+    by_hand = TwoTowerRecommender(off).fit(weighted_stream(train, 0.25, 3), FitOptions(train=budget))
+    users = np.arange(train.n_users)
+    np.testing.assert_array_equal(weighted.score(users), by_hand.score(users))
+    assert weighted.history["loss"] == by_hand.history["loss"]
+    plain = TwoTowerRecommender(off).fit(train, FitOptions(train=budget))
+    assert plain.history["loss"] != weighted.history["loss"]  # the stream differs, so does training
+    assert weighted.fit_record()["recency"]["used"] and plain.fit_record() == {}
+
+
+def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded):
+    _, train, _, _ = encoded
+    order = np.argsort(train.timestamps, kind="stable")
+    early = train.subset(np.isin(np.arange(len(train)), order[:240]))
+    late = train.subset(np.isin(np.arange(len(train)), order[240:]))
+    config = dataclasses.replace(PRESETS["fast"], recency="validation")
+    budget = dataclasses.replace(FAST, epochs=2)
+    rec = TwoTowerRecommender(config).fit(early, FitOptions(train=budget, validation=late))
+    record = rec.fit_record()["recency"]
+    # the decision is the drift check's, made on the same rows
+    from movierec.data.recency import decide_recency
+
+    expected = decide_recency("validation", config.recent_share, config.recent_repeats, early, late)
+    assert record == expected.to_dict()
+    assert rec.fit_summary() == expected.summary()
+    assert rec.refit_config.recency == ("on" if expected.used else "off")
+    assert dataclasses.replace(rec.refit_config, recency="validation") == config

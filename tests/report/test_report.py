@@ -81,6 +81,21 @@ def test_verdict_says_plainly_where_the_tfrs_model_is_behind():
     assert "**factorized_top_100**: best TFRS model `a` 0.500; **does not beat** b 0.750." in text
 
 
+def test_verdict_says_what_a_fit_decided_about_recency():
+    from movierec.report import verdict
+
+    results = json.loads(json.dumps(RESULTS))
+    results["models"]["a"]["recency"] = {
+        "mode": "validation", "used": True, "share": 0.3, "repeats": 2,
+        "plain": -6.85, "weighted": -6.83, "gain_se": 0.002,
+    }  # fmt: skip
+    assert (
+        "- `a` counted the latest 30% of the training ratings 3x: the validation movies are likelier under "
+        "the weighted movie frequencies (mean log-probability -6.8300 against -6.8500, ± 0.0020)."
+    ) in verdict(results).splitlines()
+    assert "latest" not in verdict(RESULTS)  # a model without the record: no line
+
+
 def test_seeds_report_means_ranges_and_verdicts(tmp_path):
     from movierec.report import seeds_report
 

@@ -63,6 +63,12 @@ class TwoTowerConfig:
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
     logq_exponent: float = 1.0  # logQ uses probability ** exponent; > 1 over-corrects popularity (1.25 measured best)
     output_l2: float = 0.0  # L2 penalty on the raw user and movie vectors of each batch (summed, like the loss)
+    # Count the latest ratings more where tastes drift: each of the latest `recent_share` of the training
+    # ratings (by time) appears 1 + `recent_repeats` times per epoch. "validation" decides before training:
+    # on if the validation movies are likelier under the weighted stream's movie frequencies.
+    recency: Literal["off", "on", "validation"] = "off"
+    recent_share: float = 0.3
+    recent_repeats: int = 2
     num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
     negatives: Literal["in_batch", "mixed"] = "in_batch"  # "mixed": in-batch + every movie (mixed negative sampling)
     remove_accidental_hits: bool = False  # ignore in-batch negatives that are the positive movie (costs ~2x per step)
@@ -136,6 +142,14 @@ class TwoTowerConfig:
             raise ConfigError(
                 f"logq_exponent and output_l2 must be >= 0. Received: {self.logq_exponent!r}, {self.output_l2!r}"
             )
+        if self.recency not in ("off", "on", "validation"):
+            raise ConfigError(f"recency must be 'off', 'on' or 'validation'. Received: {self.recency!r}")
+        if not 0.0 < self.recent_share <= 1.0:
+            raise ConfigError(f"recent_share must be in (0, 1]. Received: {self.recent_share!r}")
+        if isinstance(self.recent_repeats, bool) or not isinstance(self.recent_repeats, int) or self.recent_repeats < 1:
+            raise ConfigError(f"recent_repeats should be a positive integer. Received: {self.recent_repeats!r}")
+        if self.recency != "off" and "sequence" in self.user_features:
+            raise ConfigError("the 'sequence' user tower trains on whole sequences: it cannot repeat ratings (recency)")
         self._check_sequence()
         has_features = bool(set(self.user_features) - {"sequence"} or self.item_features)
         if has_features and not self.layer_sizes and self.head_size is None and self.feature_combiner == "concat":

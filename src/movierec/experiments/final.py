@@ -101,7 +101,7 @@ def fit_final(
                 remove_backup(backup_dir)
                 return probe, staged, info
             logger.info("%s: refitting on all ratings for %d epochs", trained.name, best_epoch)
-            model_config = trained.config  # auto refits the candidate it chose
+            model_config = trained.refit_config  # auto refits the candidate it chose, as it was decided
             if hasattr(model_config, "early_stopping_patience"):
                 model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)

@@ -13,6 +13,7 @@ Rating and re-rank scoring keep running the exported TF functions.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig, resolve_train_config
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
+from movierec.data.recency import RecencyDecision, decide_recency, weighted_stream
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.models.towers import TowerInputs
@@ -94,10 +96,29 @@ class TwoTowerRecommender(Recommender):
         self._export: Any = None  # a loaded SavedModel, when restored with load_recommender
         self._module_cache: ExportModule | None = None
         self._recent: Interactions | None = None  # each user's latest training rows (history towers)
+        self.recency: RecencyDecision | None = None  # whether the last fit counted its latest ratings more
 
     @property
     def trains_in_epochs(self) -> bool:
         return True
+
+    def fit_record(self) -> dict[str, Any]:
+        """`{"recency": ...}` when the config asks for recency weighting (see `movierec.data.recency`)."""
+        if self.recency is None or self.config.recency == "off":
+            return {}
+        return {"recency": self.recency.to_dict()}
+
+    def fit_summary(self) -> str | None:
+        if self.recency is None or self.config.recency == "off":
+            return None
+        return self.recency.summary()
+
+    @property
+    def refit_config(self) -> TwoTowerConfig:
+        """The config, with recency fixed to what this fit decided (a refit has no validation slice)."""
+        if self.recency is None or self.config.recency != "validation":
+            return self.config
+        return dataclasses.replace(self.config, recency="on" if self.recency.used else "off")
 
     @property
     def predicts_ratings(self) -> bool:
@@ -170,7 +191,15 @@ class TwoTowerRecommender(Recommender):
         strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work (multi-worker needs that)
         set_seed(cfg.seed)
         user_inputs, item_inputs = self._tower_inputs(data, options.features)
-        counts = data.item_counts().astype(np.float64)
+        validation = options.validation if options.validation is not None and len(options.validation) else None
+        config = self.config
+        self.recency = decide_recency(config.recency, config.recent_share, config.recent_repeats, data, validation)
+        # the rows each epoch goes through: the latest ones repeated when recency is used (not the
+        # history, the seen movies or the validation metrics, which read `data` as it is)
+        stream = weighted_stream(data, config.recent_share, config.recent_repeats) if self.recency.used else data
+        if config.recency != "off":
+            logger.info("%s: %s", self.name, self.recency.summary())
+        counts = stream.item_counts().astype(np.float64)  # logQ: how often each movie appears in the stream
         self._module_cache = None  # a new model needs a new export wrapper
         self._export = None
         with strategy.scope():
@@ -183,7 +212,6 @@ class TwoTowerRecommender(Recommender):
                 steps_per_execution=cfg.steps_per_execution,
             )
             self.model.build_for_training()
-        validation = options.validation if options.validation is not None and len(options.validation) else None
         has_validation = validation is not None
         run_dir = options.run_dir
         callbacks: list[Any] = [StopOnNonFiniteLoss()]
@@ -228,7 +256,7 @@ class TwoTowerRecommender(Recommender):
             length = self.config.history_length
             train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed)
         else:
-            train_ds = make_dataset(data, cfg.batch_size, shuffle=True, seed=cfg.seed)
+            train_ds = make_dataset(stream, cfg.batch_size, shuffle=True, seed=cfg.seed)
         # Keras' own validation pass gives the validation loss, drawn in TensorBoard; a fit that logs
         # nowhere (`movierec train`, tuning trials) skips it: early stopping reads NDCG@10.
         logged = run_dir is not None or bool(options.epoch_hooks)

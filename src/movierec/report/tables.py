@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from movierec.data.recency import RecencyDecision
 from movierec.errors import DataError
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
 from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
@@ -80,7 +81,7 @@ def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS
     tfrs = {n: m for n, m in models.items() if m["kind"] == "two_tower"}
     baselines = {n: m for n, m in models.items() if m["kind"] not in NOT_BASELINES}
     if not tfrs or not baselines:
-        return _selections(results)
+        return _fit_decisions(results)
     lines = []
     for metric in metrics:
         best_name = max(tfrs, key=lambda n: tfrs[n]["test"].get(metric, float("-inf")))
@@ -94,17 +95,19 @@ def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS
             gaps = ", ".join(f"{n} {baselines[n]['test'][metric]:.3f}" for n in ahead)
             text += f"**does not beat** {gaps}" + (f"; beats {', '.join(beaten)}." if beaten else ".")
         lines.append(text)
-    selections = _selections(results)
-    return "\n".join(lines + ([selections] if selections else []))
+    decisions = _fit_decisions(results)
+    return "\n".join(lines + ([decisions] if decisions else []))
 
 
-def _selections(results: dict[str, Any]) -> str:
-    """One line per `auto` model: the candidate it kept and the validation scores that decided."""
-    return "\n".join(
-        f"- `{name}` {describe_selection(model['selection'], chosen_style='**')}."
-        for name, model in results["models"].items()
-        if model.get("selection")
-    )
+def _fit_decisions(results: dict[str, Any]) -> str:
+    """What fitting decided beyond the weights, one line each: the candidate `auto` kept, the recency used."""
+    lines = []
+    for name, model in results["models"].items():
+        if model.get("selection"):
+            lines.append(f"- `{name}` {describe_selection(model['selection'], chosen_style='**')}.")
+        if model.get("recency"):
+            lines.append(f"- `{name}` {RecencyDecision(**model['recency']).summary()}.")
+    return "\n".join(lines)
 
 
 def markdown_report(paths: list[str | Path], title: str = "Results") -> str:

@@ -1,0 +1,121 @@
+"""Counting the latest ratings more, where the data drifts in time.
+
+When tastes and the catalogue move with time (new releases, a season's hits), the latest
+training ratings say more about what comes next than the oldest do. A two-tower model can
+count them more: each of the latest `share` of the training ratings (by timestamp) appears
+`1 + repeats` times per epoch. The logQ correction then reads the popularity of that same
+stream, since it corrects for how often a movie appears as an in-batch negative.
+
+Whether the data drifts is decided on the validation slice, before any training and in
+milliseconds: are the validation slice's movies likelier under the movie frequencies of the
+weighted stream than under those of the plain one? On MovieLens 100k (seeds 1-3 and 42) the
+answer is yes on the temporal and leave-last-out splits, whose validation ratings come after
+the training ones, and no on the random split, whose validation ratings are drawn from the
+same months as training; the two-tower model's validation NDCG@10 moved the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from movierec.data.interactions import Interactions
+
+__all__ = ["RecencyDecision", "decide_recency", "recent_positions", "validation_log_probability", "weighted_stream"]
+
+
+@dataclass(frozen=True)
+class RecencyDecision:
+    """Whether a fit counted its latest ratings more, and the evidence it decided on.
+
+    Attributes:
+        mode: The config's `recency`: "off", "on" or "validation".
+        used: Whether the training stream repeats the latest ratings.
+        share: Share of the training ratings counted as latest.
+        repeats: Extra appearances of each of them per epoch.
+        plain: Mean log-probability of the validation movies under the plain stream's frequencies
+            ("validation" mode with a validation slice; otherwise None).
+        weighted: The same under the weighted stream's frequencies.
+        gain_se: Standard error of the per-rating difference `weighted - plain`.
+    """
+
+    mode: str
+    used: bool
+    share: float
+    repeats: int
+    plain: float | None = None
+    weighted: float | None = None
+    gain_se: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One line for people: what was decided, and why."""
+        latest = f"the latest {self.share:.0%} of the training ratings"
+        counted = f"counted {latest} {1 + self.repeats}x" if self.used else f"counted {latest} like the others"
+        if self.plain is None or self.weighted is None:
+            return f"{counted} (recency = {self.mode!r})"
+        verb = "likelier" if self.used else "not likelier"
+        return (
+            f"{counted}: the validation movies are {verb} under the weighted movie frequencies "
+            f"(mean log-probability {self.weighted:.4f} against {self.plain:.4f}, ± {self.gain_se:.4f})"
+        )
+
+
+def recent_positions(data: Interactions, share: float) -> np.ndarray:
+    """Positions of the latest `share` of `data`'s rows (rounded), ascending; equal times go by row order."""
+    count = int(min(len(data), share * len(data) + 0.5))
+    order = np.argsort(data.timestamps, kind="stable")
+    return np.sort(order[len(data) - count :])
+
+
+def weighted_stream(data: Interactions, share: float, repeats: int) -> Interactions:
+    """`data` followed by `repeats` more copies of its latest `share` of rows."""
+    latest = recent_positions(data, share)
+    rows = np.concatenate([np.arange(len(data))] + [latest] * repeats)
+    return Interactions(
+        data.users[rows], data.items[rows], data.ratings[rows], data.timestamps[rows], data.n_users, data.n_items
+    )
+
+
+def validation_log_probability(stream: Interactions, validation: Interactions) -> np.ndarray:
+    """Per validation row, the log-probability of its movie under the stream's add-one movie frequencies."""
+    counts = stream.item_counts().astype(np.float64) + 1.0
+    return np.log(counts[validation.items] / counts.sum())
+
+
+def decide_recency(
+    mode: str, share: float, repeats: int, data: Interactions, validation: Interactions | None
+) -> RecencyDecision:
+    """Decides whether to count the latest ratings more.
+
+    "on" and "off" are taken as they are. "validation" uses the weighted stream if the validation
+    movies' mean log-probability is higher under it than under the plain one; without a validation
+    slice (or with no ratings to weight) it stays off.
+
+    Example:
+        >>> old = Interactions.from_arrays([0, 0, 1, 1], [0, 0, 0, 1], timestamps=[1, 2, 3, 4], n_users=2, n_items=2)
+        >>> later = Interactions.from_arrays([0], [1], n_users=2, n_items=2)
+        >>> decide_recency("validation", 0.25, 2, old, later).used   # movie 1 is the latest one watched
+        True
+    """
+    if mode != "validation":
+        return RecencyDecision(mode=mode, used=mode == "on", share=share, repeats=repeats)
+    if validation is None or len(validation) == 0 or len(recent_positions(data, share)) == 0:
+        return RecencyDecision(mode=mode, used=False, share=share, repeats=repeats)
+    plain = validation_log_probability(data, validation)
+    weighted = validation_log_probability(weighted_stream(data, share, repeats), validation)
+    gain = weighted - plain
+    se = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
+    return RecencyDecision(
+        mode=mode,
+        used=bool(gain.mean() > 0),
+        share=share,
+        repeats=repeats,
+        plain=round(float(plain.mean()), 6),
+        weighted=round(float(weighted.mean()), 6),
+        gain_se=round(se, 6),
+    )
