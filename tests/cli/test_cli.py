@@ -188,7 +188,10 @@ def test_train_bad_ratings(case, tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("extra", "phrase"),
-    [(["--preset", "nope"], "unknown preset 'nope'"), (["--items", "missing.csv"], "items file not found")],
+    [
+        (["--preset", "nope"], "unknown preset 'nope'"),
+        (["--items", "missing.csv"], "items file not found"),
+    ],
 )
 def test_train_bad_arguments(extra, phrase, tmp_path, capsys, block_data):
     block_data.ratings.to_csv(tmp_path / "r.csv", index=False)
@@ -228,6 +231,31 @@ def test_not_a_model_dir(command, make, phrase, tmp_path, capsys, workdir):
     assert main([command, "--model", str(model), *tail]) == 2
     _assert_one_line_error(capsys.readouterr().err, phrase)
     assert (model.exists(), list(tmp_path.iterdir())) == ((True, [model]) if make == "empty dir" else (False, []))
+
+
+def test_train_on_a_temporal_validation_slice_says_what_it_decided(tmp_path, capsys, block_data):
+    block_data.ratings.to_csv(tmp_path / "r.csv", index=False)
+    code = main(["train", "--ratings", str(tmp_path / "r.csv"), "--preset", "fast", "--validation-split", "temporal",
+                 "--out", str(tmp_path / "M")])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    meta = json.loads((tmp_path / "M" / "model.json").read_text())["epoch_search"]
+    assert meta["validation_split"] == "temporal"
+    decided = meta["recency"]
+    assert decided["mode"] == "validation" and decided["plain"] is not None
+    verb = "3x: the validation movies are likelier" if decided["used"] else "like the others: the validation"
+    assert f"counted the latest 30% of the training ratings {verb}" in out
+    assert "epochs chosen on a 10% temporal validation slice" in out
+
+
+def test_an_unknown_validation_split_is_one_line_and_trains_nothing(tmp_path, capsys, block_data):
+    block_data.ratings.to_csv(tmp_path / "r.csv", index=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--ratings", str(tmp_path / "r.csv"), "--validation-split", "sideways",
+              "--out", str(tmp_path / "M")])  # fmt: skip
+    assert exit_info.value.code == 2
+    _assert_one_line_error(capsys.readouterr().err, "--validation-split: invalid choice: 'sideways'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
 
 
 @pytest.mark.parametrize("k", ["0", "-3", "ten"])

@@ -60,3 +60,12 @@ def test_a_refit_keeps_the_recency_decided_on_the_validation_slice(block_data):
     # the refit's own record: "on" trains on the weighted stream; "off" has nothing to say
     assert recommender.fit_record() == ({"recency": {**decided, "mode": "on", "plain": None, "weighted": None,
                                                      "gain_se": None}} if decided["used"] else {})  # fmt: skip
+
+
+def test_a_temporal_validation_split_holds_out_the_latest_ratings(block_data):
+    config = dataclasses.replace(PRESETS["fast"], early_stopping_patience=1)
+    _, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25,
+                              validation_split="temporal")  # fmt: skip
+    assert len(data.validation) == 80  # a quarter of the 320 ratings
+    assert data.validation.timestamps.min() >= data.train.timestamps.max()
+    assert info["recency"]["plain"] is not None  # the default's recency was decided on that slice

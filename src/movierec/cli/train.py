@@ -54,6 +54,14 @@ def register(subparsers) -> None:
         "validation epoch, whose weights are kept (default 0.1; 0 trains on every rating for the "
         "configured epochs)",
     )
+    parser.add_argument(
+        "--validation-split",
+        choices=("random", "temporal", "leave_last"),
+        default="random",
+        help="how that share is drawn: random ratings (default), the latest ratings in time (temporal: "
+        "choices made on it, such as the default's recency weighting, see what comes next), or each "
+        "user's latest rating (leave_last, where the fraction only switches it on)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
     recommender, data, info = fit_final(
-        model_config, dataset, train_config, args.validation_fraction, backup_dir=backup
-    )
+        model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
+        validation_split=args.validation_split,
+    )  # fmt: skip
     logger.info("trained in %.1f s; writing %s%s ...", time.perf_counter() - started, args.out,
                 " (replacing the model there)" if replaces else "")  # fmt: skip
     meta = {
@@ -92,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         "train": recommender.train_config or train_config,
         "dataset": dataset.summary(),
         "data": data_config,
-        "epoch_search": info,
+        "epoch_search": {**info, "validation_split": args.validation_split},
     }
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")
@@ -100,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if summary:  # what fitting decided beyond the weights (auto: the candidate it kept)
         print(summary)
     if any(info.get("validation_curve", {}).values()):  # a model trained in epochs, stopped early
-        print(f"epochs chosen on a {args.validation_fraction:.0%} validation slice: {info['chosen_epochs']}")
+        print(f"epochs chosen on a {args.validation_fraction:.0%} {args.validation_split} validation slice: "
+              f"{info['chosen_epochs']}")  # fmt: skip
     print(f"model written to {args.out}")
     return 0

@@ -17,7 +17,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ def fit_final(
     validation_fraction: float = 0.1,
     refit: bool = False,
     backup_dir: Path | None = None,
+    validation_split: Literal["random", "temporal", "leave_last"] = "random",
 ) -> tuple[Recommender, PreparedData, dict[str, Any]]:
     """Trains `model_config` on all of `dataset`, choosing the epoch count on a validation slice.
 
@@ -55,6 +56,9 @@ def fit_final(
             last finished epoch when started again with the same model, budget and data (checked by a
             fingerprint; another run's backup is discarded). Removed once training finishes. Early
             stopping's patience restarts at the resumed epoch.
+        validation_split: How the validation slice is drawn (a `SplitConfig.strategy`): "random" rows,
+            the latest ratings in time ("temporal": what the model will be asked next, so choices such
+            as recency weighting see any drift), or each user's latest rating ("leave_last").
 
     Returns:
         `(recommender, the data it was fit on, info)`; info records the chosen epoch and the
@@ -69,13 +73,16 @@ def fit_final(
     base = ExperimentConfig(train=train_config)
 
     def prepare(fraction: float) -> PreparedData:
-        split = SplitConfig(strategy="random", test_fraction=0.0, validation_fraction=fraction, seed=train_config.seed)
+        split = SplitConfig(
+            strategy=validation_split, test_fraction=0.0, validation_fraction=fraction, seed=train_config.seed
+        )
         return prepare_data(dataclasses.replace(base, split=split), dataset)
 
     if backup_dir is not None:
         fingerprint = {
             "model": to_dict(model_config), "train": to_dict(train_config), "refit": refit,
-            "validation_fraction": validation_fraction, "dataset": dataset.summary(),
+            "validation_fraction": validation_fraction, "validation_split": validation_split,
+            "dataset": dataset.summary(),
             "ratings": int(pd.util.hash_pandas_object(dataset.ratings, index=False).sum() % (1 << 62)),
         }  # fmt: skip
         prepare_backup(Path(backup_dir), fingerprint, model_config.name)
