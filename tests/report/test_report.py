@@ -91,7 +91,8 @@ def test_verdict_says_what_a_fit_decided_about_recency():
     }  # fmt: skip
     assert (
         "- `a` counted the latest 30% of the training ratings 3x: the validation movies are likelier under "
-        "the weighted movie frequencies (mean log-probability -6.8300 against -6.8500, ± 0.0020)."
+        "the weighted movie frequencies (mean log-probability -6.8300 against -6.8500; standard error of the "
+        "per-rating difference 0.0020)."
     ) in verdict(results).splitlines()
     assert "latest" not in verdict(RESULTS)  # a model without the record: no line
 

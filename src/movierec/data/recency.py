@@ -61,7 +61,8 @@ class RecencyDecision:
         verb = "likelier" if self.used else "not likelier"
         return (
             f"{counted}: the validation movies are {verb} under the weighted movie frequencies "
-            f"(mean log-probability {self.weighted:.4f} against {self.plain:.4f}, ± {self.gain_se:.4f})"
+            f"(mean log-probability {self.weighted:.4f} against {self.plain:.4f}; standard error of the "
+            f"per-rating difference {self.gain_se:.4f})"
         )
 
 
