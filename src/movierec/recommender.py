@@ -135,7 +135,8 @@ class Recommender(abc.ABC):
     def fit_record(self) -> dict[str, Any]:
         """What `fit` decided beyond the weights, for run records (`results.json`, a model's meta).
 
-        Empty for most models; `auto` gives `{"selection": ...}`, the candidate it kept and why.
+        Empty for most models; `auto` gives `{"selection": ...}`, the candidate it kept and why, and a
+        two-tower model whose config asks for recency weighting `{"recency": ...}`, what it decided.
         """
         return {}
 
