@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         "train": recommender.train_config or train_config,
         "dataset": dataset.summary(),
         "data": data_config,
-        "epoch_search": {**info, "validation_split": args.validation_split},
+        "epoch_search": info,
     }
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")

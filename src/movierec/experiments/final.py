@@ -61,8 +61,9 @@ def fit_final(
             as recency weighting see any drift), or each user's latest rating ("leave_last").
 
     Returns:
-        `(recommender, the data it was fit on, info)`; info records the chosen epoch and the
-        validation curve.
+        `(recommender, the data it was fit on, info)`; when a validation slice was used, info records
+        the chosen epoch, the validation curve, how the slice was drawn (`validation_split`) and what
+        the fit decided beyond the weights (`Recommender.fit_record`); otherwise it is empty.
     """
     chooses = model_config.kind == "auto"  # picks among candidates on the validation slice
     if chooses and not validation_fraction > 0:
@@ -95,7 +96,7 @@ def fit_final(
                 validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir
             )
             probe.fit(staged.train, options)
-            info.update(probe.fit_record())
+            info.update(probe.fit_record(), validation_split=validation_split)
             trained = probe.fitted_model  # auto: the candidate it kept
             monitor = train_config.monitor
             curve = trained.history.get(monitor, [])
