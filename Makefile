@@ -71,7 +71,7 @@ results: $(STAMP)
 	  --out docs/results.md --title "MovieLens 100k: the default model and the baselines, three splits"
 
 ## make results-ml1m: the sequential tower, the default, `auto` and the baselines on MovieLens 1M, leave-last-out
-## (the sequential-recommendation papers' protocol) -> docs/ml1m.md (about 25 minutes on 2 cores)
+## (the sequential-recommendation papers' protocol) -> docs/ml1m.md (about 30 minutes on 2 cores)
 results-ml1m: $(STAMP)
 	$(VENV)/bin/movierec data fetch ml-1m
 	$(VENV)/bin/movierec compare --config configs/ml1m.toml
