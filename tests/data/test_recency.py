@@ -12,6 +12,7 @@ from movierec.data.recency import (
     decide_recency,
     recent_positions,
     validation_log_probability,
+    weighted_counts,
     weighted_stream,
 )
 
@@ -46,7 +47,14 @@ def test_weighted_stream_appends_the_latest_rows_repeats_times():
 def test_validation_log_probability_uses_add_one_counts():
     validation = _rows([0, 1], [2, 0])
     # plain counts 3, 1, 2 -> add one: 4, 2, 3 of 9
-    np.testing.assert_allclose(validation_log_probability(DRIFT, validation), np.log([3 / 9, 4 / 9]))
+    np.testing.assert_allclose(validation_log_probability(DRIFT.item_counts(), validation), np.log([3 / 9, 4 / 9]))
+
+
+def test_weighted_counts_are_the_weighted_streams_counts():
+    for share, repeats in ((0.5, 2), (2 / 6, 1), (0.05, 3), (1.0, 2)):
+        np.testing.assert_array_equal(
+            weighted_counts(DRIFT, share, repeats), weighted_stream(DRIFT, share, repeats).item_counts()
+        )
 
 
 def test_a_validation_slice_of_late_movies_turns_recency_on():

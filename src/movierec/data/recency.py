@@ -23,7 +23,14 @@ import numpy as np
 
 from movierec.data.interactions import Interactions
 
-__all__ = ["RecencyDecision", "decide_recency", "recent_positions", "validation_log_probability", "weighted_stream"]
+__all__ = [
+    "RecencyDecision",
+    "decide_recency",
+    "recent_positions",
+    "validation_log_probability",
+    "weighted_counts",
+    "weighted_stream",
+]
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,16 @@ def weighted_stream(data: Interactions, share: float, repeats: int) -> Interacti
     )
 
 
-def validation_log_probability(stream: Interactions, validation: Interactions) -> np.ndarray:
-    """Per validation row, the log-probability of its movie under the stream's add-one movie frequencies."""
-    counts = stream.item_counts().astype(np.float64) + 1.0
-    return np.log(counts[validation.items] / counts.sum())
+def weighted_counts(data: Interactions, share: float, repeats: int) -> np.ndarray:
+    """`[n_items]` appearances of each movie in `weighted_stream(data, share, repeats)`, without building it."""
+    latest_items = data.items[recent_positions(data, share)]
+    return data.item_counts() + repeats * np.bincount(latest_items, minlength=data.n_items)
+
+
+def validation_log_probability(counts: np.ndarray, validation: Interactions) -> np.ndarray:
+    """Per validation row, the log-probability of its movie under the add-one frequencies of `counts`."""
+    smoothed = np.asarray(counts, dtype=np.float64) + 1.0
+    return np.log(smoothed[validation.items] / smoothed.sum())
 
 
 def decide_recency(
@@ -105,10 +118,10 @@ def decide_recency(
     """
     if mode != "validation":
         return RecencyDecision(mode=mode, used=mode == "on", share=share, repeats=repeats)
-    if validation is None or len(validation) == 0 or len(recent_positions(data, share)) == 0:
+    if validation is None or len(validation) == 0 or int(share * len(data) + 0.5) == 0:
         return RecencyDecision(mode=mode, used=False, share=share, repeats=repeats)
-    plain = validation_log_probability(data, validation)
-    weighted = validation_log_probability(weighted_stream(data, share, repeats), validation)
+    plain = validation_log_probability(data.item_counts(), validation)
+    weighted = validation_log_probability(weighted_counts(data, share, repeats), validation)
     gain = weighted - plain
     se = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
     return RecencyDecision(
