@@ -76,13 +76,14 @@ print("ok")
     assert (tmp_path / "m" / "recommender" / "ease.npz").is_file()
 
 
-def test_two_tower_kind_is_the_one_that_loads_tensorflow():
+@pytest.mark.parametrize("kind", ["two_tower", "sequential"])
+def test_the_tfrs_kinds_are_the_ones_that_load_tensorflow(kind):
     result = _run(
-        "import sys; from movierec.registry import recommender_class; recommender_class('two_tower'); print('tensorflow' in sys.modules)"
+        f"import sys; from movierec.registry import recommender_class; recommender_class('{kind}'); print('tensorflow' in sys.modules)"
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "True"
-    assert [name for name, kind in KINDS.items() if kind.uses_tensorflow] == ["two_tower"]
+    assert [name for name, kind in KINDS.items() if kind.uses_tensorflow] == ["two_tower", "sequential"]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

@@ -3,7 +3,7 @@
 Every recommender is built from its config alone (`build_recommender(config)`), and any
 saved one is restored by its `kind` (`load_recommender(directory)`). Recommender classes
 are named by import path and imported on first use, so that reading a config, listing
-kinds or training a baseline never loads TensorFlow; only the `two_tower` kind does.
+kinds or training a baseline never loads TensorFlow; only the TFRS kinds (`two_tower`, `sequential`) do.
 """
 
 from __future__ import annotations
@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from movierec.config import AlsConfig, AutoConfig, EaseConfig, PopularityConfig, TwoTowerConfig, from_dict
+from movierec.config import (
+    AlsConfig,
+    AutoConfig,
+    ChoiceConfig,
+    EaseConfig,
+    PopularityConfig,
+    SequentialConfig,
+    TwoTowerConfig,
+    from_dict,
+)
 from movierec.errors import ConfigError, ModelDirError
 from movierec.recommender import Recommender
 
@@ -38,8 +47,11 @@ KINDS: dict[str, Kind] = {
         Kind("ease", EaseConfig, "movierec.baselines.ease:EaseRecommender", False),
         Kind("als", AlsConfig, "movierec.baselines.als:AlsRecommender", False),
         Kind("two_tower", TwoTowerConfig, "movierec.models.recommender:TwoTowerRecommender", True),
+        Kind("sequential", SequentialConfig, "movierec.models.sequential:SequentialRecommender", True),
         # fits its candidates (TensorFlow only if one is a two-tower model) and keeps the best on validation
         Kind("auto", AutoConfig, "movierec.selection:AutoRecommender", False),
+        # trains one of two candidates (order-free or sequential), as a check on the validation slice decides
+        Kind("choice", ChoiceConfig, "movierec.choice:ChoiceRecommender", False),
     )
 }
 
@@ -68,9 +80,13 @@ def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
     if kind not in KINDS:
         raise ConfigError(f"{where}.kind must be one of {sorted(KINDS)}. Received: {kind!r}")
     config = from_dict(KINDS[kind].config, data, where=where)
-    if isinstance(config, AutoConfig):  # each candidate is checked now, before any data is read
-        for position, candidate in enumerate(config.candidates):
-            place = f"{where}.candidates[{position}]"
+    places: list[tuple[str, Any]] = []
+    if isinstance(config, AutoConfig):
+        places = [(f"{where}.candidates[{position}]", c) for position, c in enumerate(config.candidates)]
+    if isinstance(config, ChoiceConfig):
+        places = [(f"{where}.unordered", config.unordered), (f"{where}.ordered", config.ordered)]
+    if places:  # each candidate is checked now, before any data is read
+        for place, candidate in places:
             try:
                 config_from_dict(candidate, where=place)
             except ConfigError as e:

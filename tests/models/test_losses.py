@@ -1,4 +1,4 @@
-"""`DiagonalSoftmaxLoss` equals TFRS's default in-batch softmax loss and a numpy reference."""
+"""Retrieval losses against numpy: `DiagonalSoftmaxLoss` (in-batch) and `RetrievalTask` (full, sampled, gBCE)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from movierec._env import import_tensorflow
-from movierec.models.losses import DiagonalSoftmaxLoss
+from movierec.config.loss import LossConfig
+from movierec.errors import ConfigError
+from movierec.models.losses import DiagonalSoftmaxLoss, RetrievalTask, gbce_beta
 
 tf, tfrs = import_tensorflow()
 
@@ -49,3 +51,176 @@ def test_retrieval_task_gives_the_same_loss_with_either():
             query, candidates, candidate_sampling_probability=probability, compute_metrics=False
         )
         assert float(fast) == pytest.approx(float(plain), rel=1e-5)
+
+
+# ---------------------------------------------------------------- RetrievalTask: full, sampled, gbce
+
+
+def _logsumexp(x: np.ndarray, axis: int = 1) -> np.ndarray:
+    top = x.max(axis=axis, keepdims=True)
+    return np.log(np.exp(x - top).sum(axis=axis)) + top[:, 0]
+
+
+def _batch(n_queries=5, n_items=7, dim=3, seed=0):
+    rng = np.random.default_rng(seed)
+    query = rng.normal(size=(n_queries, dim)).astype(np.float32)
+    movies = rng.normal(size=(n_items, dim)).astype(np.float32)
+    positive_ids = rng.integers(0, n_items, size=n_queries).astype(np.int32)
+    return query, movies, positive_ids
+
+
+def test_full_softmax_hand_worked():
+    # one query [1, 0] against movies [0, 0], [ln 3, 0], [0, 5]: logits 0, ln 3, 0; positive movie 1:
+    # -log(3 / (1 + 3 + 1)) = ln 5 - ln 3
+    query = np.array([[1.0, 0.0]], np.float32)
+    movies = np.array([[0.0, 0.0], [np.log(3.0), 0.0], [0.0, 5.0]], np.float32)
+    task = RetrievalTask(LossConfig(kind="full"), n_items=3)
+    value = task.catalogue_loss(tf.constant(query), None, tf.constant([1]), tf.constant(movies))
+    assert float(value) == pytest.approx(np.log(5.0) - np.log(3.0), rel=1e-6)
+
+
+@pytest.mark.parametrize("temperature", [None, 0.5])
+def test_full_softmax_matches_numpy(temperature):
+    query, movies, positive_ids = _batch()
+    scale = 1.0 if temperature is None else 1.0 / temperature
+    logits = query @ movies.T * scale
+    expected = float((_logsumexp(logits) - logits[np.arange(len(query)), positive_ids]).sum())
+    task = RetrievalTask(LossConfig(kind="full"), n_items=len(movies), temperature=temperature)
+    draw = task.draw_negatives().numpy()
+    np.testing.assert_array_equal(draw, np.arange(len(movies)))
+    value = task.catalogue_loss(tf.constant(query), None, tf.constant(positive_ids), tf.constant(movies[draw]))
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def _sampled_reference(query, movies, positive_ids, negative_ids, log_expected=None):
+    """Per query: logsumexp([s+, s_j for drawn j != positive]) - s+, with logQ when given."""
+    total = 0.0
+    for q, positive in zip(query, positive_ids):
+        s_pos = float(q @ movies[positive])
+        s_neg = np.array([q @ movies[j] for j in negative_ids])
+        if log_expected is not None:
+            s_pos -= log_expected[positive]
+            s_neg = s_neg - log_expected[negative_ids]
+        kept = s_neg[negative_ids != positive]  # an accidental hit is not a negative
+        row = np.concatenate([[s_pos], kept])
+        total += float(np.log(np.exp(row - row.max()).sum()) + row.max() - s_pos)
+    return total
+
+
+def test_sampled_softmax_masks_accidental_hits_and_matches_numpy():
+    query, movies, positive_ids = _batch(n_queries=6, n_items=8)
+    negative_ids = np.array([positive_ids[0], 3, 3, positive_ids[2], 7], np.int32)  # hits and a repeat
+    task = RetrievalTask(LossConfig(kind="sampled", negatives=5), n_items=len(movies))
+    value = task.catalogue_loss(
+        tf.constant(query),
+        tf.constant(movies[positive_ids]),
+        tf.constant(positive_ids),
+        tf.constant(movies[negative_ids]),
+        tf.constant(negative_ids),
+    )
+    assert float(value) == pytest.approx(_sampled_reference(query, movies, positive_ids, negative_ids), rel=1e-5)
+
+
+def test_sampled_softmax_with_popularity_mix_subtracts_log_k_q():
+    query, movies, positive_ids = _batch(n_queries=4, n_items=6, seed=3)
+    frequency = np.array([0.5, 0.2, 0.1, 0.1, 0.05, 0.05])
+    config = LossConfig(kind="sampled", negatives=4, sampler="popularity", popularity_share=0.6)
+    q_mix = 0.6 * frequency + 0.4 / 6  # Q(j): the probability of drawing j
+    log_expected = np.log(4 * q_mix)
+    negative_ids = np.array([0, 1, 4, 5], np.int32)
+    task = RetrievalTask(config, n_items=6, item_frequency=frequency)
+    value = task.catalogue_loss(
+        tf.constant(query),
+        tf.constant(movies[positive_ids]),
+        tf.constant(positive_ids),
+        tf.constant(movies[negative_ids]),
+        tf.constant(negative_ids),
+    )
+    expected = _sampled_reference(query, movies, positive_ids, negative_ids, log_expected)
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def test_uniform_sampled_softmax_needs_no_correction():
+    # a uniform draw shifts every logit of a row by the same log(K / n): softmax does not change
+    query, movies, positive_ids = _batch(n_queries=3, n_items=5, seed=4)
+    negative_ids = np.array([1, 2, 4], np.int32)
+    args = (movies[positive_ids], positive_ids, movies[negative_ids], negative_ids)
+    uniform = RetrievalTask(LossConfig(kind="sampled", negatives=3), n_items=5)
+    mixed = RetrievalTask(
+        LossConfig(kind="sampled", negatives=3, sampler="popularity", popularity_share=0.0),
+        n_items=5,
+        item_frequency=np.ones(5),
+    )
+    tensors = [tf.constant(a) for a in args]
+    assert float(uniform.catalogue_loss(tf.constant(query), *tensors)) == pytest.approx(
+        float(mixed.catalogue_loss(tf.constant(query), *tensors)), rel=1e-5
+    )
+
+
+def test_gbce_matches_numpy_and_gsasrec_beta():
+    query, movies, positive_ids = _batch(n_queries=5, n_items=9, seed=5)
+    negative_ids = np.array([positive_ids[1], 0, 2, 2], np.int32)
+    config = LossConfig(kind="gbce", negatives=4, calibration=0.75)
+    alpha = 4 / 8
+    beta = alpha * (0.75 * (1 - 1 / alpha) + 1 / alpha)  # = 0.625
+    assert gbce_beta(4, 9, 0.75) == pytest.approx(beta)
+    assert beta == pytest.approx(0.625)
+
+    def softplus(x):
+        return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+    expected = 0.0
+    for q, positive in zip(query, positive_ids):
+        expected += beta * softplus(-(q @ movies[positive]))  # -log sigmoid(s+)^beta
+        for j in negative_ids:
+            if j != positive:
+                expected += softplus(q @ movies[j])  # -log(1 - sigmoid(s-))
+    task = RetrievalTask(config, n_items=9)
+    value = task.catalogue_loss(
+        tf.constant(query),
+        tf.constant(movies[positive_ids]),
+        tf.constant(positive_ids),
+        tf.constant(movies[negative_ids]),
+        tf.constant(negative_ids),
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def test_gbce_with_calibration_zero_is_binary_cross_entropy():
+    assert gbce_beta(10, 101, 0.0) == pytest.approx(1.0)
+    assert gbce_beta(100, 101, 1.0) == pytest.approx(1.0)  # every other movie drawn: nothing to correct
+
+
+def test_draws_are_in_range_and_popularity_draws_follow_the_mix():
+    tf.keras.utils.set_random_seed(0)
+    uniform = RetrievalTask(LossConfig(kind="sampled", negatives=2000), n_items=4).draw_negatives().numpy()
+    assert uniform.shape == (2000,) and uniform.min() >= 0 and uniform.max() <= 3
+    frequency = np.array([1.0, 0.0, 0.0, 0.0])
+    config = LossConfig(kind="sampled", negatives=4000, sampler="popularity", popularity_share=0.5)
+    draw = RetrievalTask(config, n_items=4, item_frequency=frequency).draw_negatives().numpy()
+    # movie 0 is drawn by frequency half the time and uniformly a quarter of the rest: 0.625
+    assert np.mean(draw == 0) == pytest.approx(0.625, abs=0.03)
+
+
+def test_in_batch_task_is_tfrs_retrieval():
+    query, movies, _ = _batch(n_queries=4, n_items=4, seed=6)
+    task = RetrievalTask(LossConfig(), n_items=4)
+    assert isinstance(task, tfrs.tasks.Retrieval) and not task.uses_catalogue
+    value = task(tf.constant(query), tf.constant(movies), compute_metrics=False, compute_batch_metrics=False)
+    assert float(value) == pytest.approx(_numpy_loss(query @ movies.T), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, phrase",
+    [
+        ({"kind": "softmax"}, "loss.kind"),
+        ({"negatives": 0}, "loss.negatives"),
+        ({"sampler": "zipf"}, "loss.sampler"),
+        ({"popularity_share": 1.5}, "loss.popularity_share"),
+        ({"kind": "gbce", "calibration": -0.1}, "loss.calibration"),
+        ({"kind": "gbce", "sampler": "popularity"}, "uniform negatives"),
+    ],
+)
+def test_loss_config_errors(kwargs, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        LossConfig(**kwargs)

@@ -272,11 +272,6 @@ def test_invalid_recency_raises(changes, phrase):
         dataclasses.replace(PRESETS["fast"], **changes)
 
 
-def test_the_sequence_tower_refuses_recency():
-    with pytest.raises(ConfigError, match="cannot repeat ratings"):
-        dataclasses.replace(PRESETS["sequential"], recency="on")
-
-
 def test_recency_on_trains_on_the_weighted_stream(encoded):
     """recency="on" is the same model as recency="off" fitted on the stream with the latest rows repeated."""
     from movierec.data.recency import weighted_stream

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from movierec.data import Interactions
-from movierec.training.loop import make_dataset, make_sequence_dataset
+from movierec.training.loop import make_dataset
 
 TRAIN = Interactions.from_arrays(
     [0, 0, 1, 1, 2, 2, 2], [3, 1, 4, 1, 5, 0, 2], ratings=[5, 4, 3, 2, 1, 2, 3], timestamps=[7, 6, 5, 4, 3, 2, 1],
@@ -43,6 +43,5 @@ def test_pipelines_do_not_autotune():
     for dataset in (
         make_dataset(TRAIN, batch_size=3, shuffle=True, seed=0),
         make_dataset(TRAIN, batch_size=3, shuffle=False, seed=0),
-        make_sequence_dataset(TRAIN, 2, batch_size=4, shuffle=True, seed=0),
     ):
         assert dataset.options().autotune.enabled is False

@@ -33,8 +33,10 @@ def register(subparsers) -> None:
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument(
         "--preset",
-        help="model preset name (see `movierec compare --help`); default: best model; `auto` fits the default, "
-        "the baselines and the other TFRS presets and keeps the best on the validation slice",
+        help="model preset name (see `movierec compare --help`); default: `default`, which checks on the "
+        "validation slice whether the order of each user's movies predicts the next one (seconds) and trains "
+        "the sequential model if so, the factorisation `best` if not; `auto` fits the factorisation, the "
+        "baselines and the other TFRS presets and keeps the best on the validation slice",
     )
     choice.add_argument("--config", help="TOML file with one model config table (kind = ..., name = ...)")
     parser.add_argument(
@@ -57,10 +59,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--validation-split",
         choices=("random", "temporal", "leave_last"),
-        default="random",
-        help="how that share is drawn: random ratings (default), the latest ratings in time (temporal: "
-        "choices made on it, such as the default's recency weighting, see what comes next), or each "
-        "user's latest rating (leave_last, where the fraction only switches it on)",
+        default="leave_last",
+        help="how that share is drawn: each user's latest rating (leave_last, the default: choices are made "
+        "on what each user watched next, and the fraction only switches it on), the latest ratings in time "
+        "(temporal), or random ratings (random: choices are made on filling gaps in the past)",
     )
     parser.set_defaults(func=run)
 
@@ -106,10 +108,14 @@ def run(args: argparse.Namespace) -> int:
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")
     summary = recommender.fit_summary()
-    if summary:  # what fitting decided beyond the weights (auto: the candidate it kept)
+    if summary:  # what fitting decided beyond the weights (default / auto: the model it kept)
         print(summary)
     if any(info.get("validation_curve", {}).values()):  # a model trained in epochs, stopped early
-        print(f"epochs chosen on a {args.validation_fraction:.0%} {args.validation_split} validation slice: "
-              f"{info['chosen_epochs']}")  # fmt: skip
+        slice_ = (
+            "each user's latest rating"
+            if args.validation_split == "leave_last"
+            else f"a {args.validation_fraction:.0%} {args.validation_split} validation slice"
+        )
+        print(f"epochs chosen on {slice_}: {info['chosen_epochs']}")
     print(f"model written to {args.out}")
     return 0

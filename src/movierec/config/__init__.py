@@ -7,6 +7,7 @@ read them without importing TensorFlow.
 
 from movierec.config.auto import AutoConfig
 from movierec.config.baselines import AlsConfig, EaseConfig, PopularityConfig
+from movierec.config.choice import ChoiceConfig
 from movierec.config.codec import from_dict, read_toml, save_json, to_dict
 from movierec.config.experiment import (
     DataConfig,
@@ -16,10 +17,13 @@ from movierec.config.experiment import (
     load_experiment,
     resolve_train_config,
 )
+from movierec.config.loss import LOSSES, LossConfig
+from movierec.config.sequential import SequentialConfig
 from movierec.config.two_tower import ACTIVATIONS, ITEM_FEATURES, USER_FEATURES, TwoTowerConfig
 
 __all__ = [
     "AutoConfig",
+    "ChoiceConfig",
     "AlsConfig",
     "EaseConfig",
     "PopularityConfig",
@@ -37,4 +41,7 @@ __all__ = [
     "ITEM_FEATURES",
     "USER_FEATURES",
     "TwoTowerConfig",
+    "LOSSES",
+    "LossConfig",
+    "SequentialConfig",
 ]

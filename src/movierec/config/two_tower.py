@@ -8,14 +8,15 @@ without loading TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from movierec.config.loss import LossConfig
 from movierec.errors import ConfigError
 
 __all__ = ["TwoTowerConfig", "USER_FEATURES", "ITEM_FEATURES", "ACTIVATIONS"]
 
-USER_FEATURES = ("age", "gender", "occupation", "history", "time", "sequence")
+USER_FEATURES = ("age", "gender", "occupation", "history", "time")
 ITEM_FEATURES = ("genres", "year")
 ACTIVATIONS = ("relu", "swish", "gelu", "tanh", "sigmoid", "softmax", "linear", "elu")
 
@@ -53,12 +54,6 @@ class TwoTowerConfig:
     feature_combiner: Literal["concat", "sum"] = "concat"
     history_length: int = 50  # last N training movies pooled into the user tower ("history")
     history_dropout: float = 0.0  # share of history movies hidden at random in each training step
-    # "sequence": the user is their last `history_length` movies in time order, read by causal self-attention
-    # (SASRec-style) and trained next-movie style: every position of a user's sequence predicts the movie after it
-    sequence_blocks: int = 2  # self-attention blocks (attention + feed-forward, pre-norm, residual)
-    sequence_heads: int = 1  # attention heads per block; must divide embedding_dim
-    sequence_dropout: float = 0.2  # dropout on the movie embeddings, attention weights and feed-forward outputs
-    share_item_embeddings: bool = False  # "sequence" reads the movie tower's id embeddings instead of its own
     time_buckets: int = 20  # "time": rating time as quantile buckets (embedded) plus a normalised scalar
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
     logq_exponent: float = 1.0  # logQ uses probability ** exponent; > 1 over-corrects popularity (1.25 measured best)
@@ -69,6 +64,10 @@ class TwoTowerConfig:
     recency: Literal["off", "on", "validation"] = "off"
     recent_share: float = 0.3
     recent_repeats: int = 2
+    # which negatives the retrieval softmax uses: in-batch (logQ-corrected by popularity_correction), the
+    # whole catalogue, a shared sample or gBCE (see LossConfig); num_hard_negatives and negatives="mixed"
+    # refine the in-batch loss only
+    loss: LossConfig = field(default_factory=LossConfig)
     num_hard_negatives: int | None = None  # keep only the N hardest in-batch negatives
     negatives: Literal["in_batch", "mixed"] = "in_batch"  # "mixed": in-batch + every movie (mixed negative sampling)
     remove_accidental_hits: bool = False  # ignore in-batch negatives that are the positive movie (costs ~2x per step)
@@ -148,36 +147,16 @@ class TwoTowerConfig:
             raise ConfigError(f"recent_share must be in (0, 1]. Received: {self.recent_share!r}")
         if isinstance(self.recent_repeats, bool) or not isinstance(self.recent_repeats, int) or self.recent_repeats < 1:
             raise ConfigError(f"recent_repeats should be a positive integer. Received: {self.recent_repeats!r}")
-        if self.recency != "off" and "sequence" in self.user_features:
-            raise ConfigError("the 'sequence' user tower trains on whole sequences: it cannot repeat ratings (recency)")
-        self._check_sequence()
-        has_features = bool(set(self.user_features) - {"sequence"} or self.item_features)
+        if not isinstance(self.loss, LossConfig):
+            raise ConfigError(f"loss must be a LossConfig. Received: {self.loss!r}")
+        if self.loss.kind != "in_batch" and (self.num_hard_negatives is not None or self.negatives != "in_batch"):
+            raise ConfigError(
+                "num_hard_negatives and negatives='mixed' refine the in-batch loss; "
+                f"loss.kind={self.loss.kind!r} chooses its own negatives"
+            )
+        has_features = bool(self.user_features or self.item_features)
         if has_features and not self.layer_sizes and self.head_size is None and self.feature_combiner == "concat":
             raise ConfigError("side features need at least one dense layer to project them (layer_sizes is empty)")
-
-    def _check_sequence(self) -> None:
-        if "sequence" not in self.user_features:
-            if self.share_item_embeddings:
-                raise ConfigError("share_item_embeddings needs the 'sequence' user feature")
-            return
-        if tuple(self.user_features) != ("sequence",) or self.user_id_embedding:
-            raise ConfigError(
-                "the 'sequence' user tower reads the movie sequence alone: user_features=('sequence',) and "
-                f"user_id_embedding=False. Received: {self.user_features!r}, user_id_embedding={self.user_id_embedding!r}"
-            )
-        if self.rating_weight > 0:
-            raise ConfigError("the 'sequence' user tower trains on next movies, not ratings: set rating_weight = 0")
-        if self.sequence_blocks <= 0 or self.sequence_heads <= 0:
-            raise ConfigError(
-                "sequence_blocks and sequence_heads should be positive integers. "
-                f"Received: {self.sequence_blocks!r}, {self.sequence_heads!r}"
-            )
-        if self.embedding_dim % self.sequence_heads:
-            raise ConfigError(
-                f"sequence_heads must divide embedding_dim. Received: {self.sequence_heads!r} and {self.embedding_dim!r}"
-            )
-        if not 0.0 <= self.sequence_dropout < 1.0:
-            raise ConfigError(f"sequence_dropout must be in [0, 1). Received: {self.sequence_dropout!r}")
 
     @property
     def output_dim(self) -> int:

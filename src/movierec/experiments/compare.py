@@ -84,7 +84,7 @@ def fit_and_evaluate(
     if len(data.validation):
         # test is scored from everything before it, as `movierec train` serves: the validation
         # movies join each user's input (EASE's rows, ALS's re-solved vectors, history and
-        # sequence towers) without refitting; a model that reads only ids keeps its vectors
+        # sequential models) without refitting; a model that reads only ids keeps its vectors
         recommender.add_seen(data.validation)
     start = time.perf_counter()
     per_user: dict[str, np.ndarray] = {}

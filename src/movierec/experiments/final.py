@@ -65,7 +65,7 @@ def fit_final(
         the chosen epoch, the validation curve, how the slice was drawn (`validation_split`) and what
         the fit decided beyond the weights (`Recommender.fit_record`); otherwise it is empty.
     """
-    chooses = model_config.kind == "auto"  # picks among candidates on the validation slice
+    chooses = model_config.kind in ("auto", "choice")  # picks among candidates on the validation slice
     if chooses and not validation_fraction > 0:
         raise ConfigError(
             f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"

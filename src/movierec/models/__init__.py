@@ -1,21 +1,25 @@
-"""Two-tower TFRS models: towers (pooled or causal self-attention over history), the Keras model, its loss,
-SavedModel export and the recommender."""
+"""TFRS model kinds: the two-tower model (towers, Keras model, recommender), the sequential kind
+(`movierec.models.sequential`), their retrieval losses, the shared Keras recommender base and the
+SavedModel export."""
 
 from movierec.models.export import ExportModule, load_export
-from movierec.models.losses import DiagonalSoftmaxLoss
-from movierec.models.recommender import TwoTowerRecommender, build_history, latest_rows
-from movierec.models.sequence import SequenceEncoder
+from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows
+from movierec.models.losses import DiagonalSoftmaxLoss, RetrievalTask
+from movierec.models.recommender import TwoTowerRecommender
+from movierec.models.sequential import SequentialRecommender
 from movierec.models.towers import Tower, TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 
 __all__ = [
     "ExportModule",
     "load_export",
-    "DiagonalSoftmaxLoss",
-    "TwoTowerRecommender",
+    "KerasRecommender",
     "build_history",
     "latest_rows",
-    "SequenceEncoder",
+    "DiagonalSoftmaxLoss",
+    "RetrievalTask",
+    "TwoTowerRecommender",
+    "SequentialRecommender",
     "Tower",
     "TowerInputs",
     "TwoTowerModel",

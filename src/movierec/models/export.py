@@ -1,7 +1,7 @@
-"""SavedModel export of a trained two-tower model.
+"""SavedModel export of a trained TFRS model (two-tower or sequential).
 
-The exported module holds the user tower (with its feature tables) and the movie
-embeddings of the whole catalogue (the retrieval index), and exposes:
+The exported module holds the user tower (with its feature tables or stored histories) and the
+movie embeddings of the whole catalogue (the retrieval index), and exposes:
 
 * `score(users [b] int32) -> [b, n_items]` scores of every movie (by retrieval score, predicted
   rating, or retrieval re-ranked by predicted rating, as the config's `scoring` says),
@@ -34,7 +34,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec._env import import_tensorflow
-from movierec.config import TwoTowerConfig
 from movierec.errors import ModelDirError
 
 tf, tfrs = import_tensorflow()
@@ -57,16 +56,34 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
     """Wraps the user tower and the movie-embedding index for `tf.saved_model.save`."""
 
     def __init__(
-        self, model, item_vectors: np.ndarray, config: TwoTowerConfig, labels: ServingLabels | None = None
+        self,
+        model,
+        item_vectors: np.ndarray,
+        *,
+        history_length: int | None,
+        scoring: str = "retrieval",
+        rerank_top: int = 100,
+        labels: ServingLabels | None = None,
     ) -> None:
+        """
+        Args:
+            model: A Keras model with `user_tower` (`(users, history=None) -> [b, dim]`), `n_users`
+                and `rating_head` (None without one).
+            item_vectors: `[n_items, dim]` the retrieval index.
+            history_length: Movies of a new user its user tower reads, or None when it reads none
+                (a new user is then the mean of the movies they name).
+            scoring: "retrieval", "rating" or "rerank" (see `TwoTowerConfig.scoring`).
+            rerank_top: With "rerank", how many retrieved movies are re-ordered by predicted rating.
+            labels: Ids and seen movies for the string-id signatures, or None.
+        """
         super().__init__()
         self.user_tower = model.user_tower
         self.item_embeddings = tf.Variable(item_vectors.astype(np.float32), trainable=False, name="item_embeddings")
         self.unknown_user = tf.constant(model.n_users, tf.int32)
-        self.uses_history = "history" in config.user_features or "sequence" in config.user_features
-        self.history_length = config.history_length
-        self.scoring = config.scoring
-        self.rerank_top = min(config.rerank_top, int(item_vectors.shape[0]))
+        self.uses_history = history_length is not None
+        self.history_length = history_length or 0
+        self.scoring = scoring
+        self.rerank_top = min(rerank_top, int(item_vectors.shape[0]))
         self.rating_head = model.rating_head
         if labels is not None:
             self._add_id_signatures(labels)

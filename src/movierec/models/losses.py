@@ -1,24 +1,41 @@
-"""A faster exact loss for `tfrs.tasks.Retrieval`'s in-batch softmax.
+"""Retrieval losses: TFRS `Retrieval` with in-batch, full-catalogue, sampled or gBCE negatives.
 
-`Retrieval` labels row i's positive at column i (`tf.eye`) and applies a dense categorical
-cross-entropy: it materialises a `[batch, batch]` label matrix and multiplies it through.
-With a diagonal label the same sum is `logsumexp(scores_i) - scores_ii` per row, which is
-half the memory traffic and, unused, lets TensorFlow prune the `tf.eye` away. Identical
-values (tested against the default loss and numpy); valid whenever the positive of row i
-is column i, i.e. for every option except `num_hard_negatives` (which reorders columns).
+`RetrievalTask` is a documented subclass of `tfrs.tasks.Retrieval`. Its `call` is TFRS's own (the
+in-batch softmax, row i's positive at column i), with `DiagonalSoftmaxLoss` as the loss; its
+`catalogue_loss` scores each query against movies chosen by `LossConfig` instead:
+
+* `full`: every movie; `logits [n, n_items]`, cross-entropy at the true movie's index.
+* `sampled`: the true movie plus `K` movies drawn once per batch (`draw_negatives`) and shared by
+  every query; `logits [n, 1 + K]`, with `log(K Q(j))` subtracted where the draw is not uniform
+  (logQ), and a drawn movie equal to the query's own positive masked out (an accidental hit).
+* `gbce`: the same uniform draw, generalised binary cross-entropy (gSASRec):
+  `beta softplus(-s+) + sum_j softplus(s_j)` per query, accidental hits masked.
+
+Every loss is a sum over queries (TFRS `Retrieval`'s reduction), the temperature divides the logits.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from movierec._env import import_tensorflow
+from movierec.config.loss import LossConfig
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["DiagonalSoftmaxLoss"]
+__all__ = ["DiagonalSoftmaxLoss", "RetrievalTask", "gbce_beta"]
+
+MIN_LOGIT = np.finfo(np.float32).min / 100.0  # TFRS masks with this too: exp() is 0, no inf - inf
 
 
 class DiagonalSoftmaxLoss(tf.keras.losses.Loss):  # type: ignore[name-defined]  # tf is imported at run time
     """Softmax cross-entropy where query i's positive is candidate i (the TFRS in-batch layout).
+
+    `Retrieval` labels row i's positive at column i (`tf.eye`) and applies a dense categorical
+    cross-entropy: it materialises a `[batch, batch]` label matrix and multiplies it through. With a
+    diagonal label the same sum is `logsumexp(scores_i) - scores_ii` per row: half the memory traffic,
+    identical values. Valid whenever the positive of row i is column i (every option but
+    `num_hard_negatives`, which reorders columns).
 
     Args (call):
         y_true: `[batch, n_candidates]` labels; ignored (assumed to be `tf.eye`).
@@ -38,3 +55,115 @@ class DiagonalSoftmaxLoss(tf.keras.losses.Loss):  # type: ignore[name-defined]  
     def call(self, y_true, y_pred):
         del y_true  # the positive of row i is column i
         return tf.reduce_logsumexp(y_pred, axis=1) - tf.linalg.diag_part(y_pred)
+
+
+def gbce_beta(negatives: int, n_items: int, calibration: float) -> float:
+    """gSASRec's exponent of the positive's probability: `alpha (t (1 - 1/alpha) + 1/alpha)`.
+
+    `alpha = negatives / (n_items - 1)` is the sampling rate of the negatives; `t = calibration`.
+
+    Example:
+        >>> round(gbce_beta(256, 3707, 0.75), 4)
+        0.3018
+    """
+    alpha = negatives / max(n_items - 1, 1)
+    return float(alpha * (calibration * (1.0 - 1.0 / alpha) + 1.0 / alpha))
+
+
+class RetrievalTask(tfrs.tasks.Retrieval):  # type: ignore[name-defined]  # tfrs is imported at run time
+    """`tfrs.tasks.Retrieval` whose negatives are the batch, the catalogue or a shared sample.
+
+    Args:
+        config: Which loss and negatives (`LossConfig`).
+        n_items: Catalogue size; movie indices are `0 .. n_items - 1`.
+        item_frequency: `[n_items]` share of each movie in the training stream: the popularity
+            sampler draws from it (None: uniform only).
+        temperature: Divides every logit (None = 1).
+        **kwargs: The rest of `tfrs.tasks.Retrieval`'s arguments (in-batch options).
+
+    Example:
+        >>> task = RetrievalTask(LossConfig(kind="full"), n_items=3706)  # doctest: +SKIP
+        >>> loss = task.catalogue_loss(query, None, positive_ids, movie_vectors)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        config: LossConfig,
+        n_items: int,
+        item_frequency: np.ndarray | None = None,
+        temperature: float | None = None,
+        **kwargs,
+    ) -> None:
+        if config.kind == "in_batch" and kwargs.get("num_hard_negatives") is None:
+            kwargs.setdefault("loss", DiagonalSoftmaxLoss())
+        super().__init__(temperature=temperature, **kwargs)
+        self.config = config
+        self.n_items = int(n_items)
+        self._log_frequency = None
+        if config.sampler == "popularity" and config.shares_negatives:
+            if item_frequency is None:
+                raise ValueError("sampler='popularity' needs item_frequency")
+            frequency = np.asarray(item_frequency, np.float64)
+            frequency = frequency / max(frequency.sum(), 1e-30)
+            share = config.popularity_share
+            mixture = share * frequency + (1.0 - share) / self.n_items
+            self._log_frequency = tf.constant(np.log(np.maximum(frequency, 1e-30)).astype(np.float32))
+            # log(K Q(j)): how much more often than uniformly each movie is drawn (logQ correction)
+            self._log_expected = tf.constant(np.log(config.negatives * mixture).astype(np.float32))
+        self._beta = gbce_beta(config.negatives, self.n_items, config.calibration)
+
+    @property
+    def uses_catalogue(self) -> bool:
+        """True for `full`, `sampled` and `gbce`: call `catalogue_loss`, not the in-batch `call`."""
+        return self.config.kind != "in_batch"
+
+    def draw_negatives(self):
+        """`[K]` int32 movie indices for one batch: every movie for `full`, a draw for `sampled` / `gbce`."""
+        if self.config.kind == "full":
+            return tf.range(self.n_items, dtype=tf.int32)
+        k = self.config.negatives
+        uniform = tf.random.uniform([k], 0, self.n_items, dtype=tf.int32)
+        if self._log_frequency is None:
+            return uniform
+        by_frequency = tf.cast(tf.random.categorical(self._log_frequency[None, :], k)[0], tf.int32)
+        return tf.where(tf.random.uniform([k]) < self.config.popularity_share, by_frequency, uniform)
+
+    @tf.autograph.experimental.do_not_convert  # branches on the config only
+    def catalogue_loss(self, query, positives, positive_ids, negatives, negative_ids=None, sample_weight=None):
+        """The summed loss of `query` against its positives and the drawn (or all) movies.
+
+        Args:
+            query: `[n, dim]` query vectors.
+            positives: `[n, dim]` vectors of each query's true movie (unused by `full`).
+            positive_ids: `[n]` int indices of the true movies.
+            negatives: `[K, dim]` vectors of the movies from `draw_negatives` (`[n_items, dim]` for `full`).
+            negative_ids: `[K]` their indices (unused by `full`, whose columns are the catalogue).
+            sample_weight: Optional `[n]` weight of each query's loss.
+
+        Returns:
+            Scalar: the loss summed over queries.
+        """
+        scale = 1.0 if self._temperature is None else 1.0 / self._temperature
+        positive_ids = tf.cast(positive_ids, tf.int32)
+        logits = tf.linalg.matmul(query, negatives, transpose_b=True) * scale
+        if self.config.kind == "full":
+            per_query = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positive_ids, logits=logits)
+        else:
+            positive = tf.reduce_sum(query * positives, axis=1) * scale
+            hit = tf.equal(positive_ids[:, None], tf.cast(negative_ids, tf.int32)[None, :])
+            if self.config.kind == "gbce":
+                negative_terms = tf.where(hit, 0.0, tf.nn.softplus(logits))
+                per_query = self._beta * tf.nn.softplus(-positive) + tf.reduce_sum(negative_terms, axis=1)
+            else:
+                if self._log_frequency is not None:
+                    positive -= tf.gather(self._log_expected, positive_ids)
+                    logits -= tf.gather(self._log_expected, negative_ids)[None, :]
+                logits = tf.where(hit, MIN_LOGIT, logits)
+                everything = tf.concat([positive[:, None], logits], axis=1)
+                per_query = tf.reduce_logsumexp(everything, axis=1) - positive
+        if sample_weight is not None:
+            per_query = per_query * tf.cast(sample_weight, per_query.dtype)
+        loss = tf.reduce_sum(per_query)
+        for metric in self._loss_metrics:
+            metric.update_state(loss)
+        return loss

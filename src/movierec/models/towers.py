@@ -14,13 +14,10 @@ can be replaced in place (`Tower.set_history`) when more of a user's movies beco
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
-from movierec.models.sequence import SequenceEncoder
 
 tf, tfrs = import_tensorflow()
 
@@ -34,7 +31,7 @@ class TowerInputs:
         categorical: name -> (`[n_ids]` int table, cardinality).
         multi_hot: name -> `[n_ids, width]` float table (e.g. genres).
         history: `[n_ids, history_length]` int table of item indices + 1 (0 = padding), newest last,
-            or None; read by the "history" and "sequence" features.
+            or None; read by the "history" feature.
         n_history_items: Number of items the history refers to.
         trained: `[n_ids]` bool, ids that have training rows, or None (all). The others keep a zero
             id vector: an untrained embedding is noise (a new user is then their features alone).
@@ -66,17 +63,12 @@ def _table(values: np.ndarray, name: str):
 class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at run time
     """Id embedding + side features -> dense stack -> optional head -> optional L2 norm.
 
-    A "sequence" user tower instead reads the stored (or given) history through a causal
-    `SequenceEncoder` and returns its output at the latest movie (see `sequence_outputs`).
-
     Args:
         config: The model's `TwoTowerConfig`.
         n_ids: Vocabulary size (users or items); id `n_ids` means "unknown".
         inputs: Side-feature tables for this tower.
         name: Keras name ("user_tower" / "movie_tower").
         use_id: Whether the id embedding is part of the input.
-        item_embedding: The movie tower's id embedding, shared by a "sequence" user tower
-            (`share_item_embeddings`), or None.
 
     Call args:
         ids: `[batch]` int indices.
@@ -98,7 +90,6 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         inputs: TowerInputs,
         name: str,
         use_id: bool = True,
-        item_embedding: Any = None,
     ) -> None:
         super().__init__(name=name)
         self.use_id = use_id
@@ -129,21 +120,7 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         self._history = None
         if inputs.history is not None:
             self._history = _table(_with_unknown_row(inputs.history.astype(np.int32)), "history")
-        self.sequence_encoder: SequenceEncoder | None = None
-        if "sequence" in config.user_features and inputs.history is not None:
-            self.sequence_encoder = SequenceEncoder(
-                inputs.n_history_items,
-                config.embedding_dim,
-                config.history_length,
-                blocks=config.sequence_blocks,
-                heads=config.sequence_heads,
-                dropout=config.sequence_dropout,
-                activation=config.activation,
-                item_embedding=item_embedding,
-                regularizer=reg,
-                name="sequence_encoder",
-            )
-        elif inputs.history is not None:
+        if inputs.history is not None:
             self.history_embedding = tf.keras.layers.Embedding(
                 inputs.n_history_items + 1, config.embedding_dim, embeddings_regularizer=reg, name="history_embedding"
             )
@@ -175,11 +152,6 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
     @tf.autograph.experimental.do_not_convert
     def call(self, ids, history=None, exclude=None, times=None, training=False, normalize=True):
         ids = tf.cast(ids, tf.int32)
-        if self.sequence_encoder is not None:
-            # The query is the output at the latest movie; `exclude` is not needed: training rows
-            # come as whole sequences (`sequence_outputs`), whose causal mask hides every target.
-            sequence = tf.gather(self._history, ids) if history is None else history
-            return self.sequence_outputs(sequence, training=training, normalize=normalize)[:, -1]
         parts = []
         if self.use_id:
             vectors = self.id_embedding(ids)
@@ -215,23 +187,6 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         else:
             x = tf.concat(parts, axis=1)
         return self._project(x, training, normalize)
-
-    @tf.autograph.experimental.do_not_convert
-    def sequence_outputs(self, sequence, training=False, normalize=True):
-        """The "sequence" tower's query after every prefix of `sequence`.
-
-        Args:
-            sequence: `[batch, T]` item indices + 1 in time order (0 = padding, left), most recent last.
-
-        Returns:
-            `[batch, T', output_dim]`, T' = min(T, history_length): row `t` depends on positions `<= t`
-            only (causal); zero at padding, so a user with no movies has a zero query.
-        """
-        if self.sequence_encoder is None:
-            raise ValueError(f"{self.name} has no 'sequence' feature")
-        sequence = tf.cast(sequence, tf.int32)[:, -self.config.history_length :]
-        keep = tf.cast(sequence > 0, tf.float32)[:, :, None]
-        return self._project(self.sequence_encoder(sequence, training=training), training, normalize) * keep
 
     def set_history(self, history: np.ndarray) -> None:
         """Replaces the stored `[n_ids, history_length]` history (item indices + 1, newest last) in place."""

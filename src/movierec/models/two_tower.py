@@ -8,7 +8,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
-from movierec.models.losses import DiagonalSoftmaxLoss
+from movierec.models.losses import RetrievalTask
 from movierec.models.towers import Tower, TowerInputs
 
 tf, tfrs = import_tensorflow()
@@ -20,10 +20,9 @@ STEP_LOGS = ("loss", "regularization_loss", "total_loss")
 
 
 class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
-    """User tower and movie tower trained with an in-batch softmax retrieval loss.
+    """User tower and movie tower trained with a retrieval loss (`RetrievalTask`, by `config.loss`).
 
-    Training batches are dicts `{"user": [batch] int, "item": [batch] int}`, or, for a "sequence"
-    user tower, `{"sequence", "next": [batch, T] int}` (item indices + 1, 0 = padding). Factorized
+    Training batches are dicts `{"user": [batch] int, "item": [batch] int}`. Factorized
     top-k metrics are *not* computed per batch (that is what makes the TFRS tutorial slow);
     `movierec.training.callbacks.ValidationMetrics` computes them once per epoch instead.
 
@@ -55,10 +54,7 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         self.n_users = n_users
         self.n_items = n_items
         self.movie_tower = Tower(config, n_items, item_inputs, name="movie_tower")
-        shared = self.movie_tower.id_embedding if config.share_item_embeddings else None
-        self.user_tower = Tower(
-            config, n_users, user_inputs, name="user_tower", use_id=config.user_id_embedding, item_embedding=shared
-        )
+        self.user_tower = Tower(config, n_users, user_inputs, name="user_tower", use_id=config.user_id_embedding)
         self.item_probability = None
         if config.popularity_correction:
             if item_probability is None:
@@ -69,8 +65,10 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         # Mixed negatives (Yang et al., 2020) append every movie to the in-batch candidates; the copy of the
         # positive among them must then be removed as an accidental hit.
         self.catalog_negatives = config.negatives == "mixed"
-        self.task = tfrs.tasks.Retrieval(
-            loss=DiagonalSoftmaxLoss() if config.num_hard_negatives is None else None,
+        self.task = RetrievalTask(
+            config.loss,
+            n_items,
+            item_probability,
             temperature=config.temperature,
             num_hard_negatives=config.num_hard_negatives,
             remove_accidental_hits=config.remove_accidental_hits or self.catalog_negatives,
@@ -93,11 +91,8 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         step a second time (about 1 s of a 100k `train`); created here, the step is traced once.
         Call it after `compile`, under the same `tf.distribute` scope.
         """
-        if "sequence" in self.config.user_features:
-            batch = {"sequence": tf.ones([1, 2], tf.int32), "next": tf.ones([1, 2], tf.int32)}
-        else:
-            ids = tf.zeros([2], tf.int32)  # two rows: a 2 x 2 softmax (Keras warns about 1 x 1)
-            batch = {"user": ids, "item": ids, "rating": tf.zeros([2]), "timestamp": tf.zeros([2], tf.int64)}
+        ids = tf.zeros([2], tf.int32)  # two rows: a 2 x 2 softmax (Keras warns about 1 x 1)
+        batch = {"user": ids, "item": ids, "rating": tf.zeros([2]), "timestamp": tf.zeros([2], tf.int64)}
         self.compute_loss(batch, training=False)
         self.optimizer.build(self.trainable_variables)
 
@@ -106,18 +101,10 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         return tf.squeeze(self.rating_head(tf.concat([query, candidates], axis=1)), axis=1)
 
     def compute_loss(self, features, training: bool = False):
-        if "sequence" in features:
-            # Next-movie batches (`make_sequence_dataset`): every movie of a sequence is a query whose
-            # positive is the movie after it; the valid positions of all sequences share one softmax.
-            valid = features["next"] > 0
-            outputs = self.user_tower.sequence_outputs(features["sequence"], training=training, normalize=False)
-            query = tf.boolean_mask(outputs, valid)
-            items = tf.boolean_mask(features["next"], valid) - 1
-        else:
-            users = features["user"]
-            items = features["item"]
-            times = features.get("timestamp") if "time" in self.config.user_features else None
-            query = self.user_tower(users, exclude=items, times=times, training=training, normalize=False)
+        users = features["user"]
+        items = features["item"]
+        times = features.get("timestamp") if "time" in self.config.user_features else None
+        query = self.user_tower(users, exclude=items, times=times, training=training, normalize=False)
         candidates = self.movie_tower(items, training=training, normalize=False)
         loss = tf.constant(0.0)
         if self.config.output_l2 > 0:
@@ -196,6 +183,13 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         return dict(zip(STEP_LOGS, (loss, regularization_loss, loss + regularization_loss)))
 
     def _retrieval_loss(self, query, candidates, items, training):
+        if self.task.uses_catalogue:
+            # the whole catalogue (full) or movies drawn for this batch (sampled, gbce), through the movie tower
+            negative_ids = self.task.draw_negatives()
+            negatives = self.movie_tower(negative_ids, training=training, normalize=False)
+            if self.config.l2_normalize:
+                negatives = tf.math.l2_normalize(negatives, axis=1)
+            return self.task.catalogue_loss(query, candidates, items, negatives, negative_ids)
         kwargs = {}
         candidates, items = _gather_candidates(candidates, items)
         if self.catalog_negatives:
@@ -209,10 +203,6 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
             if self.config.remove_accidental_hits:
                 kwargs["candidate_ids"] = items
         return self.task(query, candidates, compute_metrics=False, compute_batch_metrics=False, **kwargs)
-
-    def user_embeddings(self, users, batch_size: int = 4096) -> np.ndarray:
-        """`[len(users), dim]` query embeddings of known users (full stored history)."""
-        return _batched(lambda x: self.user_tower(x), np.asarray(users, np.int32), batch_size)
 
     def item_embeddings(self, batch_size: int = 8192) -> np.ndarray:
         """`[n_items, dim]` candidate embeddings of every movie."""

@@ -11,6 +11,7 @@ from movierec.errors import DataError
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
 from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
 from movierec.experiments.presets import DEFAULT_PRESET
+from movierec.order import OrderDecision
 from movierec.selection import describe_selection
 
 __all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict", "seeds_report"]
@@ -23,7 +24,8 @@ REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
 )  # fmt: skip
 
 
-NOT_BASELINES = ("two_tower", "auto")  # kinds the verdicts compare with the baselines, not as baselines
+TFRS_KINDS = ("two_tower", "sequential")  # the TFRS model kinds: the verdicts set them against the baselines
+NOT_BASELINES = (*TFRS_KINDS, "auto", "choice")  # kinds the verdicts compare with the baselines, not as baselines
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -78,7 +80,7 @@ def results_table(results: dict[str, Any]) -> str:
 def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS) -> str:
     """Plain sentences: does the best TFRS model beat every baseline, metric by metric?"""
     models = results["models"]
-    tfrs = {n: m for n, m in models.items() if m["kind"] == "two_tower"}
+    tfrs = {n: m for n, m in models.items() if m["kind"] in (*TFRS_KINDS, "choice")}
     baselines = {n: m for n, m in models.items() if m["kind"] not in NOT_BASELINES}
     if not tfrs or not baselines:
         return _fit_decisions(results)
@@ -105,6 +107,9 @@ def _fit_decisions(results: dict[str, Any]) -> str:
     for name, model in results["models"].items():
         if model.get("selection"):
             lines.append(f"- `{name}` {describe_selection(model['selection'], chosen_style='**')}.")
+        if model.get("choice"):
+            choice = model["choice"]
+            lines.append(f"- `{name}` trained **{choice['chosen']}**: {OrderDecision(**choice['order']).summary()}.")
         if model.get("recency"):
             lines.append(f"- `{name}` {RecencyDecision(**model['recency']).summary()}.")
     return "\n".join(lines)
@@ -187,12 +192,12 @@ def _seed_verdicts(
     runs: list[dict[str, Any]], means: dict[str, dict[str, float]], metrics: tuple[str, ...]
 ) -> list[str]:
     kinds = {name: model["kind"] for name, model in runs[0]["models"].items()}
-    tfrs = [n for n, k in kinds.items() if k == "two_tower"]
+    tfrs = [n for n, k in kinds.items() if k in TFRS_KINDS]
     baselines = [n for n, k in kinds.items() if k not in NOT_BASELINES]
-    if not tfrs or not baselines:
+    if not (tfrs or DEFAULT_PRESET in kinds) or not baselines:
         return []
-    top = max(tfrs, key=lambda n: means[n][metrics[0]])
-    chosen = [DEFAULT_PRESET] if DEFAULT_PRESET in tfrs else []
+    chosen = [DEFAULT_PRESET] if DEFAULT_PRESET in kinds else []
+    top = max(tfrs or chosen, key=lambda n: means[n][metrics[0]])
     chosen += [top] if top not in chosen else []
     out: list[str] = []
     for ours in chosen:
@@ -203,6 +208,9 @@ def _seed_verdicts(
                 else f"The TFRS model with the highest mean {metrics[0]} here, `{ours}` (picked on these test numbers):"
             ]
         out += _margins(runs, means, metrics, ours, baselines)
+    for name in (n for n, k in kinds.items() if k == "choice" and n != DEFAULT_PRESET):
+        out += [f"`{name}` (trains what its order check chooses):"]
+        out += _margins(runs, means, metrics, name, baselines)
     for name in (n for n, k in kinds.items() if k == "auto"):
         picks = [r["models"][name].get("selection", {}).get("chosen", "?") for r in runs if name in r["models"]]
         counts = ", ".join(f"{pick} in {picks.count(pick)}" for pick in dict.fromkeys(picks))

@@ -76,7 +76,7 @@ class DataSummary(BaseModel):
 class ModelInfo(BaseModel):
     name: str = Field(description="the name in URLs: /models/{name}/...")
     model: str = Field(description="the model's own name from model.json (preset or baseline)")
-    kind: str = Field(description="popularity, ease, als, two_tower or auto")
+    kind: str = Field(description="popularity, ease, als, two_tower, sequential or auto")
     default: bool = Field(description="whether the unprefixed routes (/users/..., /recommendations, ...) serve it")
     config: dict[str, Any] = Field(description="the model config from model.json")
     train: dict[str, Any] | None = Field(description="the training budget from model.json, if recorded")

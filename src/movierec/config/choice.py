@@ -1,0 +1,48 @@
+"""Configuration of `ChoiceRecommender`: an order-free and a sequential model, one trained, chosen by a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from movierec.errors import ConfigError
+
+__all__ = ["ChoiceConfig"]
+
+
+@dataclass(frozen=True)
+class ChoiceConfig:
+    """`movierec train`'s default: a seconds-long check on the validation slice picks which model to train.
+
+    The check (`movierec.order.decide_order`) scores a Markov chain over each user's latest movies
+    against item co-occurrence on the validation movies; only the chosen candidate is trained.
+
+    Example:
+        >>> ChoiceConfig().ordered["kind"]
+        'sequential'
+    """
+
+    kind: Literal["choice"] = "choice"  # registry key; do not change
+    name: str = "default"  # run / report label
+    # the model trained when order adds little (a model config table with a `kind`)
+    unordered: dict[str, Any] = field(default_factory=lambda: {"kind": "ease"})
+    # the model trained when order predicts the next movies (a model config table with a `kind`)
+    ordered: dict[str, Any] = field(default_factory=lambda: {"kind": "sequential"})
+    # the ordered predictor must lead by more than this many standard errors of the per-user difference
+    margin_se: float = 1.0
+    # validation users the check scores at most (a fixed random sample beyond that)
+    check_users: int = 2000
+
+    def __post_init__(self) -> None:
+        for name in ("unordered", "ordered"):
+            table = getattr(self, name)
+            if not isinstance(table, dict) or not isinstance(table.get("kind"), str):
+                raise ConfigError(f"choice.{name} must be a model table with a `kind`. Received: {table!r}")
+            if table["kind"] in ("auto", "choice"):
+                raise ConfigError(f"choice.{name}: a candidate cannot itself choose (kind {table['kind']!r})")
+        margin = self.margin_se
+        if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not margin >= 0:
+            raise ConfigError(f"choice.margin_se must be a number >= 0. Received: {margin!r}")
+        users = self.check_users
+        if isinstance(users, bool) or not isinstance(users, int) or users <= 0:
+            raise ConfigError(f"choice.check_users should be a positive integer. Received: {users!r}")

@@ -1,0 +1,65 @@
+"""Configuration of the sequential model kind: a user is their latest movies in time order.
+
+Read by `movierec.models.sequential` only; kept here so that presets and saved runs load without
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from movierec.config.loss import LossConfig
+from movierec.errors import ConfigError
+
+__all__ = ["SequentialConfig"]
+
+
+@dataclass(frozen=True)
+class SequentialConfig:
+    """A SASRec-style next-movie model: causal self-attention over the last `max_length` movies.
+
+    Every position of a user's sequence is trained to predict the movie after it (so one pass over a
+    sequence trains on all of its movies), the query of a user is the output at their latest movie,
+    and a movie's vector is the same embedding the encoder reads (input and output shared, as in
+    SASRec). The defaults are the SASRec+ recipe of Klenitskiy & Vasilev (RecSys 2023): a softmax over
+    the whole catalogue (`loss.kind = "full"`), 2 blocks, 1 head, the last 200 movies.
+
+    Example:
+        >>> SequentialConfig(max_length=50).loss.kind
+        'full'
+    """
+
+    kind: Literal["sequential"] = "sequential"
+    name: str = "sequential"  # run and report name
+    embedding_dim: int = 64  # width of the movie embeddings and of every block
+    max_length: int = 200  # the latest N movies of a user are read (and trained on, in windows of N)
+    blocks: int = 2  # self-attention blocks (attention + feed-forward, pre-norm, residual)
+    heads: int = 1  # attention heads per block; must divide embedding_dim
+    dropout: float = 0.2  # on the movie embeddings, attention weights and feed-forward outputs
+    activation: Literal["relu", "gelu", "swish"] = "relu"  # of the feed-forward layers
+    l2_normalize: bool = False  # unit-length query and movie vectors (cosine scores); pair with a temperature
+    temperature: float | None = None  # divides every logit of the loss (None = 1)
+    loss: LossConfig = field(default_factory=lambda: LossConfig(kind="full"))  # which negatives (see LossConfig)
+    # Training overrides; None uses the experiment's TrainConfig value. batch_size counts target movies.
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    optimizer: str | None = None
+    early_stopping_patience: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("embedding_dim", "max_length", "blocks", "heads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{name} should be a positive integer. Received: {value!r}")
+        if self.embedding_dim % self.heads:
+            raise ConfigError(f"heads must divide embedding_dim. Received: {self.heads!r} and {self.embedding_dim!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1). Received: {self.dropout!r}")
+        if self.activation not in ("relu", "gelu", "swish"):
+            raise ConfigError(f"activation must be relu, gelu or swish. Received: {self.activation!r}")
+        if self.temperature is not None and not self.temperature > 0:
+            raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
+        if not isinstance(self.loss, LossConfig):
+            raise ConfigError(f"loss must be a LossConfig. Received: {self.loss!r}")

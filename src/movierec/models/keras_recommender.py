@@ -1,0 +1,252 @@
+"""`KerasRecommender`: what every TFRS model kind shares behind the `Recommender` contract.
+
+A subclass builds its Keras model and training batches in `_fit` and hands them to `_train`; this
+class runs Keras `fit` with the callbacks every kind wants (validation metrics, early stopping on
+them, backups to resume from, checkpoints, epoch hooks, progress), caches the movie and user vectors,
+scores with numpy, and saves / loads the `ExportModule` SavedModel (never a pickle).
+
+Retrieval scores are one numpy product of cached vectors: the user vectors come from the export's
+own `embed_users` function in memory (after each refresh) and after a load (once, for every known
+user), so a loaded model scores exactly as the in-memory one.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movierec._env import import_tensorflow
+from movierec.config import TrainConfig
+from movierec.data.interactions import Interactions
+from movierec.errors import ConfigError, NotFittedError
+from movierec.models.export import ExportModule, ServingLabels, load_export
+from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
+from movierec.training import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["KerasRecommender", "latest_rows", "build_history", "pad_histories"]
+
+
+def latest_rows(data: Interactions, length: int) -> Interactions:
+    """Each user's last `length` rows by time (ties by item, as `build_history` orders them)."""
+    order = np.lexsort((data.items, data.timestamps, data.users))
+    users = data.users[order]
+    rank_from_end = np.searchsorted(users, users, side="right") - np.arange(len(users))  # 1 = the latest
+    return data.subset(order[rank_from_end <= length])
+
+
+def build_history(train: Interactions, length: int) -> np.ndarray:
+    """`[n_users, length]` each user's last `length` training items (+1; 0 pads), newest last.
+
+    Ordered by (user, time, item), as the sequential kind's next-movie windows are.
+    """
+    order = np.lexsort((train.items, train.timestamps, train.users))
+    users, items = train.users[order], train.items[order]
+    table = np.zeros((train.n_users, length), np.int32)
+    starts = np.searchsorted(users, np.arange(train.n_users))
+    ends = np.searchsorted(users, np.arange(train.n_users), side="right")
+    for user in np.nonzero(ends > starts)[0]:
+        recent = items[max(starts[user], ends[user] - length) : ends[user]] + 1
+        table[user, length - len(recent) :] = recent
+    return table
+
+
+def pad_histories(histories: list[np.ndarray], length: int) -> np.ndarray:
+    """`[n, length]` int32 of item indices + 1, most recent last, 0 = padding."""
+    out = np.zeros((len(histories), length), np.int32)
+    for row, items in enumerate(histories):
+        items = np.asarray(items, np.int64)[-length:]
+        if len(items):
+            out[row, length - len(items) :] = items + 1
+    return out
+
+
+class KerasRecommender(Recommender):
+    """Base of the TFRS model kinds: Keras training, cached vectors, SavedModel export.
+
+    Subclasses implement `_fit` (build `self.model`, call `_train`) and `_export_module`.
+    """
+
+    _serving_ids: tuple[np.ndarray, np.ndarray] | None = None  # see set_serving_labels
+    embed_batch_size = 4096  # users whose query vectors are computed at once
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.model: Any = None
+        self._user_vectors: np.ndarray | None = None
+        self._item_vectors: np.ndarray | None = None
+        self._export: Any = None  # a loaded SavedModel, when restored with load_recommender
+        self._module_cache: ExportModule | None = None
+
+    @property
+    def trains_in_epochs(self) -> bool:
+        return True
+
+    @property
+    def scores_by_retrieval(self) -> bool:
+        """Whether a score is the dot product of the cached user and movie vectors."""
+        return True
+
+    @abc.abstractmethod
+    def _export_module(self, item_vectors: np.ndarray, labels: ServingLabels | None) -> ExportModule:
+        """The SavedModel wrapper over the current weights and the index `item_vectors`."""
+
+    # ------------------------------------------------------------------ training
+    def _train(
+        self, train_ds: Any, data: Interactions, options: FitOptions, cfg: TrainConfig, validation_ds: Any = None
+    ) -> None:
+        """Runs Keras `fit` on `self.model` with the shared callbacks; records history and epoch times."""
+        validation = options.validation if options.validation is not None and len(options.validation) else None
+        callbacks: list[Any] = [StopOnNonFiniteLoss()]
+        if options.backup_dir is not None:
+            # Keras' own fault tolerance: weights, optimizer and epoch after each epoch, restored on a restart.
+            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=True))
+        if validation is not None:
+            callbacks.append(
+                ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)
+            )
+        callbacks += list(options.callbacks)
+        if options.epoch_hooks:
+
+            def run_hooks(epoch: int, logs: dict[str, float] | None) -> None:
+                if validation is None:
+                    self.refresh_embeddings()  # ValidationMetrics does it otherwise: hooks may score users
+                for hook in options.epoch_hooks:
+                    hook(epoch + 1, dict(logs or {}))
+
+            # after ValidationMetrics, which adds the val_* entries to the logs
+            callbacks.append(tf.keras.callbacks.LambdaCallback(on_epoch_end=run_hooks))
+        if validation is not None and cfg.early_stopping_patience > 0:
+            callbacks.append(
+                tf.keras.callbacks.EarlyStopping(
+                    monitor=cfg.monitor, mode="max", patience=cfg.early_stopping_patience, restore_best_weights=True
+                )
+            )
+        if validation is not None and options.run_dir is not None:
+            callbacks.append(
+                tf.keras.callbacks.ModelCheckpoint(
+                    str(Path(options.run_dir) / "checkpoints" / "best.weights"),
+                    monitor=cfg.monitor,
+                    mode="max",
+                    save_best_only=True,
+                    save_weights_only=True,
+                )
+            )
+        timer = EpochTimer()
+        callbacks += [timer, EpochProgress(self.name, cfg.epochs)]
+        result = self.model.fit(
+            train_ds, validation_data=validation_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0
+        )
+        self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
+        self.epoch_seconds = timer.seconds
+        self.refresh_embeddings()
+
+    def _new_model(self) -> None:
+        """Forgets the export wrapper and any loaded export (call before building a new model)."""
+        self._module_cache = None
+        self._export = None
+
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {}
+        if self._user_vectors is not None:
+            arrays["user embeddings"] = self._user_vectors
+        if self._item_vectors is not None:
+            arrays["movie embeddings"] = self._item_vectors
+        return arrays
+
+    def refresh_embeddings(self) -> None:
+        """Recomputes the cached user and movie embeddings from the current weights."""
+        if self.model is None:
+            return
+        self._item_vectors = self.model.item_embeddings()
+        if self._module_cache is not None:
+            # Same towers, new index: update in place so the traced functions are reused.
+            self._module_cache.item_embeddings.assign(self._item_vectors)
+        # Through the export's own function, so in-memory and loaded user vectors agree bit for bit.
+        self._user_vectors = embed_users(self._module.embed_users, self.n_users, self.embed_batch_size)
+
+    def set_serving_labels(self, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
+        """Ids in index order: the next `save` adds TF Serving signatures over string ids."""
+        if len(user_ids) != self.n_users or len(item_ids) != self.n_items:
+            raise ConfigError(
+                f"labels must match the model: {self.n_users} users and {self.n_items} items. "
+                f"Received: {len(user_ids)} and {len(item_ids)}"
+            )
+        self._serving_ids = (np.asarray(user_ids), np.asarray(item_ids))
+
+    @property
+    def _module(self) -> ExportModule:
+        """The export wrapper over the current weights (built on first use after each refresh)."""
+        if self._module_cache is None:
+            if self.model is None or self._item_vectors is None:
+                raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+            self._module_cache = self._export_module(self._item_vectors, None)
+        return self._module_cache
+
+    @property
+    def _scorer(self) -> Any:
+        """The TF functions that score: the loaded export, or the wrapper over the in-memory model."""
+        return self._export if self._export is not None else self._module
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, users: np.ndarray) -> np.ndarray:
+        users = check_users(users, self.n_users)
+        user_vectors, item_vectors = self._user_vectors, self._item_vectors
+        if self.scores_by_retrieval and user_vectors is not None and item_vectors is not None:
+            scores = user_vectors[users] @ item_vectors.T
+        else:
+            scores = self._scorer.score(tf.constant(users.astype(np.int32))).numpy()
+        # A user the model knows nothing about (no training rows, no features) has a zero query:
+        # every movie ties. Most-popular is the sensible answer (as for EASE and ALS).
+        tied = scores.max(axis=1, initial=-np.inf) == scores.min(axis=1, initial=np.inf)
+        if tied.any():
+            sizes = np.where(tied, 0, 1)
+            scores = cold_start_fallback(scores, sizes, np.asarray(self.seen.getnnz(axis=0)))
+        return scores
+
+    def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
+        histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
+        padded = pad_histories(histories, self._history_length)
+        return self._scorer.score_history(tf.constant(padded)).numpy()
+
+    @property
+    @abc.abstractmethod
+    def _history_length(self) -> int:
+        """How many of a new user's latest movies `score_history` reads."""
+
+    def item_embeddings(self) -> np.ndarray | None:
+        if self._item_vectors is None and self._export is not None:
+            self._item_vectors = self._export.item_embeddings.numpy()
+        return self._item_vectors
+
+    # ------------------------------------------------------------------ persistence
+    def _save_state(self, directory: Path) -> None:
+        if self._export is not None:
+            raise RuntimeError("re-saving a loaded export is not supported; copy the directory instead")
+        if self._serving_ids is None or self.model is None or self._item_vectors is None:
+            self._module.save(directory / "saved_model")
+            return
+        labels = ServingLabels(user_ids=self._serving_ids[0], item_ids=self._serving_ids[1], seen=self.seen)
+        self._export_module(self._item_vectors, labels).save(directory / "saved_model")
+
+    def _load_state(self, directory: Path) -> None:
+        self._export = load_export(directory / "saved_model")
+        self._item_vectors = self._export.item_embeddings.numpy()
+        if self._item_vectors.shape[0] != self.n_items:
+            raise ValueError(f"the exported index has {self._item_vectors.shape[0]} movies; expected {self.n_items}")
+        self._user_vectors = embed_users(self._export.embed_users, self.n_users, self.embed_batch_size)
+
+
+def embed_users(embed: Any, n_users: int, batch_size: int = 4096) -> np.ndarray:
+    """`[n_users, dim]` float32 query vectors of every known user, from an `embed_users` function."""
+    out = [
+        embed(tf.range(start, min(start + batch_size, n_users), dtype=tf.int32)).numpy()
+        for start in range(0, n_users, batch_size)
+    ]
+    if not out:
+        return np.zeros((0, int(embed(tf.zeros([0], tf.int32)).shape[1])), np.float32)
+    return np.concatenate(out).astype(np.float32, copy=False)

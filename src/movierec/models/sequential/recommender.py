@@ -1,0 +1,105 @@
+"""`SequentialRecommender`: the sequential kind (`SequentialConfig`) behind the `Recommender` contract."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from movierec._env import import_tensorflow
+from movierec.config import SequentialConfig, resolve_train_config
+from movierec.data.interactions import Interactions
+from movierec.errors import ConfigError
+from movierec.models.export import ExportModule, ServingLabels
+from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows
+from movierec.models.sequential.model import SequentialModel
+from movierec.models.sequential.windows import make_sequence_dataset, sequence_windows
+from movierec.recommender import FitOptions
+from movierec.training import make_optimizer, set_seed
+
+tf, tfrs = import_tensorflow()
+
+__all__ = ["SequentialRecommender"]
+
+logger = logging.getLogger(__name__)
+
+
+class SequentialRecommender(KerasRecommender):
+    """A next-movie model over each user's latest movies (SASRec with a chosen retrieval loss).
+
+    A known user is scored from their stored movies (the training movies, plus any added with
+    `add_seen`), a new user from the movies they name, in the order given (the latest last).
+
+    Args:
+        config: Encoder size, loss and optional training overrides.
+
+    Example:
+        >>> rec = SequentialRecommender(SequentialConfig(max_length=50))  # doctest: +SKIP
+        >>> rec.fit(train, FitOptions(validation=validation, train=TrainConfig(epochs=20)))  # doctest: +SKIP
+        >>> rec.recommend(np.array([0]), k=10)  # doctest: +SKIP
+    """
+
+    kind = "sequential"
+    embed_batch_size = 256  # users encoded at once: attention holds [batch, length, length] scores
+
+    def __init__(self, config: SequentialConfig) -> None:
+        super().__init__(config)
+        self._recent: Interactions | None = None  # each user's latest known rows
+
+    def _fit(self, data: Interactions, options: FitOptions) -> None:
+        cfg = resolve_train_config(options.train, self.config)
+        self.train_config = cfg
+        if cfg.strategy != "default":
+            # its batches are whole windows of a length that varies per batch: tf.distribute cannot split them
+            raise ConfigError(
+                f"{self.name}: the sequential kind trains on one device only (train.strategy = 'default')"
+            )
+        flat, begins, _ = sequence_windows(data, self.config.max_length)
+        if len(begins) == 0:
+            raise ConfigError(f"{self.name}: next-movie training needs a user with at least two training movies")
+        set_seed(cfg.seed)
+        length = self.config.max_length
+        self._recent = latest_rows(data, length)
+        # how often each movie is a target: the in-batch logQ correction and the popularity sampler read it
+        targets = np.bincount(_targets(data, length), minlength=data.n_items).astype(np.float64)
+        self._new_model()
+        self.model = SequentialModel(
+            self.config, data.n_users, data.n_items, build_history(self._recent, length), targets / targets.sum()
+        )
+        self.model.compile(
+            optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+            jit_compile=cfg.jit_compile,
+            steps_per_execution=cfg.steps_per_execution,
+        )
+        self.model.build_for_training()
+        train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        self._train(train_ds, data, options, cfg)
+
+    def add_seen(self, interactions: Interactions) -> None:
+        """Marks movies as seen and appends them to each user's stored sequence (their latest movies).
+
+        `movierec train` keeps the weights of the best validation epoch; the validation movies are then
+        the user's latest known ones, so the stored sequence (and the exported model's) ends with them.
+        """
+        super().add_seen(interactions)
+        if self._recent is None or self.model is None:
+            return  # a loaded export: its sequences are fixed
+        length = self.config.max_length
+        self._recent = latest_rows(self._recent.concat(interactions), length)
+        self.model.user_tower.set_history(build_history(self._recent, length))
+        self.refresh_embeddings()
+
+    @property
+    def _history_length(self) -> int:
+        return int(self.config.max_length)
+
+    def _export_module(self, item_vectors: np.ndarray, labels: ServingLabels | None) -> ExportModule:
+        return ExportModule(self.model, item_vectors, history_length=self.config.max_length, labels=labels)
+
+
+def _targets(data: Interactions, length: int) -> np.ndarray:
+    """Every movie that is a next-movie target of a training window (each user's movies but the first)."""
+    flat, begins, ends = sequence_windows(data, length)
+    lengths = ends - begins
+    starts = np.repeat(begins - np.cumsum(lengths) + lengths, lengths)
+    return flat[np.arange(int(lengths.sum())) + starts]

@@ -1,0 +1,88 @@
+"""`ChoiceRecommender` (`movierec train`'s default): the contract, and a choice that follows the order check."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from movierec.choice import ChoiceRecommender
+from movierec.config import ChoiceConfig, to_dict
+from movierec.data import Interactions
+from movierec.errors import ConfigError
+from movierec.experiments import PRESETS, get_preset
+from movierec.order import decide_order
+from movierec.recommender import FitOptions, Recommender
+from movierec.registry import config_from_dict, load_recommender
+from movierec.testing import ALL_USERS, N_ITEMS, N_USERS, TRAIN, WITHHELD, RecommenderContract
+
+EASE = {"kind": "ease", "l2": 1.0}
+POPULARITY = {"kind": "popularity"}
+WITHHELD_SLICE = Interactions.from_arrays(ALL_USERS, WITHHELD, n_users=N_USERS, n_items=N_ITEMS)
+
+
+class TestChoice(RecommenderContract):
+    kind = "choice"
+
+    def make(self) -> Recommender:
+        return ChoiceRecommender(ChoiceConfig(unordered=EASE, ordered=POPULARITY))
+
+    def fit_options(self):
+        return FitOptions(validation=WITHHELD_SLICE)
+
+    def test_known_answer(self, fitted):
+        # each user's withheld movie is the one movie of their block they have not seen: co-occurrence ranks
+        # it first for everyone, so order adds nothing and the order-free EASE is trained, and answers it
+        assert fitted.chosen.kind == "ease" and not fitted.decision.used
+        same = decide_order(TRAIN, WITHHELD_SLICE)  # the check on the same rows: the same numbers
+        assert dataclasses.replace(fitted.decision, seconds=0.0) == dataclasses.replace(same, seconds=0.0)
+        items, _ = fitted.recommend(ALL_USERS, k=1)
+        np.testing.assert_array_equal(items[:, 0], WITHHELD)
+        assert fitted.fit_record() == {"choice": {"chosen": "ease", "order": fitted.decision.to_dict()}}
+        assert fitted.fit_summary().startswith("trained ease: order adds little")
+
+    def test_load_keeps_the_decision(self, fitted, tmp_path):
+        fitted.save(tmp_path / "m")
+        loaded = load_recommender(tmp_path / "m")
+        assert loaded.decision == fitted.decision and loaded.chosen.kind == "ease"
+
+
+def test_the_ordered_candidate_is_trained_when_order_predicts():
+    # a ring of 12 movies: each user watched 4 in ring order and next watches the 5th (see tests/test_order.py)
+    users, items, times, nexts = [], [], [], []
+    for u in range(24):
+        for step in range(4):
+            users.append(u), items.append((u + step) % 12), times.append(1000 * u + step)
+        nexts.append((u + 4) % 12)
+    train = Interactions.from_arrays(users, items, None, times, n_users=24, n_items=12)
+    held = Interactions.from_arrays(np.arange(24), nexts, None, np.full(24, 10**6), n_users=24, n_items=12)
+    rec = ChoiceRecommender(ChoiceConfig(unordered=EASE, ordered=POPULARITY)).fit(train, FitOptions(validation=held))
+    assert rec.decision.used and rec.chosen.kind == "popularity"
+
+
+def test_without_validation_the_order_free_model_is_trained():
+    rec = ChoiceRecommender(ChoiceConfig(unordered=EASE, ordered=POPULARITY)).fit(TRAIN)
+    assert rec.chosen.kind == "ease" and rec.decision.users == 0
+
+
+def test_the_default_preset_chooses_between_best_and_sequential():
+    config = get_preset("default")
+    assert config.kind == "choice"
+    assert config.unordered == to_dict(PRESETS["best"]) and config.ordered == to_dict(PRESETS["sequential"])
+    assert config_from_dict(to_dict(config)) == config
+
+
+@pytest.mark.parametrize(
+    ("changes", "phrase"),
+    [
+        ({"ordered": {"kind": "auto"}}, "cannot itself choose"),
+        ({"unordered": {"name": "x"}}, "model table with a `kind`"),
+        ({"ordered": {"kind": "sequential", "blocks": 0}}, "blocks should be a positive integer"),
+        ({"margin_se": -1}, "margin_se"),
+        ({"check_users": 0}, "check_users"),
+    ],
+)
+def test_bad_choice_config_raises(changes, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        config_from_dict({**to_dict(ChoiceConfig()), **changes})
