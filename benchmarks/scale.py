@@ -17,7 +17,9 @@ memory. For each size, with users and movies shaped like the MovieLens set of th
    (load, one epoch, export; "epoch s" is the training part the command reports);
 5. `recommend all`: `movierec recommend --all-users -k 100` with the mf_logq model;
 6. `evaluate all`: `movierec evaluate -k 10 100` of the mf_logq model on every user's held-out rating;
-7. `fit als`, `fit ease`: `movierec train --preset als|ease` (EASE on its most-rated movies cut).
+7. `fit als`, `fit ease`: `movierec train --preset als|ease` (EASE on its most-rated movies cut);
+8. `train sequential`: the sequential kind (SASRec, last 200 movies) with a sampled softmax over 1,000 drawn
+   movies, one epoch; `recommend seq`: its top 100 for every user.
 
 Prints a table per size and, at the end, each step's seconds per million ratings relative to
 the smallest size (1.0 = linear growth). Nothing here is a test; the targets of issue 7 (epoch
@@ -46,6 +48,16 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "25M": (25_000_095, 162_541, 59_047),  # ml-25m
 }
 TIME = "/usr/bin/time"
+# The sequential kind at scale: SASRec over the last 200 movies, a softmax over the true movie and 1,000 movies
+# drawn per batch (a softmax over 59,047 movies per target would cost 60 times more)
+SEQUENTIAL = """kind = "sequential"
+name = "sequential_sampled"
+max_length = 200
+loss = { kind = "sampled", negatives = 1000 }
+optimizer = "adam"
+learning_rate = 0.001
+batch_size = 8192
+"""
 SPLIT = """
 import sys, pyarrow as pa, pyarrow.compute as pc, pyarrow.csv as pacsv, pyarrow.parquet as pq
 ratings = pacsv.read_csv(sys.argv[1] + "/ratings.csv")
@@ -81,7 +93,7 @@ def run_step(name: str, command: list[str], log: Path) -> dict[str, float | str]
     return row
 
 
-def run_size(label: str, work: Path, movierec: str) -> list[dict[str, float | str]]:
+def run_size(label: str, work: Path, movierec: str, sequential: bool = True) -> list[dict[str, float | str]]:
     ratings, users, items = SIZES[label]
     work.mkdir(parents=True, exist_ok=True)
     synth, cache = work / "synth", work / "cache"
@@ -111,6 +123,12 @@ def run_size(label: str, work: Path, movierec: str) -> list[dict[str, float | st
          "-k", "10", "100", "--out", str(work / "metrics.json"))  # fmt: skip
     step("fit als", "train", *train, "--preset", "als", "--out", str(work / "als"))
     step("fit ease", "train", *train, "--preset", "ease", "--out", str(work / "ease"))
+    if sequential:
+        config = work / "sequential.toml"
+        config.write_text(SEQUENTIAL)
+        step("train sequential", "train", *train, "--config", str(config), "--out", str(work / "sequential"))
+        step("recommend seq", "recommend", "--model", str(work / "sequential"), "--all-users", "-k", "100",
+             "--out", str(work / "recs_sequential.csv"))  # fmt: skip
     return rows
 
 
@@ -170,6 +188,7 @@ def main() -> int:
     parser.add_argument("--report", type=Path, help="also write the table as Markdown here")
     parser.add_argument("--chart", type=Path, help="also write a time/memory chart (PNG) here")
     parser.add_argument("--json", type=Path, default=Path("artifacts/scale.json"), help="raw rows (JSON)")
+    parser.add_argument("--no-sequential", action="store_true", help="leave out the sequential kind's two steps")
     args = parser.parse_args()
     if not Path(TIME).exists():
         parser.error(f"{TIME} not found: install GNU time (Debian package 'time')")
@@ -182,7 +201,7 @@ def main() -> int:
         for label in labels:
             if (work / label).exists():
                 shutil.rmtree(work / label)
-            rows += run_size(label, work / label, movierec)
+            rows += run_size(label, work / label, movierec, sequential=not args.no_sequential)
             shutil.rmtree(work / label / "synth", ignore_errors=True)  # the biggest files; the rest is small
     except RuntimeError as error:
         print(error, file=sys.stderr)

@@ -21,6 +21,7 @@ from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
 from movierec.models import latest_rows, load_export
 from movierec.models.sequential import SequenceEncoder, SequentialRecommender, make_sequence_dataset, sequence_windows
+from movierec.models.sequential.recommender import _targets
 from movierec.recommender import FitOptions, Recommender
 from movierec.registry import config_from_dict, load_recommender
 from movierec.testing import ALL_USERS, BLOCK, N_ITEMS, N_USERS, OWN_BLOCK, WITHHELD, RecommenderContract
@@ -155,6 +156,11 @@ def test_sequence_windows_known_answer():
     assert flat.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     # user 0's six targets (movies 1..6) in windows of 3 from the latest back; user 1's one target; user 2 none
     assert list(zip(begins.tolist(), ends.tolist())) == [(4, 7), (1, 4), (8, 9)]
+    # each user's latest window only: user 0's older window (movies 1..3) is left out
+    _, begins, ends = sequence_windows(train, length=3, latest_only=True)
+    assert list(zip(begins.tolist(), ends.tolist())) == [(4, 7), (8, 9)]
+    assert sorted(_targets(train, 3, latest_only=True).tolist()) == [4, 5, 6, 8]
+    assert sorted(_targets(train, 3, latest_only=False).tolist()) == [1, 2, 3, 4, 5, 6, 8]
     batches = list(make_sequence_dataset(train, 3, batch_size=100, shuffle=False, seed=0))
     assert len(batches) == 1
     # windows sorted by length (stable); each `next` is the movie after `sequence` at the same position (+1, 0 pads)
@@ -216,6 +222,7 @@ def test_no_history_table_is_a_graph_constant(tmp_path):
         ({"temperature": 0.0}, "temperature must be > 0"),
         ({"loss": {"kind": "softmax"}}, "loss.kind must be one of"),
         ({"user_features": ["sequence"]}, "unknown key"),
+        ({"windows": "oldest"}, "windows must be"),
     ],
 )
 def test_invalid_sequential_config_raises(changes, phrase):

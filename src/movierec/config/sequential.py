@@ -41,6 +41,10 @@ class SequentialConfig:
     l2_normalize: bool = False  # unit-length query and movie vectors (cosine scores); pair with a temperature
     temperature: float | None = None  # divides every logit of the loss (None = 1)
     loss: LossConfig = field(default_factory=lambda: LossConfig(kind="full"))  # which negatives (see LossConfig)
+    # what an epoch trains on: "all" cuts every user's whole history into windows of max_length targets (a
+    # user with 1,000 movies weighs 5 times one with 200); "latest" keeps each user's latest window only
+    # (SASRec's sampling: every user once per epoch, as every user is once in a leave-last-out test)
+    windows: Literal["all", "latest"] = "all"
     # Training overrides; None uses the experiment's TrainConfig value. batch_size counts target movies.
     epochs: int | None = None
     batch_size: int | None = None
@@ -59,6 +63,8 @@ class SequentialConfig:
             raise ConfigError(f"dropout must be in [0, 1). Received: {self.dropout!r}")
         if self.activation not in ("relu", "gelu", "swish"):
             raise ConfigError(f"activation must be relu, gelu or swish. Received: {self.activation!r}")
+        if self.windows not in ("all", "latest"):
+            raise ConfigError(f"windows must be 'all' or 'latest'. Received: {self.windows!r}")
         if self.temperature is not None and not self.temperature > 0:
             raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
         if not isinstance(self.loss, LossConfig):

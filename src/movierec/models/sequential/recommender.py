@@ -54,17 +54,17 @@ class SequentialRecommender(KerasRecommender):
             raise ConfigError(
                 f"{self.name}: the sequential kind trains on one device only (train.strategy = 'default')"
             )
-        flat, begins, _ = sequence_windows(data, self.config.max_length)
-        if len(begins) == 0:
+        length, latest = self.config.max_length, self.config.windows == "latest"
+        targets = _targets(data, length, latest)
+        if len(targets) == 0:
             raise ConfigError(f"{self.name}: next-movie training needs a user with at least two training movies")
         set_seed(cfg.seed)
-        length = self.config.max_length
         self._recent = latest_rows(data, length)
         # how often each movie is a target: the in-batch logQ correction and the popularity sampler read it
-        targets = np.bincount(_targets(data, length), minlength=data.n_items).astype(np.float64)
+        frequency = np.bincount(targets, minlength=data.n_items).astype(np.float64)
         self._new_model()
         self.model = SequentialModel(
-            self.config, data.n_users, data.n_items, build_history(self._recent, length), targets / targets.sum()
+            self.config, data.n_users, data.n_items, build_history(self._recent, length), frequency / frequency.sum()
         )
         self.model.compile(
             optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
@@ -72,7 +72,7 @@ class SequentialRecommender(KerasRecommender):
             steps_per_execution=cfg.steps_per_execution,
         )
         self.model.build_for_training()
-        train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed, latest_only=latest)
         self._train(train_ds, data, options, cfg)
 
     def add_seen(self, interactions: Interactions) -> None:
@@ -97,9 +97,9 @@ class SequentialRecommender(KerasRecommender):
         return ExportModule(self.model, item_vectors, history_length=self.config.max_length, labels=labels)
 
 
-def _targets(data: Interactions, length: int) -> np.ndarray:
-    """Every movie that is a next-movie target of a training window (each user's movies but the first)."""
-    flat, begins, ends = sequence_windows(data, length)
+def _targets(data: Interactions, length: int, latest_only: bool) -> np.ndarray:
+    """Every movie that is a next-movie target of a training window, once per window it is a target in."""
+    flat, begins, ends = sequence_windows(data, length, latest_only)
     lengths = ends - begins
     starts = np.repeat(begins - np.cumsum(lengths) + lengths, lengths)
     return flat[np.arange(int(lengths.sum())) + starts]

@@ -17,12 +17,16 @@ tf, tfrs = import_tensorflow()
 __all__ = ["sequence_windows", "make_sequence_dataset"]
 
 
-def sequence_windows(data: Interactions, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sequence_windows(
+    data: Interactions, length: int, latest_only: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each user's movies in time order, cut into next-movie windows of at most `length` targets.
 
     Rows are ordered by (user, time, item), as `movierec.models.build_history` orders them. Every
     row but a user's first is the target of exactly one window; the windows of a user are cut from
-    their latest movie backwards, so the most recent targets see the longest context.
+    their latest movie backwards, so the most recent targets see the longest context. With
+    `latest_only`, each user keeps only that latest window: every user counts once per epoch
+    (SASRec's sampling), however long their history.
 
     Returns:
         `(flat [n] int32 item indices in that order, begins [w] int64, ends [w] int64)`: window `j`
@@ -44,10 +48,14 @@ def sequence_windows(data: Interactions, length: int) -> tuple[np.ndarray, np.nd
     back = np.arange(len(owner)) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)  # 0 = the latest window
     ends = last[owner] - back * length
     begins = np.maximum(first[owner] + 1, ends - length)
+    if latest_only:
+        begins, ends = begins[back == 0], ends[back == 0]
     return data.items[order].astype(np.int32), begins.astype(np.int64), ends.astype(np.int64)
 
 
-def make_sequence_dataset(data: Interactions, length: int, batch_size: int, *, shuffle: bool, seed: int):
+def make_sequence_dataset(
+    data: Interactions, length: int, batch_size: int, *, shuffle: bool, seed: int, latest_only: bool = False
+):
     """`tf.data` pipeline of next-movie batches `{"sequence", "next": [windows, T] int32}` (`sequence_windows`).
 
     Tokens are item indices + 1 (0 pads, on the left); `next[:, t]` is the movie after `sequence[:, t]`,
@@ -60,7 +68,7 @@ def make_sequence_dataset(data: Interactions, length: int, batch_size: int, *, s
     Raises:
         ValueError: if no user has two training movies (there is nothing to predict).
     """
-    flat, begins, ends = sequence_windows(data, length)
+    flat, begins, ends = sequence_windows(data, length, latest_only)
     if len(begins) == 0:
         raise ValueError("next-movie training needs a user with at least two training movies; found none")
     items = tf.constant(flat)
