@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench bench-data bench-default bench-scale bench-serve results results-ml1m results-all tensorboard clean install
+.PHONY: run test test-all lint bench bench-data bench-default bench-scale bench-serve bench-user-path results results-ml1m results-all tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -50,6 +50,12 @@ bench-default: $(STAMP)
 ## make bench: time movierec against a TFRS-tutorial-style reference (prints ratios)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+## make bench-user-path: what a new user gets (`train` with no preset, `recommend --all-users`) on held-out
+## ratings, scored outside movierec beside EASE and ALS (DATASET=ml-100k SPLIT=leave_last SEEDS="1 2 3")
+bench-user-path: $(STAMP)
+	$(PY) benchmarks/user_path.py --dataset $(or $(DATASET),ml-100k) --split $(or $(SPLIT),leave_last) \
+	  --seeds $(or $(SEEDS),1 2 3)
 
 ## make bench-serve: wrk (apt-get install wrk) against movierec serve on 127.0.0.1: req/s, p50/p99, errors
 bench-serve: $(STAMP)
