@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from movierec.config import TrainConfig, TwoTowerConfig, from_dict, to_dict
+from movierec.config import USER_FEATURES, TrainConfig, TwoTowerConfig, from_dict, to_dict
 from movierec.data import Interactions, Vocab
 from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
@@ -307,3 +307,11 @@ def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded)
     assert rec.fit_summary() == expected.summary()
     assert rec.refit_config.recency == ("on" if expected.used else "off")
     assert dataclasses.replace(rec.refit_config, recency="validation") == config
+
+
+def test_the_two_tower_kind_knows_no_sequences():
+    # the sequential kind is its own (movierec.models.sequential); the old user_features flag is refused
+    assert "sequence" not in USER_FEATURES
+    assert not [f.name for f in dataclasses.fields(TwoTowerConfig) if "sequence" in f.name]
+    with pytest.raises(ConfigError, match="user_features must be among"):
+        TwoTowerConfig(user_features=("sequence",), user_id_embedding=False)
