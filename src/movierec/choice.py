@@ -58,8 +58,10 @@ class ChoiceRecommender(AutoRecommender):
         )
         logger.info("%s: %s", self.name, self.decision.summary())
         candidate = self.candidate_configs[1 if self.decision.used else 0]
-        # the data and budget, and the run's logging and backups: only one model trains
-        self.chosen = build_recommender(candidate).fit(data, options)
+        # the data and budget, and the run's logging and backups: only one model trains (chosen before it
+        # trains, so that the run's epoch hooks can score through this recommender)
+        self.chosen = build_recommender(candidate)
+        self.chosen.fit(data, options)
         self.selection = {"chosen": self.chosen.name, "order": self.decision.to_dict()}
 
     @property

@@ -57,7 +57,7 @@ def test_ml1m_config_compares_every_model_on_an_ml1m_layout_folder(tmp_path):
     assert code == 0
     results = _results(logdir, "ml1m")
     models = _by_model(results)
-    assert list(models) == ["best", "auto", "fast", "mf_logq", "sequential", "popularity", "ease", "als"]
+    assert list(models) == ["default", "sequential", "best", "popularity", "ease", "als"]
     for name, model in models.items():
         metrics = model["test"]
         assert metrics["n_test_users"] == N_USERS, name  # leave-last-out: one test movie per user
