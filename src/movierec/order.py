@@ -72,7 +72,7 @@ class OrderDecision:
 
 
 def _time_order(data: Interactions) -> np.ndarray:
-    return np.lexsort((data.items, data.timestamps, data.users))
+    return data.time_order()
 
 
 def markov_scores(train: Interactions, users: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from movierec.config import LossConfig, SequentialConfig, TrainConfig, to_dict
 from movierec.data import Interactions
 from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
-from movierec.models import latest_rows, load_export
+from movierec.models import build_history, latest_rows, load_export
 from movierec.models.sequential import SequenceEncoder, SequentialRecommender, make_sequence_dataset, sequence_windows
 from movierec.models.sequential.recommender import _targets
 from movierec.recommender import FitOptions, Recommender
@@ -242,3 +242,13 @@ def test_distributed_training_is_refused():
     budget = dataclasses.replace(FAST, strategy="mirrored")
     with pytest.raises(ConfigError, match="one device only"):
         SequentialRecommender(SMALL).fit(CYCLIC, FitOptions(train=budget))
+
+
+def test_equal_timestamps_keep_row_order_as_the_split_does():
+    # a split holds out the later row on equal timestamps, so sequences must keep row order among ties
+    # (half of MovieLens 1M's consecutive ratings share a second); the held-out row, appended later, is last
+    train = Interactions.from_arrays([0, 0, 0], [5, 2, 7], timestamps=[10, 10, 10], n_users=1, n_items=8)
+    flat, _, _ = sequence_windows(train, length=4)
+    assert flat.tolist() == [5, 2, 7]
+    held = Interactions.from_arrays([0], [1], timestamps=[10], n_users=1, n_items=8)
+    assert build_history(latest_rows(train.concat(held), 3), 3).tolist() == [[3, 8, 2]]  # 2, 7, 1 (+1)

@@ -32,8 +32,8 @@ __all__ = ["KerasRecommender", "latest_rows", "build_history", "pad_histories"]
 
 
 def latest_rows(data: Interactions, length: int) -> Interactions:
-    """Each user's last `length` rows by time (ties by item, as `build_history` orders them)."""
-    order = np.lexsort((data.items, data.timestamps, data.users))
+    """Each user's last `length` rows by time (`Interactions.time_order`: ties keep row order), in that order."""
+    order = data.time_order()
     users = data.users[order]
     rank_from_end = np.searchsorted(users, users, side="right") - np.arange(len(users))  # 1 = the latest
     return data.subset(order[rank_from_end <= length])
@@ -42,9 +42,9 @@ def latest_rows(data: Interactions, length: int) -> Interactions:
 def build_history(train: Interactions, length: int) -> np.ndarray:
     """`[n_users, length]` each user's last `length` training items (+1; 0 pads), newest last.
 
-    Ordered by (user, time, item), as the sequential kind's next-movie windows are.
+    Ordered by `Interactions.time_order` (ties keep row order), as the sequential kind's windows are.
     """
-    order = np.lexsort((train.items, train.timestamps, train.users))
+    order = train.time_order()
     users, items = train.users[order], train.items[order]
     table = np.zeros((train.n_users, length), np.int32)
     starts = np.searchsorted(users, np.arange(train.n_users))

@@ -22,7 +22,7 @@ def sequence_windows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each user's movies in time order, cut into next-movie windows of at most `length` targets.
 
-    Rows are ordered by (user, time, item), as `movierec.models.build_history` orders them. Every
+    Rows are ordered by `Interactions.time_order` (ties keep row order), as `build_history` orders them. Every
     row but a user's first is the target of exactly one window; the windows of a user are cut from
     their latest movie backwards, so the most recent targets see the longest context. With
     `latest_only`, each user keeps only that latest window: every user counts once per epoch
@@ -39,7 +39,7 @@ def sequence_windows(
         >>> flat.tolist(), begins.tolist(), ends.tolist()
         ([6, 7, 5, 8], [1], [3])
     """
-    order = np.lexsort((data.items, data.timestamps, data.users))
+    order = data.time_order()
     users = data.users[order]
     first = np.searchsorted(users, np.arange(data.n_users))
     last = np.searchsorted(users, np.arange(data.n_users), side="right")
