@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from movierec.cli._common import add_data_arguments, add_strategy_argument, data_config_from_args, positive_int
-from movierec.config import TrainConfig, read_toml
+from movierec.config import AutoConfig, ChoiceConfig, TrainConfig, read_toml, to_dict
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
@@ -74,6 +74,21 @@ def load_model_config(args: argparse.Namespace) -> Any:
     return get_preset(args.preset or DEFAULT_PRESET)
 
 
+def _fixed_epochs(config: Any) -> Any:
+    """`config` with the budget's epochs final (no early-stopping search), in every candidate of a chooser."""
+    if isinstance(config, ChoiceConfig):
+        tables = {
+            name: to_dict(_fixed_epochs(config_from_dict(getattr(config, name)))) for name in ("unordered", "ordered")
+        }
+        return dataclasses.replace(config, **tables)
+    if isinstance(config, AutoConfig):
+        candidates = tuple(to_dict(_fixed_epochs(config_from_dict(c))) for c in config.candidates)
+        return dataclasses.replace(config, candidates=candidates)
+    if hasattr(config, "epochs"):
+        return dataclasses.replace(config, epochs=None, early_stopping_patience=0)
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.validation_fraction < 1.0:
         raise ConfigError(f"--validation-fraction must be in [0, 1). Received: {args.validation_fraction}")
@@ -81,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
     train_config = TrainConfig(seed=args.seed, strategy=args.strategy or "default")
     if args.epochs:
         train_config = dataclasses.replace(train_config, epochs=args.epochs)
-        if hasattr(model_config, "epochs"):  # --epochs is final: no early stopping search
-            model_config = dataclasses.replace(model_config, epochs=None, early_stopping_patience=0)
+        model_config = _fixed_epochs(model_config)
     replaces = check_model_out(args.out)  # before any data is read or any epoch run
     data_config = data_config_from_args(args)
     started = time.perf_counter()
@@ -110,6 +124,12 @@ def run(args: argparse.Namespace) -> int:
     summary = recommender.fit_summary()
     if summary:  # what fitting decided beyond the weights (default / auto: the model it kept)
         print(summary)
+    if info.get("choice", {}).get("order", {}).get("used") and args.validation_split != "random":
+        # the choice answers the question the validation slice asks; say which, and how to ask the other
+        print(
+            "the sequential model predicts what each user watches next; to recommend movies missing at random "
+            "from users' pasts instead (a random held-out split), train with --validation-split random"
+        )
     if any(info.get("validation_curve", {}).values()):  # a model trained in epochs, stopped early
         slice_ = (
             "each user's latest rating"
