@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TF_FREE = (
     "movierec.config",
     "movierec.data",
+    "movierec.ranking",
     "movierec.recommender",
     "movierec.registry",
     "movierec.evaluation",

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from movierec.data.interactions import Interactions
 from movierec.evaluation.metrics import ndcg_at_k
 from movierec.evaluation.paired import standard_error
-from movierec.recommender import mask_rows, top_k
+from movierec.ranking import rank_rows
 
 __all__ = ["OrderDecision", "decide_order", "markov_scores", "cooccurrence_scores", "ORDER_CONTEXT", "ORDER_WINDOW"]
 
@@ -134,7 +134,7 @@ def decide_order(
     for start in range(0, len(users), CHUNK):  # [CHUNK, n_items] scores at a time
         chunk = users[start : start + CHUNK]
         for which, scores in enumerate((markov_scores(train, chunk), cooccurrence_scores(train, chunk))):
-            lists = top_k(mask_rows(scores, seen[chunk]), 10)[0]
+            lists = rank_rows(scores, 10, exclude=seen[chunk])[0]
             per_user[which].append(ndcg_at_k(lists, relevant[chunk], 10))
     ordered, unordered = np.concatenate(per_user[0]), np.concatenate(per_user[1])
     difference = ordered - unordered

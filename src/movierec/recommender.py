@@ -33,12 +33,11 @@ from movierec.config import TrainConfig, to_dict
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, ModelFitError, NotFittedError, UnknownIdError
+from movierec.ranking import rank_rows, top_k
 
 __all__ = [
     "FitOptions",
     "Recommender",
-    "top_k",
-    "mask_rows",
     "check_users",
     "histories_to_csr",
     "cold_start_fallback",
@@ -251,12 +250,8 @@ class Recommender(abc.ABC):
         batch_size = users_per_batch(self.n_items) if batch_size is None else check_k(batch_size, "batch_size")
         for start in range(0, len(users), batch_size):
             chunk = users[start : start + batch_size]
-            scores = np.array(self.score(chunk), dtype=np.float32)
-            if exclude_seen:
-                scores = mask_rows(scores, self.seen[chunk])
-            if blocked is not None:
-                scores[:, blocked] = -np.inf
-            chunk_items, chunk_scores = top_k(scores, k)
+            exclude = self.seen[chunk] if exclude_seen else None
+            chunk_items, chunk_scores = rank_rows(self.score(chunk), k, exclude=exclude, blocked=blocked)
             out_items.append(chunk_items)
             out_scores.append(chunk_scores)
         if not out_items:
@@ -277,13 +272,10 @@ class Recommender(abc.ABC):
         self._check_fitted()
         k = check_k(k)
         rows = histories_to_csr(histories, self.n_items)
-        scores = np.array(self.score_history(histories), dtype=np.float32)
-        if exclude_history:
-            scores = mask_rows(scores, rows)
-        blocked = self._blocked(items, filter_items)
-        if blocked is not None:
-            scores[:, blocked] = -np.inf
-        return top_k(scores, k)
+        scores = self.score_history(histories)
+        return rank_rows(
+            scores, k, exclude=rows if exclude_history else None, blocked=self._blocked(items, filter_items)
+        )
 
     def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k most similar items to each of `items`, the item itself excluded.
@@ -424,97 +416,3 @@ def cold_start_fallback(scores: np.ndarray, history_sizes: np.ndarray, item_coun
         scores = scores.copy()
         scores[cold] = item_counts.astype(np.float32) / max(1.0, float(item_counts.max()))
     return scores
-
-
-def mask_rows(scores: np.ndarray, exclude: sp.csr_matrix) -> np.ndarray:
-    """Sets `scores[r, c] = -inf` wherever `exclude[r, c]` is non-zero (copying)."""
-    scores = np.array(scores, dtype=np.float32, copy=True)
-    rows, cols = exclude.nonzero()
-    scores[rows, cols] = -np.inf
-    return scores
-
-
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the `k` largest entries per row, sorted descending.
-
-    Ties are broken by lower item index. Entries equal to -inf come back as item -1.
-
-    Args:
-        scores: `[batch, n_items]`.
-        k: Cut-off; capped at `n_items`.
-
-    Returns:
-        `(items [batch, k] int64, scores [batch, k] float32)`.
-    """
-    scores = np.asarray(scores, dtype=np.float32)
-    k = min(int(k), scores.shape[1])
-    if len(scores) == 0 or k * _SAMPLE_STRIDE * 4 > scores.shape[1]:
-        return _top_k_exact(scores, k)
-    items, values, done = _top_k_above_threshold(scores, k)
-    if not done.all():
-        rest = np.flatnonzero(~done)
-        items[rest], values[rest] = _top_k_exact(scores[rest], k)
-    return items, values
-
-
-_SAMPLE_STRIDE = 16  # `_top_k_above_threshold` estimates each row's cut from every 16th score
-
-
-def _top_k_above_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`top_k` of the rows where a threshold taken from a sample of columns keeps between k and 64k
-    scores: those few are sorted exactly, so the answer is the same as `_top_k_exact`'s.
-
-    A partial sort of every score per row costs about 10 ns per score (MovieLens 25M's 59k movies:
-    0.7 ms per user); the threshold costs one comparison per score. Returns `(items, values, done)`;
-    rows not `done` (too few or too many scores above their threshold, or a threshold of -inf) are
-    left for `_top_k_exact`.
-    """
-    n_rows, n_items = scores.shape
-    sample = scores[:, ::_SAMPLE_STRIDE]
-    # the sample's (k/2)-th largest: about 8k scores of a row are above it (a row with fewer than k is
-    # left for the exact path; the k-th largest kept 16k candidates and took twice as long in all)
-    rank = max(1, k // 2)
-    threshold = np.partition(sample, sample.shape[1] - rank, axis=1)[:, sample.shape[1] - rank]
-    above = scores >= threshold[:, None]
-    counts = np.count_nonzero(above, axis=1)
-    done = (counts >= k) & (counts <= 64 * k) & np.isfinite(threshold)
-    items = np.full((n_rows, k), -1, np.int64)
-    values = np.full((n_rows, k), -np.inf, np.float32)
-    if not done.any():
-        return items, values, done
-    rows = np.flatnonzero(done)
-    # flat positions, row-major, so items ascend within each row (np.nonzero of 2-D is 10x slower)
-    row_of, item = np.divmod(np.flatnonzero(above[rows] if len(rows) < n_rows else above), n_items)
-    width = int(counts[rows].max())
-    starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
-    column = np.arange(len(item)) - np.repeat(starts, counts[rows])
-    candidates = np.full((len(rows), width), n_items, np.int64)  # padding sorts after every real item
-    candidate_scores = np.full((len(rows), width), -np.inf, np.float32)
-    candidates[row_of, column] = item
-    candidate_scores[row_of, column] = scores[rows[row_of], item]
-    order = np.lexsort((candidates, -candidate_scores), axis=1)[:, :k]
-    items[rows] = np.take_along_axis(candidates, order, axis=1)
-    values[rows] = np.take_along_axis(candidate_scores, order, axis=1)
-    return items, values, done
-
-
-def _top_k_exact(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """`top_k` by a partial sort of every row (`k` already capped at `n_items`)."""
-    n_items = scores.shape[1]
-    if k < n_items:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        # argpartition picks an arbitrary item among ties at the cut; redo those rows exactly.
-        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
-        in_part = (np.take_along_axis(scores, part, axis=1) == kth[:, None]).sum(axis=1)
-        tied = (scores == kth[:, None]).sum(axis=1) > in_part
-        for row in np.nonzero(tied)[0]:
-            part[row] = np.lexsort((np.arange(n_items), -scores[row]))[:k]
-    else:
-        part = np.broadcast_to(np.arange(n_items), scores.shape).copy()
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    # lexsort: primary key -score, secondary key item index (stable tie-break)
-    order = np.lexsort((part, -part_scores), axis=1)
-    items = np.take_along_axis(part, order, axis=1).astype(np.int64)
-    values = np.take_along_axis(part_scores, order, axis=1)
-    items[~np.isfinite(values) & (values < 0)] = -1
-    return items, values

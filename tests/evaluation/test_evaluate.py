@@ -12,7 +12,8 @@ from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, DataError
 from movierec.evaluation.evaluate import evaluate
 from movierec.evaluation.metrics import ndcg_at_k, recall_at_k
-from movierec.recommender import Recommender, top_k
+from movierec.ranking import top_k
+from movierec.recommender import Recommender
 
 # 3 users x 4 items. Every user ranks items in the same order: 3 > 2 > 1 > 0.
 FIXED_SCORES = np.array([[0.0, 1.0, 2.0, 3.0]] * 3, dtype=np.float32)

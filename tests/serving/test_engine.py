@@ -9,33 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from movierec.errors import UnknownIdError
-from movierec.recommender import top_k
-from movierec.serving import ServingEngine, load_model_dir, top_k_row
+from movierec.serving import ServingEngine, load_model_dir
 
 KINDS = ("popularity", "ease", "als", "model1", "auto")  # as in conftest.py
-
-# few distinct values, so ties at the cut (and -inf, the masked items) are common; NaN now and then
-ROW_VALUES = st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 0.5000001, 1.0, 2.0, np.inf, np.nan])
-
-
-@settings(max_examples=300, deadline=None)
-@given(scores=hnp.arrays(np.float32, st.integers(1, 40), elements=ROW_VALUES), k=st.integers(1, 50))
-def test_top_k_row_equals_top_k(scores, k):
-    items, values = top_k_row(scores, k)
-    expected_items, expected_values = top_k(scores[None, :], k)
-    np.testing.assert_array_equal(items, expected_items[0])
-    np.testing.assert_array_equal(values, expected_values[0])
-
-
-def test_top_k_row_breaks_ties_by_lower_index():
-    items, values = top_k_row(np.array([1.0, 3.0, 3.0, 2.0, 3.0, -np.inf], np.float32), 6)
-    assert items.tolist() == [1, 2, 4, 3, 0, -1]
-    assert values.tolist() == [3.0, 3.0, 3.0, 2.0, 1.0, -np.inf]
 
 
 @pytest.fixture(scope="module", params=KINDS)

@@ -24,7 +24,8 @@ from movierec._checks import check_k
 from movierec.config import EaseConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
-from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr, top_k
+from movierec.ranking import top_k
+from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 
 __all__ = ["EaseRecommender", "ease_weights", "MAX_EASE_ITEMS"]
 

@@ -13,7 +13,8 @@ import numpy as np
 from movierec._checks import check_k
 from movierec.config import PopularityConfig
 from movierec.data.interactions import Interactions
-from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr, top_k
+from movierec.ranking import top_k
+from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr
 
 __all__ = ["PopularityRecommender"]
 

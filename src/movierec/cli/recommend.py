@@ -15,6 +15,7 @@ import pyarrow.csv as pacsv
 from movierec._io import atomic_path
 from movierec.cli._common import check_output_file, positive_int, print_ranked, read_id_file
 from movierec.errors import ConfigError
+from movierec.ranking import DEFAULT_K
 from movierec.serving.model_dir import TrainedModel, load_model_dir
 
 __all__ = ["register", "run", "liked_ids"]
@@ -41,7 +42,9 @@ def register(subparsers) -> None:
         help="comma-separated movie ids liked by a user the model has never seen; repeat the flag to add more",
     )
     who.add_argument("--liked-file", metavar="FILE", help="file of liked movie ids, one per line ('-': stdin)")
-    parser.add_argument("-k", type=positive_int, default=10, help="number of movies per user (default 10)")
+    parser.add_argument(
+        "-k", type=positive_int, default=DEFAULT_K, help=f"number of movies per user (default {DEFAULT_K})"
+    )
     parser.add_argument("--include-seen", action="store_true", help="keep movies the user already rated")
     parser.add_argument("--out", help="CSV file to write (user_id,rank,item_id,score)")
     parser.set_defaults(func=run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from movierec.cli._common import positive_int, print_ranked
+from movierec.ranking import DEFAULT_K
 from movierec.serving.model_dir import load_model_dir
 
 __all__ = ["register", "run"]
@@ -19,7 +20,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help="model directory written by `movierec train`")
     parser.add_argument("--movie", required=True, help="a movie id known to the model (taken verbatim)")
-    parser.add_argument("-k", type=positive_int, default=10, help="number of movies (default 10)")
+    parser.add_argument("-k", type=positive_int, default=DEFAULT_K, help=f"number of movies (default {DEFAULT_K})")
     parser.set_defaults(func=run)
 
 

@@ -30,7 +30,8 @@ from movierec.evaluation.metrics import (
     recall_at_k,
 )
 from movierec.evaluation.paired import standard_error
-from movierec.recommender import Recommender, mask_rows, top_k, users_per_batch
+from movierec.ranking import rank_rows
+from movierec.recommender import Recommender, users_per_batch
 
 __all__ = ["evaluate", "LIST_KS"]
 
@@ -100,7 +101,7 @@ def evaluate(
         hi = np.searchsorted(row_users, batch[-1], side="right")
         local = np.searchsorted(batch, row_users[lo:hi])
         ranks[lo:hi] = positive_ranks(scores, row_items[lo:hi], rows=local)
-        lists[start : start + len(batch)] = top_k(mask_rows(scores, seen[batch]), lists.shape[1])[0]
+        lists[start : start + len(batch)] = rank_rows(scores, lists.shape[1], exclude=seen[batch])[0]
 
     relevant = test.to_csr()[users]
     results: dict[str, float] = {f"factorized_top_{k}": v for k, v in accuracy_from_ranks(ranks, ks).items()}

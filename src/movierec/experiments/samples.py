@@ -12,7 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.data import Interactions
-from movierec.recommender import Recommender, mask_rows, top_k, users_per_batch
+from movierec.ranking import DEFAULT_K, rank_rows
+from movierec.recommender import Recommender, users_per_batch
 
 __all__ = ["showcase_users", "sample_lists", "samples_markdown", "recommended_items", "popularity_bins"]
 
@@ -34,12 +35,12 @@ def sample_lists(
     train: Interactions,
     user_ids: np.ndarray,
     titles: np.ndarray,
-    k: int = 10,
+    k: int = DEFAULT_K,
     watched: int = 5,
 ) -> list[dict[str, Any]]:
     """One dict per user: id, the `watched` latest training titles, and the top-k unseen titles."""
     seen = train.to_csr()
-    items, values = top_k(mask_rows(scores, seen[users]), k)
+    items, values = rank_rows(scores, k, exclude=seen[users])
     out = []
     for row, user in enumerate(users):
         mine = np.nonzero(train.users == user)[0]
@@ -66,11 +67,13 @@ def samples_markdown(samples: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts)
 
 
-def recommended_items(recommender: Recommender, users: np.ndarray, seen: sp.csr_matrix, k: int = 10) -> np.ndarray:
+def recommended_items(
+    recommender: Recommender, users: np.ndarray, seen: sp.csr_matrix, k: int = DEFAULT_K
+) -> np.ndarray:
     """`[len(users), k]` top-k items (seen excluded, -1 padding), scored in memory-bounded batches."""
     step = users_per_batch(recommender.n_items)
     blocks = [
-        top_k(mask_rows(recommender.score(users[i : i + step]), seen[users[i : i + step]]), k)[0]
+        rank_rows(recommender.score(users[i : i + step]), k, exclude=seen[users[i : i + step]])[0]
         for i in range(0, len(users), step)
     ]
     return np.concatenate(blocks) if blocks else np.zeros((0, k), np.int64)

@@ -4,7 +4,7 @@ The HTTP API lives in `movierec.serving.api` (`create_app`); it is not imported 
 loading a model directory does not import FastAPI.
 """
 
-from movierec.serving.engine import ServingEngine, top_k_row
+from movierec.serving.engine import ServingEngine
 from movierec.serving.model_dir import FORMAT, TrainedModel, check_model_out, load_model_dir, save_model_dir
 from movierec.serving.specs import ModelSpec, model_specs
 
@@ -17,5 +17,4 @@ __all__ = [
     "load_model_dir",
     "model_specs",
     "save_model_dir",
-    "top_k_row",
 ]

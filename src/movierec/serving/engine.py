@@ -3,9 +3,10 @@
 `ServingEngine` turns a loaded model directory into plain Python and numpy structures: id ->
 index dicts, titles and ids as lists, each user's seen movies as one index array (CSR). A
 known-user request is then one `Recommender.score` call (a single vector-matrix product for
-two-tower models and ALS), one fancy-indexed assignment of -inf, and `top_k_row`: no
-DataFrame, no per-request model set-up. Its answers equal `Recommender.recommend` for that
-one user exactly (tests compare them); `top_k_row` is `movierec.recommender.top_k` for one row.
+two-tower models and ALS) and `movierec.ranking.rank_row` (the user's seen movies set to -inf,
+then the one-row top-k): no DataFrame, no per-request model set-up. Ranking is the library's
+own (`movierec.ranking`), so the answers equal `Recommender.recommend` for that one user
+exactly (tests compare them).
 
 Similar movies by embedding cosine (two-tower models, ALS) use unit vectors normalised once,
 not per request (the library's `similar_items` normalises the whole catalogue each call), with
@@ -27,10 +28,11 @@ import numpy as np
 
 from movierec._checks import check_k
 from movierec.errors import UnknownIdError
-from movierec.recommender import Recommender, top_k
+from movierec.ranking import DEFAULT_K, SeenItems, rank_row
+from movierec.recommender import Recommender
 from movierec.serving.model_dir import TrainedModel, shown_id
 
-__all__ = ["ServingEngine", "top_k_row"]
+__all__ = ["ServingEngine"]
 
 
 class ServingEngine:
@@ -50,10 +52,7 @@ class ServingEngine:
         self._lower_titles = [t.lower() for t in self.titles]
         self._user_index = {str(u): i for i, u in enumerate(model.vocab.user_ids)}
         self._item_index = {item: i for i, item in enumerate(self.item_ids)}
-        seen = self.recommender.seen.tocsr(copy=True)
-        seen.eliminate_zeros()  # `mask_rows` masks non-zero entries only
-        self._seen_starts = seen.indptr.astype(np.int64)
-        self._seen_items = seen.indices.astype(np.int64)
+        self._seen = SeenItems(self.recommender.seen)
         self._unit_vectors = _unit_vectors(self.recommender)
 
     @property
@@ -84,17 +83,14 @@ class ServingEngine:
         user = self.user_index(user_id)
         k = check_k(k)
         scores = np.array(self.recommender.score(np.array([user])), dtype=np.float32)[0]
-        if not include_seen:
-            scores[self._seen_items[self._seen_starts[user] : self._seen_starts[user + 1]]] = -np.inf
-        return self._ranked(*top_k_row(scores, k))
+        return self._ranked(*rank_row(scores, k, exclude=None if include_seen else self._seen.of(user)))
 
     def recommend_liked(self, liked: list[str], k: int) -> list[dict[str, Any]]:
         """Top-k for a new user from the movies they liked, as `Recommender.recommend_history` ranks them."""
         history = self.item_index(liked)
         k = check_k(k)
         scores = np.array(self.recommender.score_history([history]), dtype=np.float32)[0]
-        scores[history] = -np.inf
-        return self._ranked(*top_k_row(scores, k))
+        return self._ranked(*rank_row(scores, k, exclude=history))
 
     def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
         """The k movies most like `item_id` (`Recommender.similar_items`)."""
@@ -104,16 +100,15 @@ class ServingEngine:
             return self._ranked(items[0], scores[0])
         # Recommender.similar_items' arithmetic, on vectors normalised once
         row = (self._unit_vectors[index] @ self._unit_vectors.T).astype(np.float32)[0]
-        row[index[0]] = -np.inf
-        return self._ranked(*top_k_row(row, k))
+        return self._ranked(*rank_row(row, k, exclude=index))
 
     def warm_up(self) -> None:
         """Answers one request of each kind (first user, first movie) and discards the answers."""
         if self.n_items:
-            self.recommend_liked(self.item_ids[:1], 10)
-            self.similar(self.item_ids[0], 10)
+            self.recommend_liked(self.item_ids[:1], DEFAULT_K)
+            self.similar(self.item_ids[0], DEFAULT_K)
         if self.n_users:
-            self.recommend_user(str(self.model.vocab.user_ids[0]), 10)
+            self.recommend_user(str(self.model.vocab.user_ids[0]), DEFAULT_K)
 
     def search(self, query: str, limit: int) -> list[dict[str, str]]:
         """Movies whose title contains `query` (case-insensitive), in index order."""
@@ -146,37 +141,3 @@ def _unit_vectors(recommender: Recommender) -> np.ndarray | None:
     if vectors is None:
         return None
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
-def top_k_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """`movierec.recommender.top_k` for one `[n_items]` row, without its 2-D bookkeeping.
-
-    Same answer, element for element: best first, ties by lower index, -inf entries as item -1.
-    Ties at the cut are resolved in linear time: every item above the k-th best value, then the
-    lowest-indexed items equal to it (`top_k` sorts the whole row for those).
-
-    Returns:
-        `(items [k] int64, scores [k] float32)`, k capped at `len(scores)`.
-    """
-    scores = np.asarray(scores, dtype=np.float32)
-    n_items = scores.shape[0]
-    k = min(int(k), n_items)
-    if k < n_items:
-        # Only the k-th best value is needed: partitioning the values at n - k is about twice as fast
-        # as `top_k`'s index partition of -scores (62k movies: 0.11 ms against 0.24 ms). NaN sorts
-        # last here, as the best: a row holding any (never from a fitted model) is left to `top_k`.
-        ordered = np.partition(scores, n_items - k)
-        if np.isnan(ordered[n_items - k :]).any():
-            items, values = top_k(scores[None, :], k)
-            return items[0], values[0]
-        kth = ordered[n_items - k]
-        above = np.flatnonzero(scores > kth)
-        part = np.concatenate((above, np.flatnonzero(scores == kth)[: k - len(above)]))
-    else:
-        part = np.arange(n_items)
-    part_scores = scores[part]
-    order = np.lexsort((part, -part_scores))
-    items = part[order].astype(np.int64)
-    values = part_scores[order]
-    items[~np.isfinite(values) & (values < 0)] = -1
-    return items, values
