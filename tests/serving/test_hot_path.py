@@ -108,8 +108,7 @@ def test_hot_posts_are_answered_as_fastapi_answers(clients, hot_path, url, body)
     headers = {"content-type": "application/json"}
     expected = plain.post(url, content=body, headers=headers)
     assert expected.status_code == 200
-    engine = hot_path._new_user_engine(url)
-    assert engine is not None and hot_path.answer_new_user(engine, body) == expected.content
+    assert hot_path.answer_post(url, body) == expected.content  # answered by the hot path itself
     response = hot.post(url, content=body, headers=headers)
     assert (response.status_code, response.content) == (200, expected.content)
 

@@ -13,12 +13,14 @@ the unprefixed routes serve the first one, as a single-model server always did:
 * `GET [/models/{name}]/items?query=toy&limit=20`: case-insensitive title search (the page's autocomplete);
 * `GET /`: the web page (`static/index.html`, shipped as package data), a column per model.
 
+The model routes (recommendations, similar movies, search) are declared once, in
+`movierec.serving.routes`; each becomes two FastAPI endpoints here (unprefixed and under
+`/models/{name}`), and `HotPath` answers the busiest of them from the same declarations
+before FastAPI sees them (`ServingApp`): such requests skip FastAPI's middleware and its
+OpenTelemetry hooks (`hot_path=False` keeps every request in FastAPI). Whatever the hot path
+does not take (errors above all) reaches the FastAPI endpoints, which also make `/openapi.json`.
 Answers are built from lists and serialised with orjson, never through pandas or
-response-model validation; they equal `Recommender.recommend` for the same user. The
-busiest routes are answered by `HotPath` before FastAPI sees them (`ServingApp`): such
-requests skip FastAPI's middleware and its OpenTelemetry hooks (`hot_path=False` keeps
-every request in FastAPI). Whatever the hot path does not take (errors above all) reaches
-the routes declared here, which also make `/openapi.json`.
+response-model validation; they equal `Recommender.recommend` for the same user.
 Errors: an unknown id or model name is a 404 whose `detail` names it (cut to 60
 characters); a bad `k`, a `liked` list that is empty or longer than `MAX_LIKED`, or
 malformed JSON is a 422; a body above 1 MB is a 413; a URL above 8 KB is a 414.
@@ -32,9 +34,10 @@ Example:
 # `ModelName` (its OpenAPI enum lists the served models) is local to `_build_app`.
 import gc
 import importlib.resources
+import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,10 +53,10 @@ from movierec.serving.engine import ServingEngine
 from movierec.serving.hot_path import HotPath
 from movierec.serving.limits import MAX_BODY_BYTES, MAX_URL_BYTES, RequestLimits
 from movierec.serving.model_dir import load_model_dir, shown_id
+from movierec.serving.routes import ROUTES, TOO_LONG, Param, Route, error
 from movierec.serving.schemas import (
     MAX_K,
     MAX_LIKED,
-    MAX_QUERY,
     MAX_SEARCH,
     ErrorDetail,
     HealthResponse,
@@ -79,20 +82,6 @@ MODEL_ENV = "MOVIEREC_SERVE_MODEL"
 # The page is self-contained: forbid every request that does not go back to this server.
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
 
-KQuery = Annotated[int, Query(ge=1, le=MAX_K, description=f"number of movies, 1..{MAX_K}")]
-UserId = Annotated[str, PathParam(description="a user id known to the model; '/' as %2F")]
-MovieId = Annotated[str, PathParam(description="a movie id known to the model; '/' as %2F")]
-TitleQuery = Annotated[str, Query(max_length=MAX_QUERY, description="part of a title, any case")]
-Limit = Annotated[int, Query(ge=1, le=MAX_SEARCH)]
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorDetail, "description": description}
-
-
-Responses = dict[int | str, dict[str, Any]]
-TOO_LONG: Responses = {414: _error(f"URL longer than {MAX_URL_BYTES:,} bytes")}
-BAD_REQUEST: Responses = {400: _error("a request the model cannot answer"), **TOO_LONG}
 NO_MODEL = "unknown model name"
 
 
@@ -204,7 +193,10 @@ def _build_app(engines: dict[str, ServingEngine], max_body_bytes: int, hot_path:
         str, PathParam(description="a served model's name (GET /models)", json_schema_extra={"enum": list(engines)})
     ]
 
-    def engine_named(name: str) -> ServingEngine:
+    def engine_named(name: str | None) -> ServingEngine:
+        """The engine served as `name`, or the default one for None (the unprefixed routes)."""
+        if name is None:
+            return default
         engine = engines.get(name)
         if engine is None:
             raise UnknownIdError(f"{NO_MODEL} {shown_id(name)}; serving {', '.join(map(repr, engines))}")
@@ -234,54 +226,60 @@ def _build_app(engines: dict[str, ServingEngine], max_body_bytes: int, hot_path:
     async def list_models() -> Response:
         return Response(listing, media_type="application/json")
 
-    user_errors: Responses = {404: _error("unknown user id or model name"), **BAD_REQUEST}
-    liked_errors: Responses = {
-        404: _error("unknown movie id in `liked`, or model name"), 413: _error("request body too large"),
-        **BAD_REQUEST,
-    }  # fmt: skip
-    movie_errors: Responses = {404: _error("unknown movie id or model name"), **BAD_REQUEST}
-    search_errors: Responses = {404: _error(NO_MODEL), **TOO_LONG}
-
-    @app.get("/users/{user_id:path}/recommendations", response_model=Recommendations, responses=user_errors)
-    async def recommend_user(user_id: UserId, k: KQuery = 10, include_seen: bool = False) -> Response:
-        return _json({"user_id": user_id, "items": default.recommend_user(user_id, k, include_seen)})
-
-    @app.get(
-        "/models/{name}/users/{user_id:path}/recommendations", response_model=Recommendations, responses=user_errors
-    )
-    async def model_recommend_user(
-        name: ModelName, user_id: UserId, k: KQuery = 10, include_seen: bool = False
-    ) -> Response:
-        return _json({"user_id": user_id, "items": engine_named(name).recommend_user(user_id, k, include_seen)})
-
-    @app.post("/recommendations", response_model=Recommendations, responses=liked_errors)
-    async def recommend_new_user(request: NewUserRequest) -> Response:
-        return _json({"user_id": None, "items": default.recommend_liked(request.liked, request.k)})
-
-    @app.post("/models/{name}/recommendations", response_model=Recommendations, responses=liked_errors)
-    async def model_recommend_new_user(name: ModelName, request: NewUserRequest) -> Response:
-        return _json({"user_id": None, "items": engine_named(name).recommend_liked(request.liked, request.k)})
-
-    @app.get("/movies/{movie_id:path}/similar", response_model=SimilarMovies, responses=movie_errors)
-    async def similar_movies(movie_id: MovieId, k: KQuery = 10) -> Response:
-        return _similar(default, movie_id, k)
-
-    @app.get("/models/{name}/movies/{movie_id:path}/similar", response_model=SimilarMovies, responses=movie_errors)
-    async def model_similar_movies(name: ModelName, movie_id: MovieId, k: KQuery = 10) -> Response:
-        return _similar(engine_named(name), movie_id, k)
-
-    @app.get("/items", response_model=list[ItemInfo], responses=TOO_LONG)
-    async def search_items(query: TitleQuery = "", limit: Limit = 20) -> Response:
-        return _json(default.search(query, limit))
-
-    @app.get("/models/{name}/items", response_model=list[ItemInfo], responses=search_errors)
-    async def model_search_items(name: ModelName, query: TitleQuery = "", limit: Limit = 20) -> Response:
-        return _json(engine_named(name).search(query, limit))
-
+    for route in ROUTES:  # each model route unprefixed (the default model), then under /models/{name}
+        for prefix, model_name in (("", None), ("/models/{name}", ModelName)):
+            errors = route.errors if prefix == "" or 404 in route.errors else {404: error(NO_MODEL), **route.errors}
+            endpoint = _endpoint(route, engine_named, model_name)
+            app.add_api_route(
+                prefix + _fastapi_path(route), endpoint, methods=[route.method], name=endpoint.__name__,
+                response_model=route.response, responses=errors,
+            )  # fmt: skip
     return app
 
 
-def _similar(engine: ServingEngine, movie_id: str, k: int) -> Response:
-    items = engine.similar(movie_id, k)
-    title = engine.titles[int(engine.item_index([movie_id])[0])]
-    return _json({"item_id": movie_id, "title": title, "items": items})
+def _fastapi_path(route: Route) -> str:
+    """The route's path with its id declared as a path (ids may hold '/', sent as %2F)."""
+    if route.path_id is None:
+        return route.path
+    return route.path.replace("{" + route.path_id.name + "}", "{" + route.path_id.name + ":path}")
+
+
+def _query_annotation(param: Param) -> Any:
+    """The FastAPI query parameter declared by `param`: its type, bounds and description."""
+    if param.type is int:
+        return Annotated[int, Query(ge=param.low, le=param.high, description=param.description)]
+    if param.type is str:
+        return Annotated[str, Query(max_length=param.high, description=param.description)]
+    return Annotated[param.type, Query(description=param.description)]
+
+
+def _endpoint(route: Route, engine_named: Callable[[str | None], ServingEngine], model_name: Any) -> Callable[..., Any]:
+    """A FastAPI endpoint for `route`: its signature declares the route's parameters (`model_name` adds
+    `/models/{name}`), and its body answers with `route.answer` on the named (or default) engine."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [] if model_name is None else [inspect.Parameter("name", keyword, annotation=model_name)]
+    if route.path_id is not None:
+        description = route.path_id.description
+        parameters.append(
+            inspect.Parameter(
+                route.path_id.name, keyword, annotation=Annotated[str, PathParam(description=description)]
+            )
+        )
+    if route.body is not None:
+        parameters.append(inspect.Parameter("request", keyword, annotation=route.body))
+    for param in route.query:
+        parameters.append(
+            inspect.Parameter(param.name, keyword, annotation=_query_annotation(param), default=param.default)
+        )
+    fields = tuple(route.body.model_fields) if route.body is not None else ()
+
+    async def endpoint(**values: Any) -> Response:
+        engine = engine_named(values.pop("name", None))
+        if fields:
+            request = values.pop("request")
+            values.update({name: getattr(request, name) for name in fields})
+        return _json(route.answer(engine, **values))
+
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = route.name if model_name is None else f"model_{route.name}"
+    return endpoint

@@ -1,14 +1,14 @@
 """The hot routes answered as plain ASGI, ahead of FastAPI's routing, dependency injection and validation.
 
-`HotPath` answers the requests that carry the traffic: a known user's top-k, a new user's
-top-k from a JSON body and similar movies, each with or without a `/models/{name}` prefix. It parses the little each one needs by hand and answers only what
-it fully understands: a plain `k` of 1..`MAX_K` digits, `include_seen` spelled
-`true`/`false`/`1`/`0`, a body that is a JSON object with a non-empty list of string
-`liked` ids. Anything else (another spelling, a bad value, an unknown id or model,
-percent-encoded query keys) goes on to the FastAPI routes, which answer with the
-documented errors (422 from their validation, 404 naming the id). The answers therefore
-equal the FastAPI routes' for every request (a test compares the two apps), and the
-routes stay declared there for `/openapi.json`.
+`HotPath` answers the routes declared `hot` in `movierec.serving.routes` (a known user's top-k,
+a new user's top-k from a JSON body, similar movies), each with or without a `/models/{name}`
+prefix, from the same declarations FastAPI's routes are built from: the path template, each
+query parameter's plain spellings (`Param.fast`: `k` as 1..`MAX_K` digits, `include_seen` as
+`true`/`false`/`1`/`0`), the body's plain form (`new_user_body`) and the answer itself. It
+answers only what it fully understands; anything else (another spelling, a bad value, an
+unknown id or model, percent-encoded query keys) goes on to the FastAPI routes, which answer
+with the documented errors (422 from their validation, 404 naming the id). The answers
+therefore equal the FastAPI routes' for every request (a test compares the two apps).
 
 Per request this saves about as much time as the model work itself on MovieLens 100k
 (FastAPI's parameter resolution and pydantic validation are tens of microseconds per request).
@@ -25,14 +25,11 @@ import orjson
 
 from movierec.errors import MovierecError
 from movierec.serving.engine import ServingEngine
-from movierec.serving.schemas import MAX_K, MAX_LIKED
+from movierec.serving.routes import ROUTES, Route
 
 __all__ = ["HotPath"]
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
-BOOLEANS = {b"true": True, b"false": False, b"1": True, b"0": False}  # other spellings go to FastAPI
-USERS, RECOMMENDATIONS = "/users/", "/recommendations"
-MOVIES, SIMILAR = "/movies/", "/similar"
 MODELS = "/models/"
 
 
@@ -49,6 +46,9 @@ class HotPath:
         self.app = app
         self.engines = dict(engines)
         self.default = self.engines[default]
+        # (route, the path before its id, the path after it), tried in order
+        self.gets = [(route, route.head, route.tail) for route in ROUTES if route.hot and route.method == "GET"]
+        self.posts = {route.path: route for route in ROUTES if route.hot and route.method == "POST"}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -58,11 +58,11 @@ class HotPath:
                 if body is not None:
                     await _send_json(send, body)
                     return
-            elif method == "POST" and scope["path"].endswith(RECOMMENDATIONS) and _is_json(scope["headers"]):
-                engine = self._new_user_engine(scope["path"])
-                if engine is not None:
+            elif method == "POST" and _is_json(scope["headers"]):
+                found = self._post_route(scope["path"])
+                if found is not None:
                     request, more = await _read_body(receive)
-                    body = None if more else self.answer_new_user(engine, request)
+                    body = None if more else _answer_body(*found, request)
                     if body is not None:
                         await _send_json(send, body)
                         return
@@ -71,80 +71,60 @@ class HotPath:
 
     def answer_get(self, path: str, query: bytes) -> bytes | None:
         """The JSON body answering `GET path?query`, or None to leave the request to FastAPI."""
-        engine = self.default
-        if path.startswith(MODELS):
-            name, slash, rest = path[len(MODELS) :].partition("/")
-            named = self.engines.get(name)
-            if named is None or not slash:
-                return None
-            engine, path = named, "/" + rest
-        if path.startswith(USERS) and path.endswith(RECOMMENDATIONS) and len(path) >= len(USERS + RECOMMENDATIONS):
-            options = _options(query)
-            if options is None:
-                return None
-            user_id = path[len(USERS) : -len(RECOMMENDATIONS)]
-            try:
-                items = engine.recommend_user(user_id, *options)
-            except MovierecError:
-                return None
-            return orjson.dumps({"user_id": user_id, "items": items})
-        if path.startswith(MOVIES) and path.endswith(SIMILAR) and len(path) >= len(MOVIES + SIMILAR):
-            options = _options(query, seen=False)
-            if options is None:
-                return None
-            movie_id = path[len(MOVIES) : -len(SIMILAR)]
-            try:
-                items = engine.similar(movie_id, options[0])
-            except MovierecError:
-                return None
-            title = engine.titles[int(engine.item_index([movie_id])[0])]
-            return orjson.dumps({"item_id": movie_id, "title": title, "items": items})
+        found = self._model(path)
+        if found is None:
+            return None
+        engine, path = found
+        for route, head, tail in self.gets:
+            if route.path_id is None:
+                if path != head:
+                    continue
+                values = route.read_query(query)
+            elif path.startswith(head) and path.endswith(tail) and len(path) >= len(head) + len(tail):
+                values = route.read_query(query)
+                if values is not None:
+                    values[route.path_id.name] = path[len(head) : len(path) - len(tail)]
+            else:
+                continue
+            return None if values is None else _answer(route, engine, values)
         return None
 
-    def answer_new_user(self, engine: ServingEngine, request: bytes) -> bytes | None:
-        """The JSON body answering a new user's `POST .../recommendations`, or None to leave it to FastAPI."""
-        try:
-            body = orjson.loads(request)
-        except orjson.JSONDecodeError:
-            return None
-        if type(body) is not dict:
-            return None
-        liked, k = body.get("liked"), body.get("k", 10)
-        if type(liked) is not list or not 1 <= len(liked) <= MAX_LIKED or type(k) is not int or not 1 <= k <= MAX_K:
-            return None
-        if not all(type(item) is str for item in liked):
-            return None
-        try:
-            return orjson.dumps({"user_id": None, "items": engine.recommend_liked(liked, k)})
-        except MovierecError:
-            return None
+    def answer_post(self, path: str, request: bytes) -> bytes | None:
+        """The JSON body answering `POST path` with the JSON `request`, or None to leave it to FastAPI."""
+        found = self._post_route(path)
+        return None if found is None else _answer_body(*found, request)
 
-    def _new_user_engine(self, path: str) -> ServingEngine | None:
-        if path == RECOMMENDATIONS:
-            return self.default
-        if path.startswith(MODELS) and path.count("/") == 3:
-            return self.engines.get(path[len(MODELS) : -len(RECOMMENDATIONS)])
+    def _model(self, path: str) -> tuple[ServingEngine, str] | None:
+        """The engine a path names and the path after its `/models/{name}` prefix, or None for an unknown name."""
+        if not path.startswith(MODELS):
+            return self.default, path
+        name, slash, rest = path[len(MODELS) :].partition("/")
+        engine = self.engines.get(name)
+        return None if engine is None or not slash else (engine, "/" + rest)
+
+    def _post_route(self, path: str) -> tuple[Route, ServingEngine] | None:
+        found = self._model(path)
+        if found is None:
+            return None
+        route = self.posts.get(found[1])
+        return None if route is None else (route, found[0])
+
+
+def _answer(route: Route, engine: ServingEngine, values: dict[str, Any]) -> bytes | None:
+    try:
+        return orjson.dumps(route.answer(engine, **values))
+    except MovierecError:  # FastAPI's route answers it with the documented error
         return None
 
 
-def _options(query: bytes, seen: bool = True) -> tuple[int, bool] | None:
-    """`(k, include_seen)` from a query string (defaults 10, False), or None if it needs FastAPI to read it."""
-    k, include_seen = 10, False
-    if not query:
-        return k, include_seen
-    for pair in query.split(b"&"):
-        key, _, value = pair.partition(b"=")
-        if key == b"k":
-            if not value.isdigit() or len(value) > 6 or not 1 <= int(value) <= MAX_K:
-                return None
-            k = int(value)
-        elif seen and key == b"include_seen":
-            if value not in BOOLEANS:
-                return None
-            include_seen = BOOLEANS[value]
-        elif b"%" in key or b"+" in key:  # might decode to `k`
-            return None
-    return k, include_seen
+def _answer_body(route: Route, engine: ServingEngine, request: bytes) -> bytes | None:
+    if route.fast_body is None:
+        return None
+    try:
+        values = route.fast_body(orjson.loads(request))
+    except orjson.JSONDecodeError:
+        return None
+    return None if values is None else _answer(route, engine, values)
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:

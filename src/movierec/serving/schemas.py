@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from movierec.ranking import DEFAULT_K
+
 __all__ = [
     "MAX_K", "MAX_LIKED", "MAX_SEARCH", "MAX_QUERY", "TopK", "ErrorDetail", "HealthResponse", "RankedItem",
     "Recommendations", "SimilarMovies", "NewUserRequest", "ItemInfo", "DataSummary", "ModelInfo",
@@ -57,7 +59,7 @@ class NewUserRequest(BaseModel):
     liked: list[str] = Field(
         min_length=1, max_length=MAX_LIKED, description=f"ids of movies the new user liked (1..{MAX_LIKED}; excluded)"
     )
-    k: TopK = 10
+    k: TopK = DEFAULT_K
 
 
 class ItemInfo(BaseModel):
