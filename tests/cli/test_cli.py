@@ -305,7 +305,14 @@ def test_sigterm_stops_a_command_in_one_line(tmp_path):
         [sys.executable, "-m", "movierec.cli.main", "tensorboard", "--logdir", str(tmp_path), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(8)  # let it start TensorBoard
+    deadline = time.monotonic() + 120
+    while True:  # until TensorBoard (the child) accepts connections on its port
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert process.poll() is None, process.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "TensorBoard did not start"
+        time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

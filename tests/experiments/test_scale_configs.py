@@ -47,16 +47,45 @@ def _by_model(results: dict) -> dict[str, dict]:
     return results["models"]
 
 
-def test_ml1m_config_compares_every_model_on_an_ml1m_layout_folder(tmp_path):
+def _compare_ml1m(tmp_path: Path, *models: str) -> dict[str, dict]:
     _write_ml1m(tmp_path / "ml-1m")
     logdir = tmp_path / "runs"
+    only = ["--models", ",".join(models)] if models else []
     code = main(
         ["compare", "--config", str(CONFIGS / "ml1m.toml"), "--data-path", str(tmp_path / "ml-1m"),
-         "--cache-dir", str(tmp_path / "cache"), "--logdir", str(logdir)]
+         "--cache-dir", str(tmp_path / "cache"), "--logdir", str(logdir), *only]
     )  # fmt: skip
     assert code == 0
-    results = _results(logdir, "ml1m")
-    models = _by_model(results)
+    return _by_model(_results(logdir, "ml1m"))
+
+
+def test_ml1m_config_runs_its_baselines_on_an_ml1m_layout_folder(tmp_path):
+    """The config on the ml-1m layout with its closed-form models (`--models`): the block known answer and the
+    overrides. Every model of the config, the TFRS ones too, runs in the slow test below (`make test-all`); each
+    of those presets trains in its own contract tests."""
+    models = _compare_ml1m(tmp_path, "popularity", "ease", "als")
+    assert list(models) == ["popularity", "ease", "als"]
+    for name, model in models.items():
+        assert model["test"]["n_test_users"] == N_USERS, name  # leave-last-out: one test movie per user
+        assert 0.0 <= model["test"]["ndcg@10"] <= 1.0, name
+    assert models["ease"]["test"]["hr@10"] == 1.0  # the block known answer
+    assert models["popularity"]["test"]["hr@10"] < 1.0  # popularity cannot see blocks
+    assert models["ease"]["config"]["l2"] == 500.0  # the config's overrides reached the models
+
+
+def test_ml1m_config_overrides_reach_the_sequential_preset():
+    from movierec.cli.compare import build_config
+    from movierec.cli.main import build_parser
+    from movierec.experiments import get_preset
+
+    parsed = build_config(build_parser().parse_args(["compare", "--config", str(CONFIGS / "ml1m.toml")]))
+    sequential = get_preset("sequential", parsed.overrides.get("sequential"))
+    assert sequential.kind == "sequential" and sequential.max_length == 200
+
+
+@pytest.mark.slow  # 20-25 s: trains every model; the two tests above and the presets' own tests cover its parts
+def test_ml1m_config_compares_every_model_on_an_ml1m_layout_folder(tmp_path):
+    models = _compare_ml1m(tmp_path)
     assert list(models) == ["default", "sequential", "best", "popularity", "ease", "als"]
     for name, model in models.items():
         metrics = model["test"]

@@ -24,6 +24,16 @@ def _get(port: int, path: str):
     return json.loads(body) if body[:1] in (b"{", b"[") else body.decode()
 
 
+def _loaded(port: int) -> bool:
+    """Whether TensorBoard answers and has loaded the last events the tests read (each run's test scalars, texts)."""
+    try:
+        scalars, texts = _get(port, "/data/plugin/scalars/tags"), _get(port, "/data/plugin/text/tags")
+    except OSError:
+        return False
+    runs = ("model1", "popularity")
+    return all("test/ndcg@10" in scalars.get(run, {}) and "recommendations" in texts.get(run, []) for run in runs)
+
+
 @pytest.fixture(scope="module")
 def server(block_data, tmp_path_factory):
     logdir = tmp_path_factory.mktemp("runs")
@@ -42,16 +52,10 @@ def server(block_data, tmp_path_factory):
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                if _get(port, "/data/runs"):
-                    break
-            except OSError:
-                pass
+        while not _loaded(port):  # until the multiplexer has read both runs' scalars and texts
             if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("TensorBoard did not start")
-            time.sleep(1)
-        time.sleep(3)  # let the multiplexer finish loading every run
+                pytest.fail("TensorBoard did not start, or did not load both runs")
+            time.sleep(0.2)
         yield port
     finally:
         process.terminate()

@@ -22,16 +22,10 @@ N_USERS, N_ITEMS = 40, 30
 
 
 @pytest.fixture(scope="module", params=["popularity", "model1"])
-def served(request, tmp_path_factory, block_data):
-    """`(client, model, preset)`: a TestClient on a freshly trained model dir and the same dir loaded directly."""
-    folder = tmp_path_factory.mktemp(f"serve-{request.param}")
-    block_data.ratings.to_csv(folder / "r.csv", index=False)
-    block_data.items.to_csv(folder / "i.csv", index=False)
-    args = ["train", "--ratings", str(folder / "r.csv"), "--items", str(folder / "i.csv"),
-            "--preset", request.param, "--epochs", "2", "--out", str(folder / "M")]  # fmt: skip
-    assert main(args) == 0
-    with TestClient(create_app(folder / "M")) as client:
-        yield client, load_model_dir(folder / "M"), request.param
+def served(request, model_dirs):
+    """`(client, model, preset)`: a TestClient on the session's model dir and the same dir loaded directly."""
+    with TestClient(create_app(model_dirs[request.param])) as client:
+        yield client, load_model_dir(model_dirs[request.param]), request.param
 
 
 def _expected(table) -> list[dict]:

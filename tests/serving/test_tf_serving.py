@@ -22,19 +22,22 @@ SCRIPT = """
 import json, os, sys
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import tensorflow as tf
-model = tf.saved_model.load(sys.argv[1])
-users = tf.constant(json.loads(sys.argv[2]))
-default = model.signatures["serving_default"](user_ids=users)
-recommend = model.signatures["recommend"](user_ids=users, k=tf.constant(30))
-try:
-    model.signatures["serving_default"](user_ids=tf.constant(["nobody"]))
-    unknown = "answered"
-except tf.errors.InvalidArgumentError as e:
-    unknown = "unknown user id" if "unknown user id" in str(e) else str(e)
-out = {name: {key: value.numpy().tolist() for key, value in result.items()}
-       for name, result in (("default", default), ("recommend", recommend))}
-out["unknown"] = unknown
-print(json.dumps(out, default=lambda b: b.decode()))
+users = tf.constant(json.loads(sys.argv[1]))
+answers = []
+for path in sys.argv[2:]:
+    model = tf.saved_model.load(path)
+    default = model.signatures["serving_default"](user_ids=users)
+    recommend = model.signatures["recommend"](user_ids=users, k=tf.constant(30))
+    try:
+        model.signatures["serving_default"](user_ids=tf.constant(["nobody"]))
+        unknown = "answered"
+    except tf.errors.InvalidArgumentError as e:
+        unknown = "unknown user id" if "unknown user id" in str(e) else str(e)
+    out = {name: {key: value.numpy().tolist() for key, value in result.items()}
+           for name, result in (("default", default), ("recommend", recommend))}
+    out["unknown"] = unknown
+    answers.append(out)
+print(json.dumps(answers, default=lambda b: b.decode()))
 """
 
 USERS = ["u1", "u7", "u21", "u40"]
@@ -42,17 +45,29 @@ USERS = ["u1", "u7", "u21", "u40"]
 
 # model1's export, and the same model chosen by auto (its export sits in the chosen candidate's folder and
 # gets its string-id signatures through AutoRecommender.set_serving_labels)
-@pytest.mark.parametrize(("kind", "export_dir"), [("model1", "recommender"), ("auto", "recommender/chosen")])
-def test_serving_signatures_in_a_fresh_process(model_dirs, kind, export_dir):
-    folder = model_dirs[kind]
-    export = folder / export_dir / "saved_model"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+EXPORTS = {"model1": "recommender", "auto": "recommender/chosen"}
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+@pytest.fixture(scope="module")
+def fresh_process(model_dirs) -> dict[str, dict]:
+    """Each export's answers from one fresh process that loads them in turn (one TensorFlow start-up, not two)."""
+    exports = [str(model_dirs[kind] / folder / "saved_model") for kind, folder in EXPORTS.items()]
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(export), json.dumps(USERS)],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        [sys.executable, "-c", SCRIPT, json.dumps(USERS), *exports],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    return dict(zip(EXPORTS, json.loads(result.stdout.strip().splitlines()[-1])))
+
+
+@pytest.mark.parametrize("kind", list(EXPORTS))
+def test_serving_signatures_in_a_fresh_process(model_dirs, fresh_process, kind):
+    folder = model_dirs[kind]
+    answers = fresh_process[kind]
     assert answers["unknown"] == "unknown user id"
     model = load_model_dir(folder)
     for name, k in (("default", 10), ("recommend", 30)):
@@ -74,7 +89,7 @@ def test_saved_model_cli_lists_serving_default(model_dirs):
     export = model_dirs["model1"] / "recommender" / "saved_model"
     result = subprocess.run(
         [str(cli), "show", "--dir", str(export), "--tag_set", "serve", "--signature_def", "serving_default"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=300, env=ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "inputs['user_ids'] tensor_info" in result.stdout and "DT_STRING" in result.stdout

@@ -62,14 +62,30 @@ def _finish(process: subprocess.Popen, out: Path) -> dict[str, np.ndarray]:
         return {key: data[key] for key in data.files}
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="module")
-def one_device(tmp_path_factory) -> dict[str, np.ndarray]:
-    out = tmp_path_factory.mktemp("default") / "run.npz"
-    return _finish(_train("default", out), out)
+def runs(tmp_path_factory) -> dict[str, dict[str, np.ndarray]]:
+    """Every run of this module, started at once (each pays its own TensorFlow start-up, so they overlap):
+    one device, two mirrored replicas, and two workers on localhost (`w0`, `w1`)."""
+    folder = tmp_path_factory.mktemp("distribute")
+    workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
+    processes = {
+        "default": _train("default", folder / "default.npz"),
+        "mirrored": _train("mirrored", folder / "mirrored.npz"),
+    }
+    for index in range(2):
+        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        processes[f"w{index}"] = _train("multi_worker", folder / f"w{index}.npz", {"TF_CONFIG": json.dumps(config)})
+    return {name: _finish(process, folder / f"{name}.npz") for name, process in processes.items()}
 
 
-def test_two_mirrored_replicas_match_one_device(one_device, tmp_path):
-    mirrored = _finish(_train("mirrored", tmp_path / "run.npz"), tmp_path / "run.npz")
+def test_two_mirrored_replicas_match_one_device(runs):
+    one_device, mirrored = runs["default"], runs["mirrored"]
     assert int(one_device["replicas"]) == 1 and int(mirrored["replicas"]) == 2
     # Same global batch, negatives gathered from both replicas, gradients summed: the same
     # training up to float summation order (stated tolerance: 1e-4 relative on losses).
@@ -77,22 +93,11 @@ def test_two_mirrored_replicas_match_one_device(one_device, tmp_path):
     np.testing.assert_allclose(mirrored["scores"], one_device["scores"], rtol=1e-3, atol=1e-4)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def test_two_workers_on_localhost_train_to_completion_and_agree(one_device, tmp_path):
-    workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
-    processes = []
-    for index in range(2):
-        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(_train("multi_worker", tmp_path / f"w{index}.npz", {"TF_CONFIG": json.dumps(config)}))
-    results = [_finish(p, tmp_path / f"w{i}.npz") for i, p in enumerate(processes)]
+def test_two_workers_on_localhost_train_to_completion_and_agree(runs):
+    results = [runs["w0"], runs["w1"]]
     assert [int(r["replicas"]) for r in results] == [2, 2]
     np.testing.assert_array_equal(results[0]["scores"], results[1]["scores"])  # one synchronised model
-    np.testing.assert_allclose(results[0]["loss"], one_device["loss"], rtol=1e-3)
+    np.testing.assert_allclose(results[0]["loss"], runs["default"]["loss"], rtol=1e-3)
 
 
 def test_multi_worker_without_tf_config_is_a_clear_error(monkeypatch):
