@@ -50,16 +50,30 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 @pytest.fixture(scope="module")
-def fresh_process(model_dirs) -> dict[str, dict]:
-    """Each export's answers from one fresh process that loads them in turn (one TensorFlow start-up, not two)."""
+def fresh_processes(model_dirs) -> dict[str, subprocess.CompletedProcess]:
+    """Both fresh processes, started at once: `SCRIPT` on every export (one TensorFlow start-up for the two)
+    and `saved_model_cli show` on model1's."""
     exports = [str(model_dirs[kind] / folder / "saved_model") for kind, folder in EXPORTS.items()]
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(USERS), *exports],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=ENV,
-    )
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    commands = {
+        "script": [sys.executable, "-c", SCRIPT, json.dumps(USERS), *exports],
+        "cli": [str(cli), "show", "--dir", exports[0], "--tag_set", "serve", "--signature_def", "serving_default"],
+    }
+    started = {
+        name: subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        for name, command in commands.items()
+    }
+    finished = {}
+    for name, process in started.items():
+        stdout, stderr = process.communicate(timeout=300)
+        finished[name] = subprocess.CompletedProcess(commands[name], process.returncode, stdout, stderr)
+    return finished
+
+
+@pytest.fixture(scope="module")
+def fresh_process(fresh_processes) -> dict[str, dict]:
+    """Each export's answers from the fresh process that loads them in turn."""
+    result = fresh_processes["script"]
     assert result.returncode == 0, result.stderr[-2000:]
     return dict(zip(EXPORTS, json.loads(result.stdout.strip().splitlines()[-1])))
 
@@ -84,13 +98,8 @@ def test_serving_signatures_in_a_fresh_process(model_dirs, fresh_process, kind):
                 assert got["item_ids"][row][:n] == expected.item_id.tolist(), user
 
 
-def test_saved_model_cli_lists_serving_default(model_dirs):
-    cli = Path(sys.executable).parent / "saved_model_cli"
-    export = model_dirs["model1"] / "recommender" / "saved_model"
-    result = subprocess.run(
-        [str(cli), "show", "--dir", str(export), "--tag_set", "serve", "--signature_def", "serving_default"],
-        capture_output=True, text=True, timeout=300, env=ENV,
-    )  # fmt: skip
+def test_saved_model_cli_lists_serving_default(fresh_processes):
+    result = fresh_processes["cli"]  # `saved_model_cli show` on model1's export, serving_default
     assert result.returncode == 0, result.stderr[-2000:]
     assert "inputs['user_ids'] tensor_info" in result.stdout and "DT_STRING" in result.stdout
     assert "outputs['item_ids']" in result.stdout and "outputs['scores']" in result.stdout
