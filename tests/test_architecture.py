@@ -44,44 +44,44 @@ def test_import_linter_contracts_hold():
 
 
 @pytest.fixture(scope="module")
-def fresh_imports() -> list[str]:
-    """One fresh interpreter imports each TF-free layer in turn; it prints `ok`, or names the first that pulled
-    TensorFlow in."""
-    code = (
-        "import importlib, sys\n"
-        f"for module in {TF_FREE!r}:\n"
-        "    importlib.import_module(module)\n"
-        "    assert 'tensorflow' not in sys.modules, module + ' loaded TensorFlow'\n"
-        "print('ok')\n"
-    )
-    result = _run(code)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.strip().splitlines()
-
-
-def test_every_tf_free_layer_imports_without_tensorflow(fresh_imports):
-    """Imports each layer in turn in one fresh interpreter; the first that pulls TensorFlow in is named."""
-    assert fresh_imports[-1] == "ok"
-
-
-def test_cli_help_and_training_a_baseline_never_load_tensorflow(tmp_path, block_data):
-    ratings = tmp_path / "ratings.csv"
+def fresh_interpreter(tmp_path_factory, block_data) -> tuple[list[str], Path]:
+    """One fresh interpreter checks, in turn, that TensorFlow stays unloaded by `movierec --help` and by
+    training a baseline through the CLI (prints `cli ok`), then by importing each TF-free layer (prints
+    `layers ok`, or names the first that pulled TensorFlow in). Returns the printed lines and the EASE
+    model directory it wrote.
+    """
+    folder = tmp_path_factory.mktemp("architecture")
+    ratings, model = folder / "ratings.csv", folder / "m"
     block_data.ratings.to_csv(ratings, index=False)
     code = f"""
-import sys, contextlib, io
+import contextlib, importlib, io, sys
 from movierec.cli.main import build_parser, main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     build_parser().parse_args(["--help"])
 assert "tensorflow" not in sys.modules, "--help loaded TensorFlow"
-code = main(["train", "--ratings", {str(ratings)!r}, "--preset", "ease", "--out", {str(tmp_path / "m")!r}])
+code = main(["train", "--ratings", {str(ratings)!r}, "--preset", "ease", "--out", {str(model)!r}])
 assert code == 0, code
 assert "tensorflow" not in sys.modules, "train --preset ease loaded TensorFlow"
-print("ok")
+print("cli ok")
+for module in {TF_FREE!r}:
+    importlib.import_module(module)
+    assert "tensorflow" not in sys.modules, module + " loaded TensorFlow"
+print("layers ok")
 """
     result = _run(code)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().endswith("ok")
-    assert (tmp_path / "m" / "recommender" / "ease.npz").is_file()
+    return result.stdout.strip().splitlines(), model
+
+
+def test_every_tf_free_layer_imports_without_tensorflow(fresh_interpreter):
+    """Imports each layer in turn in one fresh interpreter; the first that pulls TensorFlow in is named."""
+    assert fresh_interpreter[0][-1] == "layers ok"
+
+
+def test_cli_help_and_training_a_baseline_never_load_tensorflow(fresh_interpreter):
+    lines, model = fresh_interpreter
+    assert "cli ok" in lines
+    assert (model / "recommender" / "ease.npz").is_file()
 
 
 @pytest.mark.parametrize("kind", ["two_tower", "sequential"])

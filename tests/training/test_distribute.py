@@ -18,15 +18,16 @@ import pytest
 
 from movierec.errors import ConfigError
 
-# Trains model1 on the contract's block data (80 rows, global batch 16 -> 5 steps an epoch), then
-# saves the per-epoch losses and the scores of every user. argv: strategy, output .npz path.
+# Trains model1 on the contract's block data (80 rows, global batch 16 -> 5 steps an epoch) under each
+# strategy in turn, saving the per-epoch losses and the scores of every user.
+# argv: comma-separated strategies, then one output .npz path per strategy.
 SCRIPT = r"""
 import sys, os
-strategy, out = sys.argv[1], sys.argv[2]
+strategies, outs = sys.argv[1].split(","), sys.argv[2:]
 import movierec
 from movierec._env import import_tensorflow
 tf, _ = import_tensorflow()
-if strategy == "mirrored":
+if "mirrored" in strategies:  # before TensorFlow's runtime starts; the default strategy still uses one device
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import numpy as np
@@ -35,18 +36,19 @@ from movierec.experiments import PRESETS
 from movierec.models import TwoTowerRecommender
 from movierec.recommender import FitOptions
 from movierec.testing import ALL_USERS, TRAIN
-budget = TrainConfig(epochs=4, batch_size=16, learning_rate=0.1, seed=42, strategy=strategy)
-rec = TwoTowerRecommender(PRESETS["model1"]).fit(TRAIN, FitOptions(train=budget))
-replicas = rec.model.distribute_strategy.num_replicas_in_sync
-np.savez(out, loss=np.array(rec.history["loss"]), scores=rec.score(ALL_USERS), replicas=replicas)
+for strategy, out in zip(strategies, outs):
+    budget = TrainConfig(epochs=4, batch_size=16, learning_rate=0.1, seed=42, strategy=strategy)
+    rec = TwoTowerRecommender(PRESETS["model1"]).fit(TRAIN, FitOptions(train=budget))
+    replicas = rec.model.distribute_strategy.num_replicas_in_sync
+    np.savez(out, loss=np.array(rec.history["loss"]), scores=rec.score(ALL_USERS), replicas=replicas)
 """
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _train(strategy: str, out: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def _train(strategy: str, *outs: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, strategy, str(out)],
+        [sys.executable, "-c", SCRIPT, strategy, *map(str, outs)],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
@@ -55,11 +57,14 @@ def _train(strategy: str, out: Path, env: dict[str, str] | None = None) -> subpr
     )
 
 
-def _finish(process: subprocess.Popen, out: Path) -> dict[str, np.ndarray]:
+def _finish(process: subprocess.Popen, *outs: Path) -> list[dict[str, np.ndarray]]:
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr[-3000:]
-    with np.load(out) as data:
-        return {key: data[key] for key in data.files}
+    results = []
+    for out in outs:
+        with np.load(out) as data:
+            results.append({key: data[key] for key in data.files})
+    return results
 
 
 def _free_port() -> int:
@@ -70,18 +75,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, dict[str, np.ndarray]]:
-    """Every run of this module, started at once (each pays its own TensorFlow start-up, so they overlap):
-    one device, two mirrored replicas, and two workers on localhost (`w0`, `w1`)."""
+    """Every run of this module, its processes started at once: one device then two mirrored replicas in one
+    process (one TensorFlow start-up), and two workers on localhost (`w0`, `w1`)."""
     folder = tmp_path_factory.mktemp("distribute")
     workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
-    processes = {
-        "default": _train("default", folder / "default.npz"),
-        "mirrored": _train("mirrored", folder / "mirrored.npz"),
-    }
+    local = _train("default,mirrored", folder / "default.npz", folder / "mirrored.npz")
+    processes = {}
     for index in range(2):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes[f"w{index}"] = _train("multi_worker", folder / f"w{index}.npz", {"TF_CONFIG": json.dumps(config)})
-    return {name: _finish(process, folder / f"{name}.npz") for name, process in processes.items()}
+        processes[f"w{index}"] = _train("multi_worker", folder / f"w{index}.npz", env={"TF_CONFIG": json.dumps(config)})
+    results = dict(zip(("default", "mirrored"), _finish(local, folder / "default.npz", folder / "mirrored.npz")))
+    for name, process in processes.items():
+        [results[name]] = _finish(process, folder / f"{name}.npz")
+    return results
 
 
 def test_two_mirrored_replicas_match_one_device(runs):
