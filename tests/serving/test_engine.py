@@ -13,7 +13,7 @@ import pytest
 from movierec.errors import UnknownIdError
 from movierec.serving import ServingEngine, load_model_dir
 
-KINDS = ("popularity", "ease", "als", "model1", "auto")  # as in conftest.py
+KINDS = ("popularity", "ease", "als", "model1", "auto", "sequential", "default")  # as in conftest.py
 
 
 @pytest.fixture(scope="module", params=KINDS)
