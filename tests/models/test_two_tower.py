@@ -315,3 +315,21 @@ def test_the_two_tower_kind_knows_no_sequences():
     assert not [f.name for f in dataclasses.fields(TwoTowerConfig) if "sequence" in f.name]
     with pytest.raises(ConfigError, match="user_features must be among"):
         TwoTowerConfig(user_features=("sequence",), user_id_embedding=False)
+
+
+def test_string_id_signatures_take_non_ascii_ids(tmp_path):
+    # MovieLens 1M's copy names movies by title ("Café au lait (1993)"): the export's string tables are UTF-8
+    from movierec.models import load_export
+    from movierec.testing import N_ITEMS, N_USERS, TRAIN
+
+    rec = TwoTowerRecommender(PRESETS["mf"]).fit(TRAIN, FitOptions(train=dataclasses.replace(FAST, epochs=1)))
+    users = np.array([f"usér{u}" for u in range(N_USERS)])
+    items = np.array([f"Café {i}" for i in range(N_ITEMS)])
+    rec.set_serving_labels(users, items)
+    rec.save(tmp_path / "m")
+    export = load_export(tmp_path / "m" / "saved_model")
+    import tensorflow as tf
+
+    answer = export.recommend(tf.constant(["usér3"]), tf.constant(2))
+    expected, _ = rec.recommend(np.array([3]), k=2)
+    assert [i.decode("utf-8") for i in answer["item_ids"].numpy()[0]] == [items[j] for j in expected[0]]

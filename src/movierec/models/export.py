@@ -102,11 +102,11 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
         n_items = int(self.item_embeddings.shape[0])
         if seen.shape != (len(labels.user_ids), n_items) or len(labels.item_ids) != n_items:
             raise ValueError(f"labels do not match the model: seen {seen.shape}, {len(labels.item_ids)} item ids")
-        keys = tf.constant(np.asarray(labels.user_ids, dtype=str).astype(object).astype(bytes))
+        keys = tf.constant(_utf8(labels.user_ids))
         self.user_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(keys, tf.range(len(labels.user_ids), dtype=tf.int64)), default_value=-1
         )
-        item_labels = np.asarray(labels.item_ids, dtype=str).astype(object).astype(bytes)
+        item_labels = _utf8(labels.item_ids)
         self.item_labels = tf.Variable(item_labels, trainable=False, name="item_labels")
         self.seen_splits = tf.Variable(seen.indptr.astype(np.int64), trainable=False, name="seen_splits")
         self.seen_items = tf.Variable(seen.indices.astype(np.int32), trainable=False, name="seen_items")
@@ -206,6 +206,11 @@ def _without_keras_traces():
     except ImportError:  # pragma: no cover - another tf-keras layout: save with the traces
         return contextlib.nullcontext()
     return utils.keras_option_scope(save_traces=False)
+
+
+def _utf8(ids: np.ndarray) -> np.ndarray:
+    """Ids as UTF-8 bytes (TensorFlow's strings): numpy's `astype(bytes)` is ASCII and fails on "Café"."""
+    return np.array([str(i).encode("utf-8") for i in ids], dtype=object)
 
 
 def load_export(path: Path):
