@@ -25,11 +25,10 @@ import pandas as pd
 from movierec.data.columnar import categorical_from_values
 from movierec.errors import DataError
 
-__all__ = ["Dataset", "RATING_COLUMNS", "ITEM_COLUMNS", "USER_COLUMNS"]
+__all__ = ["Dataset", "RATING_COLUMNS", "ITEM_COLUMNS"]
 
 RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 ITEM_COLUMNS = ("item_id", "title", "year", "genres")
-USER_COLUMNS = ("user_id", "age", "gender", "occupation", "zip")
 
 
 @dataclass(frozen=True)

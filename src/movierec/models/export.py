@@ -25,8 +25,6 @@ movies are unseen, the tail has item id "" and score -inf.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +33,7 @@ import scipy.sparse as sp
 
 from movierec._env import import_tensorflow
 from movierec.errors import ModelDirError
+from movierec.training.keras_internals import without_keras_traces
 
 tf, tfrs = import_tensorflow()
 
@@ -195,17 +194,8 @@ class ExportModule(tf.Module):  # type: ignore[name-defined]  # tf is imported a
             signatures = {"serving_default": self.serve_top_k, "recommend": self.recommend}
         # Serving calls only this module's functions; Keras would also trace and store every layer's
         # own call functions (for reloading them as Keras layers), a third of the export's time.
-        with _without_keras_traces():
+        with without_keras_traces():
             tf.saved_model.save(self, str(path), signatures=signatures)
-
-
-def _without_keras_traces():
-    """tf-keras' `save_traces=False` scope (its `model.save(save_traces=False)`), or no-op if it moved."""
-    try:  # tf-keras keeps the scope in a private module, loaded with tf.keras by import_tensorflow
-        utils = importlib.import_module("tf_keras.src.saving.legacy.saved_model.utils")
-    except ImportError:  # pragma: no cover - another tf-keras layout: save with the traces
-        return contextlib.nullcontext()
-    return utils.keras_option_scope(save_traces=False)
 
 
 def _utf8(ids: np.ndarray) -> np.ndarray:

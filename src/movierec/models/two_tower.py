@@ -10,6 +10,7 @@ from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
 from movierec.models.losses import RetrievalTask
 from movierec.models.towers import Tower, TowerInputs
+from movierec.training.keras_internals import count_train_step, steps_per_execution, uses_cluster_coordinator
 
 tf, tfrs = import_tensorflow()
 
@@ -129,9 +130,9 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         here the loop starts from zeros of the known outputs. Same steps, counter and (summed)
         reduction over replicas; the cases this does not cover go to Keras.
         """
-        steps = self._steps_per_execution
+        steps = steps_per_execution(self)
         built: Any = getattr(self, "train_function", None)  # set by Keras; None until first built
-        special = self._cluster_coordinator or self.jit_compile or self.run_eagerly
+        special = uses_cluster_coordinator(self) or self.jit_compile or self.run_eagerly
         if (built is not None and not force) or steps is None or special:
             return super().make_train_function(force)
         if self.autotune_steps_per_execution or int(steps.numpy()) == 1:
@@ -141,7 +142,7 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         def run_step(data):
             outputs = self.train_step(data)
             with tf.control_dependencies(list(outputs.values())):
-                self._train_counter.assign_add(1)
+                count_train_step(self)
             return outputs
 
         def one_step(iterator):

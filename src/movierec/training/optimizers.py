@@ -13,6 +13,7 @@ use it, which is the usual choice for large embedding tables.
 from __future__ import annotations
 
 from movierec._env import import_tensorflow
+from movierec.training.keras_internals import adam_moments
 
 tf, tfrs = import_tensorflow()
 
@@ -37,8 +38,7 @@ class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is
         beta_1 = tf.cast(self.beta_1, dtype)
         beta_2 = tf.cast(self.beta_2, dtype)
         alpha = tf.cast(self.learning_rate, dtype) * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
-        key = self._index_dict[self._var_key(variable)]
-        m, v = self._momentums[key], self._velocities[key]
+        m, v = adam_moments(self, variable)
         m_rows = beta_1 * tf.gather(m, rows) + (1 - beta_1) * grad
         v_rows = beta_2 * tf.gather(v, rows) + (1 - beta_2) * tf.square(grad)
         m.scatter_update(tf.IndexedSlices(m_rows, rows))
