@@ -46,7 +46,7 @@ KINDS: dict[str, Kind] = {
         Kind("popularity", PopularityConfig, "movierec.baselines.popularity:PopularityRecommender", False),
         Kind("ease", EaseConfig, "movierec.baselines.ease:EaseRecommender", False),
         Kind("als", AlsConfig, "movierec.baselines.als:AlsRecommender", False),
-        Kind("two_tower", TwoTowerConfig, "movierec.models.recommender:TwoTowerRecommender", True),
+        Kind("two_tower", TwoTowerConfig, "movierec.models.two_tower_recommender:TwoTowerRecommender", True),
         Kind("sequential", SequentialConfig, "movierec.models.sequential:SequentialRecommender", True),
         # fits its candidates (TensorFlow only if one is a two-tower model) and keeps the best on validation
         Kind("auto", AutoConfig, "movierec.selection:AutoRecommender", False),

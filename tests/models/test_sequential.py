@@ -184,7 +184,7 @@ def test_every_target_is_in_one_batch_each_epoch():
 
 
 def test_the_sequence_pipeline_does_not_autotune():
-    # see tests/training/test_loop.py: autotuning made Keras wait up to a second per epoch
+    # see tests/training/test_pipeline.py: autotuning made Keras wait up to a second per epoch
     assert make_sequence_dataset(CYCLIC, 2, batch_size=4, shuffle=True, seed=0).options().autotune.enabled is False
 
 

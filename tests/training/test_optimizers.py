@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.training.loop import make_optimizer
+from movierec.training.optimizers import make_optimizer
 
 tf, _ = import_tensorflow()
 

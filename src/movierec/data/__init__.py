@@ -7,7 +7,7 @@ from movierec.data.features import Features, build_features
 from movierec.data.grouplens import load_movielens, read_grouplens_folder, read_movielens
 from movierec.data.interactions import Interactions
 from movierec.data.load import load_dataset
-from movierec.data.movielens import load_movielens_100k
+from movierec.data.movielens100k import load_movielens_100k
 from movierec.data.splits import Split, split_ratings
 from movierec.data.synthetic import SyntheticConfig, write_synthetic
 from movierec.data.vocab import Vocab

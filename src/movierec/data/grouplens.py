@@ -33,7 +33,7 @@ from movierec.data.cache import cache_root, load_through_cache
 from movierec.data.catalog import MovieLensSet, movielens_set
 from movierec.data.columnar import categorical_from_arrow
 from movierec.data.dataset import Dataset
-from movierec.data.movielens import load_movielens_100k, read_grouplens
+from movierec.data.movielens100k import load_movielens_100k, read_grouplens
 from movierec.data.titles import clean_genres, title_years
 from movierec.errors import DataError
 

@@ -2,7 +2,7 @@
 
 from movierec.experiments.compare import fit_and_evaluate, run_experiment
 from movierec.experiments.data import PreparedData, prepare_data
-from movierec.experiments.final import fit_final
+from movierec.experiments.final_fit import fit_final
 from movierec.experiments.presets import DEFAULT_PRESET, PRESETS, get_preset
 from movierec.experiments.tuning import grid_points, parse_grid, tune, what_mattered
 

@@ -31,7 +31,7 @@ from movierec.data import Dataset
 from movierec.errors import ConfigError
 from movierec.evaluation import PER_USER_FILE, VALIDATION_LOGS, evaluate, sample_users
 from movierec.experiments.data import PreparedData, prepare_data
-from movierec.experiments.final import prepare_backup, remove_backup
+from movierec.experiments.final_fit import prepare_backup, remove_backup
 from movierec.experiments.presets import get_preset
 from movierec.experiments.samples import (
     popularity_bins,

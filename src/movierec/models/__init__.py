@@ -5,10 +5,10 @@ SavedModel export."""
 from movierec.models.export import ExportModule, load_export
 from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows
 from movierec.models.losses import DiagonalSoftmaxLoss, RetrievalTask
-from movierec.models.recommender import TwoTowerRecommender
 from movierec.models.sequential import SequentialRecommender
 from movierec.models.towers import Tower, TowerInputs
 from movierec.models.two_tower import TwoTowerModel
+from movierec.models.two_tower_recommender import TwoTowerRecommender
 
 __all__ = [
     "ExportModule",

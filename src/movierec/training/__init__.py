@@ -2,7 +2,8 @@
 
 from movierec.training.callbacks import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
 from movierec.training.distribute import STRATEGIES, make_strategy
-from movierec.training.loop import make_dataset, make_optimizer, set_seed
+from movierec.training.optimizers import make_optimizer
+from movierec.training.pipeline import make_dataset, set_seed
 
 __all__ = [
     "EpochProgress",

@@ -17,7 +17,7 @@ from movierec.training.keras_internals import adam_moments
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["LazyAdam"]
+__all__ = ["LazyAdam", "make_optimizer"]
 
 
 class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is imported at run time
@@ -44,3 +44,14 @@ class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is
         m.scatter_update(tf.IndexedSlices(m_rows, rows))
         v.scatter_update(tf.IndexedSlices(v_rows, rows))
         variable.scatter_sub(tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon), rows))
+
+
+def make_optimizer(name: str, learning_rate: float):
+    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "lazy_adam", "sgd")."""
+    optimizers = {
+        "adagrad": tf.keras.optimizers.Adagrad,
+        "adam": tf.keras.optimizers.Adam,
+        "lazy_adam": LazyAdam,
+        "sgd": tf.keras.optimizers.SGD,
+    }
+    return optimizers[name](learning_rate=learning_rate)

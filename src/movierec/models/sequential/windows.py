@@ -10,7 +10,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
-from movierec.training.loop import prefetched
+from movierec.training.pipeline import prefetched
 
 tf, tfrs = import_tensorflow()
 

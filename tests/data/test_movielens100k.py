@@ -8,8 +8,8 @@ import zipfile
 import pytest
 
 from movierec.cli.main import main
-from movierec.data import movielens
-from movierec.data.movielens import cache_location, load_movielens_100k, read_grouplens, read_recbole_wheel
+from movierec.data import movielens100k as movielens
+from movierec.data.movielens100k import cache_location, load_movielens_100k, read_grouplens, read_recbole_wheel
 from movierec.errors import DataError
 
 # Two users, three items, four ratings in GroupLens' layout; u.item is latin-1 like the original.

@@ -1,4 +1,4 @@
-"""Keras `fit` for the TFRS models: seeding, optimisers, tf.data pipelines."""
+"""What the TFRS models' Keras `fit` reads: seeding, and the tf.data pipeline of (user, movie) batches."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
-from movierec.training.optimizers import LazyAdam
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["set_seed", "make_optimizer", "make_dataset", "prefetched"]
+__all__ = ["set_seed", "make_dataset", "prefetched"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +22,6 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     tf.keras.utils.set_random_seed(seed)
-
-
-def make_optimizer(name: str, learning_rate: float):
-    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "lazy_adam", "sgd")."""
-    optimizers = {
-        "adagrad": tf.keras.optimizers.Adagrad,
-        "adam": tf.keras.optimizers.Adam,
-        "lazy_adam": LazyAdam,
-        "sgd": tf.keras.optimizers.SGD,
-    }
-    return optimizers[name](learning_rate=learning_rate)
 
 
 def make_dataset(data: Interactions, batch_size: int, *, shuffle: bool, seed: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from movierec.data import Interactions
-from movierec.training.loop import make_dataset
+from movierec.training.pipeline import make_dataset
 
 TRAIN = Interactions.from_arrays(
     [0, 0, 1, 1, 2, 2, 2], [3, 1, 4, 1, 5, 0, 2], ratings=[5, 4, 3, 2, 1, 2, 3], timestamps=[7, 6, 5, 4, 3, 2, 1],
