@@ -94,6 +94,12 @@ def test_full_softmax_matches_numpy(temperature):
     assert float(value) == pytest.approx(expected, rel=1e-5)
 
 
+def _shared_loss(task, query, movies, positive_ids, negative_ids) -> float:
+    """`task.catalogue_loss` with the drawn `negative_ids` shared by every query."""
+    vectors = [movies[positive_ids], positive_ids, movies[negative_ids], negative_ids]
+    return float(task.catalogue_loss(tf.constant(query), *(tf.constant(v) for v in vectors)))
+
+
 def _sampled_reference(query, movies, positive_ids, negative_ids, log_expected=None):
     """Per query: logsumexp([s+, s_j for drawn j != positive]) - s+, with logQ when given."""
     total = 0.0
@@ -113,13 +119,7 @@ def test_sampled_softmax_masks_accidental_hits_and_matches_numpy():
     query, movies, positive_ids = _batch(n_queries=6, n_items=8)
     negative_ids = np.array([positive_ids[0], 3, 3, positive_ids[2], 7], np.int32)  # hits and a repeat
     task = RetrievalTask(LossConfig(kind="sampled", negatives=5), n_items=len(movies))
-    value = task.catalogue_loss(
-        tf.constant(query),
-        tf.constant(movies[positive_ids]),
-        tf.constant(positive_ids),
-        tf.constant(movies[negative_ids]),
-        tf.constant(negative_ids),
-    )
+    value = _shared_loss(task, query, movies, positive_ids, negative_ids)
     assert float(value) == pytest.approx(_sampled_reference(query, movies, positive_ids, negative_ids), rel=1e-5)
 
 
@@ -131,13 +131,7 @@ def test_sampled_softmax_with_popularity_mix_subtracts_log_k_q():
     log_expected = np.log(4 * q_mix)
     negative_ids = np.array([0, 1, 4, 5], np.int32)
     task = RetrievalTask(config, n_items=6, item_frequency=frequency)
-    value = task.catalogue_loss(
-        tf.constant(query),
-        tf.constant(movies[positive_ids]),
-        tf.constant(positive_ids),
-        tf.constant(movies[negative_ids]),
-        tf.constant(negative_ids),
-    )
+    value = _shared_loss(task, query, movies, positive_ids, negative_ids)
     expected = _sampled_reference(query, movies, positive_ids, negative_ids, log_expected)
     assert float(value) == pytest.approx(expected, rel=1e-5)
 
@@ -178,13 +172,7 @@ def test_gbce_matches_numpy_and_gsasrec_beta():
             if j != positive:
                 expected += softplus(q @ movies[j])  # -log(1 - sigmoid(s-))
     task = RetrievalTask(config, n_items=9)
-    value = task.catalogue_loss(
-        tf.constant(query),
-        tf.constant(movies[positive_ids]),
-        tf.constant(positive_ids),
-        tf.constant(movies[negative_ids]),
-        tf.constant(negative_ids),
-    )
+    value = _shared_loss(task, query, movies, positive_ids, negative_ids)
     assert float(value) == pytest.approx(expected, rel=1e-5)
 
 
