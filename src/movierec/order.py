@@ -18,6 +18,7 @@ order carries signal the factorisation cannot use, and the sequential kind is tr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -71,18 +72,9 @@ class OrderDecision:
         )
 
 
-def _time_order(data: Interactions) -> np.ndarray:
-    return data.time_order()
-
-
-def markov_scores(train: Interactions, users: np.ndarray) -> np.ndarray:
-    """`[len(users), n_items]`: movies that followed each user's latest movies in the training sequences.
-
-    `T[a, b]` sums `1/d` over every time a user watched `b` exactly `d <= ORDER_WINDOW` movies after `a`;
-    rows are normalised to sum to 1; a user's scores are `sum_j T[a_j] / j` over their latest movies
-    `a_1` (the newest) to `a_ORDER_CONTEXT`.
-    """
-    order = _time_order(train)
+def markov_scorer(train: Interactions) -> Callable[[np.ndarray], np.ndarray]:
+    """Builds the transitions once; returns `users -> [len(users), n_items]` scores (see `markov_scores`)."""
+    order = train.time_order()
     owner, items = train.users[order], train.items[order].astype(np.int64)
     n = train.n_items
     transitions = sp.csr_matrix((n, n), dtype=np.float64)
@@ -94,26 +86,49 @@ def markov_scores(train: Interactions, users: np.ndarray) -> np.ndarray:
         transitions = transitions + step
     totals = np.asarray(transitions.sum(axis=1)).ravel()
     transitions = sp.diags(1.0 / np.maximum(totals, 1e-12)) @ transitions
-    ends = np.searchsorted(owner, users, side="right")
-    starts = np.searchsorted(owner, users, side="left")
-    rows, cols, weights = [], [], []
-    for row, (start, end) in enumerate(zip(starts, ends)):
-        latest = items[max(start, end - ORDER_CONTEXT) : end][::-1]
-        rows += [row] * len(latest)
-        cols += latest.tolist()
-        weights += [1.0 / (j + 1) for j in range(len(latest))]
-    context = sp.csr_matrix((weights, (rows, cols)), shape=(len(users), n))
-    return np.asarray((context @ transitions).todense(), dtype=np.float32)
+
+    def score(users: np.ndarray) -> np.ndarray:
+        ends = np.searchsorted(owner, users, side="right")
+        starts = np.searchsorted(owner, users, side="left")
+        rows, cols, weights = [], [], []
+        for row, (start, end) in enumerate(zip(starts, ends)):
+            latest = items[max(start, end - ORDER_CONTEXT) : end][::-1]
+            rows += [row] * len(latest)
+            cols += latest.tolist()
+            weights += [1.0 / (j + 1) for j in range(len(latest))]
+        context = sp.csr_matrix((weights, (rows, cols)), shape=(len(users), n))
+        return np.asarray((context @ transitions).todense(), dtype=np.float32)
+
+    return score
+
+
+def markov_scores(train: Interactions, users: np.ndarray) -> np.ndarray:
+    """`[len(users), n_items]`: movies that followed each user's latest movies in the training sequences.
+
+    `T[a, b]` sums `1/d` over every time a user watched `b` exactly `d <= ORDER_WINDOW` movies after `a`;
+    rows are normalised to sum to 1; a user's scores are `sum_j T[a_j] / j` over their latest movies
+    `a_1` (the newest) to `a_ORDER_CONTEXT`.
+    """
+    return markov_scorer(train)(users)
+
+
+def cooccurrence_scorer(train: Interactions) -> Callable[[np.ndarray], np.ndarray]:
+    """Normalises the rating matrix once; returns `users -> [len(users), n_items]` item-kNN scores."""
+    matrix = train.to_csr()
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    normalised = (matrix @ sp.diags(1.0 / np.sqrt(np.maximum(counts, 1.0)))).tocsr()  # unit-length columns
+
+    def score(users: np.ndarray) -> np.ndarray:
+        # X_u N^T N, multiplied left to right: [users, all users] overlaps, then back to movies, never [items, items]
+        overlap = (matrix[users] @ normalised.T).toarray()
+        return np.asarray(normalised.T @ overlap.T, dtype=np.float32).T.copy()
+
+    return score
 
 
 def cooccurrence_scores(train: Interactions, users: np.ndarray) -> np.ndarray:
     """`[len(users), n_items]`: item-kNN scores, `sum_a cos(a, b)` over the movies `a` each user watched."""
-    matrix = train.to_csr()
-    counts = np.asarray(matrix.sum(axis=0)).ravel()
-    normalised = (matrix @ sp.diags(1.0 / np.sqrt(np.maximum(counts, 1.0)))).tocsr()  # unit-length columns
-    # X_u N^T N, multiplied left to right: [users, all users] overlaps, then back to movies, never [items, items]
-    overlap = (matrix[users] @ normalised.T).toarray()
-    return np.asarray(normalised.T @ overlap.T, dtype=np.float32).T.copy()
+    return cooccurrence_scorer(train)(users)
 
 
 def decide_order(
@@ -131,9 +146,10 @@ def decide_order(
         users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
     seen, relevant = train.to_csr(), validation.to_csr()
     per_user: list[list[np.ndarray]] = [[], []]
-    for start in range(0, len(users), CHUNK):  # [CHUNK, n_items] scores at a time
+    scorers = (markov_scorer(train), cooccurrence_scorer(train))  # built once, then [CHUNK, n_items] at a time
+    for start in range(0, len(users), CHUNK):
         chunk = users[start : start + CHUNK]
-        for which, scores in enumerate((markov_scores(train, chunk), cooccurrence_scores(train, chunk))):
+        for which, scores in enumerate(scorer(chunk) for scorer in scorers):
             lists = rank_rows(scores, 10, exclude=seen[chunk])[0]
             per_user[which].append(ndcg_at_k(lists, relevant[chunk], 10))
     ordered, unordered = np.concatenate(per_user[0]), np.concatenate(per_user[1])

@@ -100,7 +100,6 @@ class SequentialModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is impo
         self.user_tower = SequenceQuery(self.encoder, history, config.l2_normalize, name="sequence_query")
         self.rating_head = None  # the export's rating path is not used by this kind
         self.task = RetrievalTask(config.loss, n_items, item_frequency, temperature=config.temperature)
-        self._log_frequency = None
         if config.loss.kind == "in_batch" and item_frequency is not None:
             # logQ: in-batch negatives are drawn as often as movies are targets
             floor = 1.0 / max(1, 10 * n_items)
@@ -136,6 +135,6 @@ class SequentialModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is impo
         negative_ids = self.task.draw_negatives()
         return self.task.catalogue_loss(query, positives, items, self.movie_vectors(negative_ids), negative_ids)
 
-    def item_embeddings(self, batch_size: int = 8192) -> np.ndarray:
+    def item_embeddings(self) -> np.ndarray:
         """`[n_items, dim]` candidate vectors of every movie."""
         return self.movie_vectors().numpy()
