@@ -65,6 +65,8 @@ def test_wrong_type_and_bad_values_are_named(tmp_path):
         TrainConfig(batch_size=0)
     with pytest.raises(ConfigError, match="strategy"):
         SplitConfig(strategy="shuffled")
+    with pytest.raises(ConfigError, match="train.learning_rate_schedule must be constant or cosine"):
+        TrainConfig(learning_rate_schedule="linear")  # type: ignore[arg-type]
 
 
 def test_missing_and_invalid_toml_files(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from movierec.config import LossConfig, SequentialConfig, TrainConfig, to_dict
+from movierec.config import LossConfig, SequentialConfig, TrainConfig, resolve_train_config, to_dict
 from movierec.data import Interactions
 from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
@@ -252,3 +252,10 @@ def test_equal_timestamps_keep_row_order_as_the_split_does():
     assert flat.tolist() == [5, 2, 7]
     held = Interactions.from_arrays([0], [1], timestamps=[10], n_users=1, n_items=8)
     assert build_history(latest_rows(train.concat(held), 3), 3).tolist() == [[3, 8, 2]]  # 2, 7, 1 (+1)
+
+
+def test_the_learning_rate_schedule_is_a_model_override():
+    config = dataclasses.replace(SMALL, learning_rate_schedule="cosine")
+    assert resolve_train_config(TrainConfig(), config).learning_rate_schedule == "cosine"
+    assert resolve_train_config(TrainConfig(), SMALL).learning_rate_schedule == "constant"  # None keeps the budget's
+    assert config_from_dict(to_dict(config)) == config

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from movierec._env import import_tensorflow
-from movierec.training.optimizers import make_optimizer
+from movierec.training.optimizers import cosine_rate, learning_rate_callback, make_optimizer
 
 tf, _ = import_tensorflow()
 
@@ -48,3 +49,28 @@ def test_lazy_adam_dense_gradients_follow_keras_adam():
         keras_adam.apply_gradients([(tf.constant(grad), keras_var)])
     np.testing.assert_allclose(lazy_var.numpy(), keras_var.numpy(), rtol=1e-6)
     assert not np.allclose(lazy_var.numpy(), [[1.0, 2.0]])  # it did move
+
+
+def test_cosine_rate_known_values():
+    # base (1 + cos(pi e / E)) / 2 for E = 4: 1, (1 + 1/sqrt 2) / 2, 1/2, (1 - 1/sqrt 2) / 2
+    expected = [1.0, (1 + 2**-0.5) / 2, 0.5, (1 - 2**-0.5) / 2]
+    np.testing.assert_allclose([cosine_rate(0.2, e, 4) for e in range(4)], np.multiply(expected, 0.2), rtol=1e-12)
+    assert cosine_rate(0.2, 9, 4) == 0.0  # past the budget (a resumed run given fewer epochs): no negative rate
+
+
+def test_learning_rate_callback_sets_each_epochs_rate():
+    assert learning_rate_callback("constant", 0.1, 5) is None
+    model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
+    model.compile(optimizer=make_optimizer("adam", 0.1), loss="mse")
+    rates: list[float] = []
+    record = tf.keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: rates.append(float(model.optimizer.learning_rate.numpy()))
+    )
+    x = np.ones((4, 2), np.float32)
+    model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[learning_rate_callback("cosine", 0.1, 3), record])
+    np.testing.assert_allclose(rates, [0.1, 0.075, 0.025], rtol=1e-6)  # 0.1 (1 + cos(pi e / 3)) / 2
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(ValueError, match="unknown learning rate schedule 'linear'"):
+        learning_rate_callback("linear", 0.1, 3)

@@ -17,7 +17,14 @@ from movierec.errors import ConfigError
 __all__ = ["DataConfig", "SplitConfig", "TrainConfig", "ExperimentConfig", "load_experiment", "resolve_train_config"]
 
 # TrainConfig fields a model config may override (TwoTowerConfig has them; None keeps the budget's value)
-MODEL_OVERRIDES = ("epochs", "batch_size", "learning_rate", "optimizer", "early_stopping_patience")
+MODEL_OVERRIDES = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_schedule",
+    "optimizer",
+    "early_stopping_patience",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class TrainConfig:
     epochs: int = 5  # maximum epochs; early stopping may end sooner
     batch_size: int = 8192  # TFRS tutorial batch size
     learning_rate: float = 0.1
+    # "constant", or "cosine": epoch e of E trains at learning_rate * (1 + cos(pi e / E)) / 2, from the full
+    # rate down to near 0 at the last epoch (the annealing most transformer recipes use)
+    learning_rate_schedule: Literal["constant", "cosine"] = "constant"
     # the TFRS tutorial uses Adagrad(0.1); "lazy_adam" is Adam that updates only the embedding rows a
     # batch used (`movierec.training.optimizers`), the one that scales to 100k+ users and movies
     optimizer: Literal["adagrad", "adam", "lazy_adam", "sgd"] = "adagrad"
@@ -90,6 +100,10 @@ class TrainConfig:
                 raise ConfigError(f"train.{name} should be a positive integer. Received: {value!r}")
         if self.learning_rate <= 0:
             raise ConfigError(f"train.learning_rate must be > 0. Received: {self.learning_rate!r}")
+        if self.learning_rate_schedule not in ("constant", "cosine"):
+            raise ConfigError(
+                f"train.learning_rate_schedule must be constant or cosine. Received: {self.learning_rate_schedule!r}"
+            )
         if self.optimizer not in ("adagrad", "adam", "lazy_adam", "sgd"):
             raise ConfigError(f"train.optimizer must be adagrad, adam, lazy_adam or sgd. Received: {self.optimizer!r}")
         if self.strategy not in ("default", "mirrored", "multi_worker"):

@@ -49,6 +49,7 @@ class SequentialConfig:
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    learning_rate_schedule: Literal["constant", "cosine"] | None = None
     optimizer: str | None = None
     early_stopping_patience: int | None = None
 

@@ -24,7 +24,7 @@ from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
-from movierec.training import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
+from movierec.training import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics, learning_rate_callback
 
 tf, tfrs = import_tensorflow()
 
@@ -102,6 +102,9 @@ class KerasRecommender(Recommender):
         """Runs Keras `fit` on `self.model` with the shared callbacks; records history and epoch times."""
         validation = options.validation if options.validation is not None and len(options.validation) else None
         callbacks: list[Any] = [StopOnNonFiniteLoss()]
+        schedule = learning_rate_callback(cfg.learning_rate_schedule, cfg.learning_rate, cfg.epochs)
+        if schedule is not None:
+            callbacks.append(schedule)
         if options.backup_dir is not None:
             # Keras' own fault tolerance: weights, optimizer and epoch after each epoch, restored on a restart.
             callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=True))

@@ -2,7 +2,7 @@
 
 from movierec.training.callbacks import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
 from movierec.training.distribute import STRATEGIES, make_strategy
-from movierec.training.optimizers import make_optimizer
+from movierec.training.optimizers import learning_rate_callback, make_optimizer
 from movierec.training.pipeline import make_dataset, set_seed
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "STRATEGIES",
     "make_strategy",
     "make_dataset",
+    "learning_rate_callback",
     "make_optimizer",
     "set_seed",
 ]
