@@ -287,7 +287,7 @@ def test_recency_on_trains_on_the_weighted_stream(encoded):
     assert weighted.history["loss"] == by_hand.history["loss"]
     plain = TwoTowerRecommender(off).fit(train, FitOptions(train=budget))
     assert plain.history["loss"] != weighted.history["loss"]  # the stream differs, so does training
-    assert weighted.fit_record()["recency"]["used"] and plain.fit_record() == {}
+    assert weighted.fit_record().decisions.recency.used and not plain.fit_record().decisions
 
 
 def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded):
@@ -298,15 +298,16 @@ def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded)
     config = dataclasses.replace(PRESETS["fast"], recency="validation")
     budget = dataclasses.replace(FAST, epochs=2)
     rec = TwoTowerRecommender(config).fit(early, FitOptions(train=budget, validation=late))
-    record = rec.fit_record()["recency"]
+    record = rec.fit_record().decisions.recency
     # the decision is the drift check's, made on the same rows
     from movierec.data.recency import decide_recency
 
     expected = decide_recency("validation", config.recent_share, config.recent_repeats, early, late)
-    assert record == expected.to_dict()
-    assert rec.fit_summary() == expected.summary()
-    assert rec.refit_config.recency == ("on" if expected.used else "off")
-    assert dataclasses.replace(rec.refit_config, recency="validation") == config
+    assert record == expected
+    assert rec.fit_record().summary() == expected.summary()
+    refit_config = model_config_from_dict(rec.fit_record().refit_config)
+    assert refit_config.recency == ("on" if expected.used else "off")
+    assert dataclasses.replace(refit_config, recency="validation") == config
 
 
 def test_the_two_tower_kind_knows_no_sequences():

@@ -18,6 +18,24 @@ from movierec.serving.api import create_app
 MAX_EXAMPLES = 40  # per operation
 
 
+@pytest.fixture(autouse=True)
+def end_the_asgi_event_loop_thread():
+    """Ends, with the test, the thread in which schemathesis runs the apps (it would live until exit).
+
+    The app's lifespan sets one BLAS thread from that thread, and while a thread that set OpenBLAS's
+    thread count is alive (0.3.30 and 0.3.31 here), other threads' settings read back as its own:
+    `threadpool_limits(1)` around EASE's Cholesky factorisation then ran it on every core
+    (tests/baselines/test_ease.py failed after this module). `_shutdown` is what schemathesis
+    registers with `atexit`: the lifespans end, then the thread.
+    """
+    yield
+    from schemathesis.python import asgi
+
+    shutdown = getattr(asgi, "_shutdown", None)
+    assert callable(shutdown), "schemathesis.python.asgi._shutdown is gone: find how it now ends its portal thread"
+    shutdown()
+
+
 @pytest.mark.parametrize("first", ["popularity", "model1"])
 def test_api_conforms_to_its_schema(first, model_dirs):
     names = [first, *({"popularity", "model1"} - {first})]
