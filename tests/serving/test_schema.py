@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from movierec.serving.api import create_app
 
@@ -34,6 +35,8 @@ def end_the_asgi_event_loop_thread():
     shutdown = getattr(asgi, "_shutdown", None)
     assert callable(shutdown), "schemathesis.python.asgi._shutdown is gone: find how it now ends its portal thread"
     shutdown()
+    with threadpool_limits(1, user_api="blas"):  # this process's BLAS limit works again
+        assert {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"} == {1}
 
 
 @pytest.mark.parametrize("first", ["popularity", "model1"])
