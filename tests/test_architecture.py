@@ -85,6 +85,13 @@ def test_cli_help_and_training_a_baseline_never_load_tensorflow(fresh_interprete
     assert (model / "recommender" / "ease.npz").is_file()
 
 
+def test_the_run_records_are_plain_python():
+    """`movierec.records` (read by the report, serving and the CLI) loads neither numpy, pandas nor TensorFlow."""
+    result = _run("import sys, movierec.records; print(sorted({'numpy', 'pandas', 'tensorflow'} & set(sys.modules)))")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize("kind", ["two_tower", "sequential"])
 def test_the_tfrs_kinds_are_the_ones_that_load_tensorflow(kind):
     result = _run(
