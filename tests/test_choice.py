@@ -39,8 +39,10 @@ class TestChoice(RecommenderContract):
         assert dataclasses.replace(fitted.decision, seconds=0.0) == dataclasses.replace(same, seconds=0.0)
         items, _ = fitted.recommend(ALL_USERS, k=1)
         np.testing.assert_array_equal(items[:, 0], WITHHELD)
-        assert fitted.fit_record() == {"choice": {"chosen": "ease", "order": fitted.decision.to_dict()}}
-        assert fitted.fit_summary().startswith("trained ease: order adds little")
+        assert fitted.fit_record().decisions.to_dict() == {
+            "choice": {"chosen": "ease", "order": fitted.decision.to_dict()}
+        }
+        assert fitted.fit_record().summary().startswith("trained ease: order adds little")
 
     def test_load_keeps_the_decision(self, fitted, tmp_path):
         fitted.save(tmp_path / "m")

@@ -25,6 +25,7 @@ from movierec.experiments import fit_final, get_preset
 from movierec.experiments.compare import fit_and_evaluate
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
+from movierec.records import FitDecisions, SelectionRecord
 from movierec.registry import build_recommender, config_from_dict
 from movierec.selection import AutoRecommender
 from movierec.testing import ALL_USERS, N_ITEMS, N_USERS, TRAIN, WITHHELD, RecommenderContract
@@ -63,19 +64,20 @@ class TestAuto(RecommenderContract):
 
     def test_known_answer(self, fitted):
         # EASE puts every user's withheld movie first (validation NDCG@10 = 1); popularity does not
-        assert fitted.selection["chosen"] == "ease"
+        assert fitted.selection.chosen == "ease"
         items, _ = fitted.recommend(ALL_USERS, k=1)
         np.testing.assert_array_equal(items[:, 0], WITHHELD)
-        rows = {row["name"]: row for row in fitted.selection["candidates"]}
+        rows = {row.name: row for row in fitted.selection.candidates}
         reference = build_recommender(PopularityConfig()).fit(TRAIN)
         expected = evaluate(reference, TRAIN, WITHHELD_SLICE, ks=(10,))["ndcg@10"]
-        assert rows["popularity"]["validation"] == pytest.approx(expected, abs=1e-6)
-        assert rows["ease"]["validation"] == pytest.approx(1.0)
-        assert rows["ease"]["versus"] == "popularity" and rows["ease"]["gain"] > 0
+        assert rows["popularity"].validation == pytest.approx(expected, abs=1e-6)
+        assert rows["ease"].validation == pytest.approx(1.0)
+        assert rows["ease"].versus == "popularity" and rows["ease"].gain > 0
         # what run records and `train` say: the choice, and the model whose training counted
-        assert fitted.fitted_model is fitted.chosen
-        assert fitted.fit_record() == {"selection": fitted.selection}  # EASE decides nothing more
-        assert fitted.fit_summary() == fitted.summary()
+        record = fitted.fit_record()
+        assert (record.model, record.kind) == (fitted.chosen.name, fitted.chosen.kind)
+        assert record.decisions == FitDecisions(selection=fitted.selection)  # EASE decides nothing more
+        assert record.summary() == fitted.summary()
         assert fitted.summary().startswith(f"chose ease on the validation ndcg@10 of {N_USERS} users")
 
 
@@ -84,8 +86,8 @@ def test_the_choice_follows_the_validation_slice():
     by_ease = _auto(POPULARITY, EASE).fit(TRAIN, FitOptions(validation=WITHHELD_SLICE))
     popular = _most_popular_unseen()
     by_popularity = _auto(POPULARITY, EASE).fit(TRAIN, FitOptions(validation=_rows(ALL_USERS, popular)))
-    assert by_ease.selection["chosen"] == "ease"
-    assert by_popularity.selection["chosen"] == "popularity"
+    assert by_ease.selection.chosen == "ease"
+    assert by_popularity.selection.chosen == "popularity"
     np.testing.assert_array_equal(by_popularity.recommend(ALL_USERS, k=1)[0][:, 0], popular)
 
 
@@ -97,12 +99,14 @@ def test_the_choice_never_reads_test(block_data):
     config = AutoConfig(candidates=(POPULARITY, EASE, {"kind": "als", "factors": 4, "iterations": 3}))
     first, one = fit_and_evaluate(config, data, TrainConfig(), (10,), None)
     second, two = fit_and_evaluate(config, reversed_test, TrainConfig(), (10,), None)
-    assert one["test"]["ndcg@10"] != two["test"]["ndcg@10"]  # the test slices do differ
+    assert one.test["ndcg@10"] != two.test["ndcg@10"]  # the test slices do differ
     assert _without_seconds(first.selection) == _without_seconds(second.selection)  # scores, gains, choice
 
 
-def _without_seconds(selection: dict) -> dict:
-    return {**selection, "candidates": [{**row, "seconds": None} for row in selection["candidates"]]}
+def _without_seconds(selection: SelectionRecord) -> SelectionRecord:
+    return dataclasses.replace(
+        selection, candidates=tuple(dataclasses.replace(row, seconds=None) for row in selection.candidates)
+    )
 
 
 def _swap_test(data: PreparedData) -> PreparedData:
@@ -119,11 +123,11 @@ def test_earlier_candidates_keep_noise_level_ties():
     validation = _rows(ALL_USERS, _most_popular_unseen())
     # EASE first: popularity is ahead on this slice; with an unreachable margin EASE stays
     stubborn = _auto(EASE, POPULARITY, margin_se=1e9).fit(TRAIN, FitOptions(validation=validation))
-    assert stubborn.selection["chosen"] == "ease"
-    row = stubborn.selection["candidates"][1]
-    assert row["versus"] == "ease" and row["gain"] > 0
+    assert stubborn.selection.chosen == "ease"
+    row = stubborn.selection.candidates[1]
+    assert row.versus == "ease" and row.gain > 0
     eager = _auto(EASE, POPULARITY, margin_se=0.0).fit(TRAIN, FitOptions(validation=validation))
-    assert eager.selection["chosen"] == "popularity"
+    assert eager.selection.chosen == "popularity"
     # the same two candidates, the same slice: identical records
     again = _auto(EASE, POPULARITY, margin_se=0.0).fit(TRAIN, FitOptions(validation=validation))
     assert _without_seconds(again.selection) == _without_seconds(eager.selection)
@@ -131,9 +135,9 @@ def test_earlier_candidates_keep_noise_level_ties():
 
 def test_no_candidate_starts_after_the_time_budget():
     rec = _auto(EASE, POPULARITY, time_budget=1e-9).fit(TRAIN, FitOptions(validation=WITHHELD_SLICE))
-    statuses = [(row["name"], row["status"]) for row in rec.selection["candidates"]]
+    statuses = [(row.name, row.status) for row in rec.selection.candidates]
     assert statuses == [("ease", "fitted"), ("popularity", "skipped")]
-    assert rec.selection["chosen"] == "ease"
+    assert rec.selection.chosen == "ease"
     assert "popularity skipped (time budget)" in rec.summary()
 
 
@@ -174,8 +178,8 @@ def test_the_auto_preset_starts_with_the_default():
 def test_fit_final_refit_trains_the_chosen_candidate_again(block_data):
     config = AutoConfig(candidates=(POPULARITY, {"kind": "ease", "l2": 1.0}))
     recommender, data, info = fit_final(config, block_data.dataset(), TrainConfig(), 0.2, refit=True)
-    assert info["selection"]["chosen"] in {"popularity", "ease"}
-    assert recommender.kind == info["selection"]["chosen"]
+    assert info.decisions.selection.chosen in {"popularity", "ease"}
+    assert recommender.kind == info.decisions.selection.chosen
     assert len(data.train) == len(block_data.ratings)  # the refit saw every rating
     config_name = EaseConfig if recommender.kind == "ease" else PopularityConfig
     assert isinstance(recommender.config, config_name)
@@ -218,13 +222,13 @@ def test_compare_runs_auto_beside_the_others(tmp_path, block_data):
         overrides={"auto": {"candidates": [POPULARITY, EASE]}},
     )
     results = run_experiment(config, dataset=block_data.dataset())
-    selection = results["models"]["auto"]["selection"]
-    assert selection["chosen"] in {"popularity", "ease"}
-    assert [row["name"] for row in selection["candidates"]] == ["popularity", "ease"]
+    selection = results.models["auto"].decisions.selection
+    assert selection.chosen in {"popularity", "ease"}
+    assert [row.name for row in selection.candidates] == ["popularity", "ease"]
     # the chosen candidate's test scores are auto's: popularity is also a model of this experiment
-    if selection["chosen"] == "popularity":
-        assert results["models"]["auto"]["test"] == results["models"]["popularity"]["test"]
+    if selection.chosen == "popularity":
+        assert results.models["auto"].test == results.models["popularity"].test
     tags = EventAccumulator(str(tmp_path / "auto" / "auto")).Reload().Tags()["tensors"]
     assert "fit" in tags  # the choice, as text
     report = markdown_report([tmp_path / "auto" / "results.json"])
-    assert f"- `auto` chose **{selection['chosen']}** on the validation ndcg@10 of " in report
+    assert f"- `auto` chose **{selection.chosen}** on the validation ndcg@10 of " in report

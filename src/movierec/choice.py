@@ -13,13 +13,13 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from movierec.config import ChoiceConfig, to_dict
 from movierec.data.interactions import Interactions
 from movierec.errors import NotFittedError
 from movierec.order import OrderDecision, decide_order
 from movierec.recommender import FitOptions, Recommender
+from movierec.records import ChoiceRecord, FitRecord
 from movierec.registry import KINDS, build_recommender, config_from_dict, load_recommender
 from movierec.selection import SELECTION_FILE, AutoRecommender
 
@@ -33,7 +33,7 @@ class ChoiceRecommender(AutoRecommender):
 
     Attributes:
         chosen: The fitted candidate (None before `fit`).
-        decision: What the order check measured (`OrderDecision`).
+        choice: What was trained and what the order check measured (`movierec.records.ChoiceRecord`).
     """
 
     kind = "choice"
@@ -48,21 +48,26 @@ class ChoiceRecommender(AutoRecommender):
         )
         Recommender.__init__(self, resolved)
         self.chosen: Recommender | None = None
-        self.selection: dict[str, Any] = {}
-        self.decision: OrderDecision | None = None
+        self.selection = None  # `auto`'s record; this chooser's is `choice`
+        self.choice: ChoiceRecord | None = None
+
+    @property
+    def decision(self) -> OrderDecision | None:
+        """What the order check measured (None before `fit`)."""
+        return self.choice.order if self.choice is not None else None
 
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         config = self.config
-        self.decision = decide_order(
+        decision = decide_order(
             data, options.validation, margin_se=config.margin_se, max_users=config.check_users, seed=options.train.seed
         )
-        logger.info("%s: %s", self.name, self.decision.summary())
-        candidate = self.candidate_configs[1 if self.decision.used else 0]
+        logger.info("%s: %s", self.name, decision.summary())
+        candidate = self.candidate_configs[1 if decision.used else 0]
         # the data and budget, and the run's logging and backups: only one model trains (chosen before it
         # trains, so that the run's epoch hooks can score through this recommender)
         self.chosen = build_recommender(candidate)
         self.chosen.fit(data, options)
-        self.selection = {"chosen": self.chosen.name, "order": self.decision.to_dict()}
+        self.choice = ChoiceRecord(chosen=self.chosen.name, order=decision)
 
     @property
     def trains_in_epochs(self) -> bool:
@@ -71,16 +76,24 @@ class ChoiceRecommender(AutoRecommender):
             return self.chosen.trains_in_epochs
         return any(KINDS[c.kind].uses_tensorflow for c in self.candidate_configs)
 
-    def fit_record(self) -> dict[str, Any]:
-        return {**self._model().fit_record(), "choice": self.selection}
+    def fit_record(self) -> FitRecord:
+        self._check_fitted()
+        record = self._model().fit_record()
+        return dataclasses.replace(record, decisions=dataclasses.replace(record.decisions, choice=self.choice))
 
     def summary(self) -> str:
         """One line: which model was trained and why."""
-        if self.decision is None:
+        if self.choice is None:
             raise NotFittedError(f"{self.name} has not chosen yet; call fit() first")
-        return f"trained {self._model().name}: {self.decision.summary()}"
+        return self.choice.summary()
+
+    def _save_state(self, directory: Path) -> None:
+        if self.choice is None:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+        self._model().save(directory / "chosen")
+        (directory / SELECTION_FILE).write_text(json.dumps(self.choice.to_dict(), indent=2) + "\n")
 
     def _load_state(self, directory: Path) -> None:
         self.chosen = load_recommender(directory / "chosen")
-        self.selection = json.loads((directory / SELECTION_FILE).read_text())
-        self.decision = OrderDecision(**self.selection["order"])
+        path = directory / SELECTION_FILE
+        self.choice = ChoiceRecord.from_dict(json.loads(path.read_text()), where=str(path))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,48 +27,13 @@ from movierec.data.interactions import Interactions
 from movierec.evaluation.metrics import ndcg_at_k
 from movierec.evaluation.paired import standard_error
 from movierec.ranking import rank_rows
+from movierec.records import OrderDecision  # the record of the decision; re-exported here
 
 __all__ = ["OrderDecision", "decide_order", "markov_scores", "cooccurrence_scores", "ORDER_CONTEXT", "ORDER_WINDOW"]
 
 ORDER_CONTEXT = 3  # the user's latest movies the Markov predictor reads (weights 1, 1/2, 1/3)
 ORDER_WINDOW = 3  # a movie "follows" another when it comes 1 to 3 steps later (weights 1, 1/2, 1/3)
 CHUNK = 500  # validation users scored at once
-
-
-@dataclass(frozen=True)
-class OrderDecision:
-    """What the check measured and decided.
-
-    Attributes:
-        used: Whether order predicts the validation movies better (the sequential kind is chosen).
-        ordered: Mean validation NDCG@10 of the Markov predictor.
-        unordered: Mean validation NDCG@10 of the co-occurrence predictor.
-        se: Standard error of the per-user difference (ordered - unordered).
-        users: Validation users scored.
-        margin_se: The lead, in standard errors, that order needed.
-        seconds: What the check cost.
-    """
-
-    used: bool
-    ordered: float
-    unordered: float
-    se: float
-    users: int
-    margin_se: float
-    seconds: float
-
-    def to_dict(self) -> dict[str, float | int | bool]:
-        return asdict(self)
-
-    def summary(self) -> str:
-        """One sentence: the decision and its numbers."""
-        lead = (self.ordered - self.unordered) / self.se if self.se > 0 else 0.0
-        verdict = "order predicts the next movies: sequential" if self.used else "order adds little: factorisation"
-        return (
-            f"{verdict} (validation NDCG@10 of {self.users} users: Markov chain over the latest movies "
-            f"{self.ordered:.4f}, item co-occurrence {self.unordered:.4f}, {lead:+.1f} paired SE, "
-            f"threshold {self.margin_se:g}; checked in {self.seconds:.1f} s)"
-        )
 
 
 def markov_scorer(train: Interactions) -> Callable[[np.ndarray], np.ndarray]:

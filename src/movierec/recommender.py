@@ -34,6 +34,7 @@ from movierec.data.features import Features
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, ModelFitError, NotFittedError, UnknownIdError
 from movierec.ranking import rank_rows, top_k
+from movierec.records import FitRecord
 
 __all__ = [
     "FitOptions",
@@ -121,27 +122,25 @@ class Recommender(abc.ABC):
         """True after a successful `fit` or a load."""
         return self._is_fitted
 
-    @property
-    def fitted_model(self) -> Recommender:
-        """The recommender whose weights were trained: itself, or the candidate a chooser (`auto`) kept."""
-        return self
+    def fit_record(self) -> FitRecord:
+        """What the last `fit` produced besides the weights (`movierec.records.FitRecord`).
 
-    @property
-    def refit_config(self) -> Any:
-        """The config that trains this same model again without a validation slice (what `fit` decided on it)."""
-        return self.config
+        The model trained (this one; a chooser such as `auto` gives the candidate it kept), its curves, the
+        config that trains it again without a validation slice, and what the fit decided: nothing for most
+        models, `recency` for a two-tower model that weighs its latest ratings, `selection` / `choice` for the
+        choosers. The one hook for run records (`results.json`, `model.json`) and what `train` prints.
 
-    def fit_record(self) -> dict[str, Any]:
-        """What `fit` decided beyond the weights, for run records (`results.json`, a model's meta).
-
-        Empty for most models; `auto` gives `{"selection": ...}`, the candidate it kept and why, and a
-        two-tower model whose config asks for recency weighting `{"recency": ...}`, what it decided.
+        Raises:
+            NotFittedError: before `fit` (or a load).
         """
-        return {}
-
-    def fit_summary(self) -> str | None:
-        """One line for people on what `fit` decided beyond the weights, or None if nothing."""
-        return None
+        self._check_fitted()
+        return FitRecord(
+            model=self.name,
+            kind=self.kind,
+            refit_config=to_dict(self.config),
+            history={key: [float(v) for v in values] for key, values in self.history.items()},
+            epoch_seconds=tuple(float(s) for s in self.epoch_seconds),
+        )
 
     # --------------------------------------------------------------- training
     def fit(self, data: Interactions, options: FitOptions | None = None) -> Recommender:

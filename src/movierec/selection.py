@@ -21,7 +21,6 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -30,9 +29,10 @@ from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.evaluation import evaluate, paired_difference, sample_users
 from movierec.recommender import FitOptions, Recommender
+from movierec.records import CandidateResult, FitRecord, SelectionRecord
 from movierec.registry import build_recommender, config_from_dict, load_recommender
 
-__all__ = ["AutoRecommender", "describe_selection"]
+__all__ = ["AutoRecommender"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +44,9 @@ class AutoRecommender(Recommender):
 
     Attributes:
         chosen: The fitted candidate kept (None before `fit`).
-        selection: The record of the choice: `metric`, `margin_se`, `chosen`, `time_budget`,
-            `validation_users` and per candidate `name`, `kind`, `status` ("fitted" or "skipped"),
-            `validation`, `seconds`, and for each after the first `versus` (the choice so far), `gain`
-            and `gain_se` (mean and standard error of the per-user difference).
+        selection: The record of the choice (`movierec.records.SelectionRecord`; None before `fit`): every
+            candidate's validation score and seconds, and for each after the first the per-user difference
+            from the choice so far.
     """
 
     kind = "auto"
@@ -60,7 +59,7 @@ class AutoRecommender(Recommender):
         # every field of every candidate, as resolved now: saved with the run and the model
         super().__init__(dataclasses.replace(config, candidates=tuple(to_dict(c) for c in self.candidate_configs)))
         self.chosen: Recommender | None = None
-        self.selection: dict[str, Any] = {}
+        self.selection: SelectionRecord | None = None
 
     @property
     def predicts_ratings(self) -> bool:
@@ -78,15 +77,15 @@ class AutoRecommender(Recommender):
         metric = config.metric
         # each candidate gets the data and the budget, not the run's logging, resuming or callbacks
         candidate_options = FitOptions(validation=validation, features=options.features, train=options.train)
-        rows: list[dict[str, Any]] = []
+        rows: list[CandidateResult] = []
         kept: dict[str, np.ndarray] = {}  # per-user validation metrics of the candidate chosen so far
         spent = 0.0
         self.chosen = None
         for candidate_config in self.candidate_configs:
-            row: dict[str, Any] = {"name": candidate_config.name, "kind": candidate_config.kind}
+            name, kind = candidate_config.name, candidate_config.kind
             if rows and spent >= config.time_budget:
-                rows.append({**row, "status": "skipped", "validation": None, "seconds": None})
-                logger.info("%s: %s skipped, the time budget (%.0f s) is spent", self.name, row["name"], spent)
+                rows.append(CandidateResult(name, kind, "skipped"))
+                logger.info("%s: %s skipped, the time budget (%.0f s) is spent", self.name, name, spent)
                 continue
             started = time.perf_counter()
             candidate = build_recommender(candidate_config).fit(data, candidate_options)
@@ -94,7 +93,7 @@ class AutoRecommender(Recommender):
             score = float(evaluate(candidate, data, scored, ks=(10,), per_user=per_user)[metric])
             seconds = time.perf_counter() - started
             spent += seconds
-            row.update(status="fitted", validation=round(score, 6), seconds=round(seconds, 3))
+            row = CandidateResult(name, kind, "fitted", validation=round(score, 6), seconds=round(seconds, 3))
             if self.chosen is None:
                 replaces = True
             else:  # better than the choice so far by more than margin_se paired standard errors?
@@ -102,40 +101,33 @@ class AutoRecommender(Recommender):
                 threshold = config.margin_se * (gain.se if np.isfinite(gain.se) else 0.0)
                 replaces = gain.mean > threshold
                 se = round(gain.se, 6) if np.isfinite(gain.se) else None
-                row.update(versus=self.chosen.name, gain=round(gain.mean, 6), gain_se=se)
+                row = dataclasses.replace(row, versus=self.chosen.name, gain=round(gain.mean, 6), gain_se=se)
             rows.append(row)
-            logger.info("%s: %s validation %s %.4f (%.1f s)", self.name, row["name"], metric, score, seconds)
+            logger.info("%s: %s validation %s %.4f (%.1f s)", self.name, name, metric, score, seconds)
             if replaces:
                 self.chosen, kept = candidate, per_user
         assert self.chosen is not None  # the first candidate always runs
-        self.selection = {
-            "metric": metric,
-            "margin_se": config.margin_se,
-            "chosen": self.chosen.name,
-            "time_budget": config.time_budget,
-            "validation_users": len(np.unique(scored.users)),
-            "candidates": rows,
-        }
+        self.selection = SelectionRecord(
+            metric=metric,
+            margin_se=config.margin_se,
+            chosen=self.chosen.name,
+            time_budget=config.time_budget,
+            validation_users=len(np.unique(scored.users)),
+            candidates=tuple(rows),
+        )
         logger.info("%s", self.summary())
 
-    @property
-    def fitted_model(self) -> Recommender:
-        """The candidate kept (its history and epochs are the training that counted)."""
-        return self._model()
-
-    def fit_record(self) -> dict[str, Any]:
-        return {**self._model().fit_record(), "selection": self.selection}
-
-    def fit_summary(self) -> str:
-        """The choice, then what the chosen candidate's own fit decided (if anything)."""
-        own = self._model().fit_summary()
-        return self.summary() + (f"\n{self.chosen.name}: {own}" if own and self.chosen is not None else "")
+    def fit_record(self) -> FitRecord:
+        """The record of the candidate kept (the training that counted), with the choice among the candidates."""
+        self._check_fitted()
+        record = self._model().fit_record()
+        return dataclasses.replace(record, decisions=dataclasses.replace(record.decisions, selection=self.selection))
 
     def summary(self) -> str:
         """One line: which candidate was kept and why (every candidate's validation score)."""
-        if not self.selection:
+        if self.selection is None:
             raise NotFittedError(f"{self.name} has not chosen yet; call fit() first")
-        return describe_selection(self.selection)
+        return self.selection.summary()
 
     def _model(self) -> Recommender:
         if self.chosen is None:
@@ -175,40 +167,12 @@ class AutoRecommender(Recommender):
 
     def _save_state(self, directory: Path) -> None:
         self._model().save(directory / "chosen")
-        (directory / SELECTION_FILE).write_text(json.dumps(self.selection, indent=2) + "\n")
+        if self.selection is None:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+        (directory / SELECTION_FILE).write_text(json.dumps(self.selection.to_dict(), indent=2) + "\n")
 
     def _load_state(self, directory: Path) -> None:
         self.chosen = load_recommender(directory / "chosen")
-        self.selection = json.loads((directory / SELECTION_FILE).read_text())
-
-
-def describe_selection(selection: dict[str, Any], chosen_style: str = "") -> str:
-    """The sentence saying which candidate a selection record kept and why.
-
-    Args:
-        selection: `AutoRecommender.selection` (also saved in `results.json` and `selection.json`).
-        chosen_style: Wrapped around the chosen name, e.g. "**" for Markdown bold.
-
-    Example:
-        >>> record = {"metric": "ndcg@10", "margin_se": 1.0, "chosen": "a", "validation_users": 3,
-        ...     "candidates": [{"name": "a", "status": "fitted", "validation": 0.5},
-        ...                    {"name": "b", "status": "fitted", "validation": 0.6, "versus": "a",
-        ...                     "gain": 0.1, "gain_se": 0.2},
-        ...                    {"name": "c", "status": "skipped", "validation": None}]}
-        >>> describe_selection(record)
-        'chose a on the validation ndcg@10 of 3 users, where a later candidate must lead by more than 1 paired SE: a 0.5000, b 0.6000 (+0.1000 ± 0.2000 vs a), c skipped (time budget)'
-    """
-    parts = []
-    for row in selection["candidates"]:
-        if row["status"] != "fitted":
-            parts.append(f"{row['name']} skipped (time budget)")
-        elif "versus" not in row:
-            parts.append(f"{row['name']} {row['validation']:.4f}")
-        else:
-            se = "" if row["gain_se"] is None else f" ± {row['gain_se']:.4f}"
-            parts.append(f"{row['name']} {row['validation']:.4f} ({row['gain']:+.4f}{se} vs {row['versus']})")
-    chosen = f"{chosen_style}{selection['chosen']}{chosen_style}"
-    return (
-        f"chose {chosen} on the validation {selection['metric']} of {selection['validation_users']} users, "
-        f"where a later candidate must lead by more than {selection['margin_se']:g} paired SE: {', '.join(parts)}"
-    )
+        self.selection = SelectionRecord.from_dict(
+            json.loads((directory / SELECTION_FILE).read_text()), where=str(directory / SELECTION_FILE)
+        )

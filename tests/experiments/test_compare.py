@@ -46,7 +46,7 @@ def experiment(block_data, tmp_path_factory):
         patch.setattr("movierec.training.callbacks.evaluate", spy)
         results = run_experiment(config, dataset=dataset)
     return {
-        "results": results,
+        "results": results.to_dict(),  # the typed record, as results.json holds it
         "dir": logdir / "tiny",
         "calls": calls,
         "data": prepare_data(config, dataset),  # deterministic: the same split the run used
@@ -186,7 +186,7 @@ def test_test_split_is_scored_from_train_and_validation_without_refitting(experi
     np.testing.assert_allclose(recommender.score(users), expected, rtol=1e-4, atol=1e-5)
     # the test metrics are those of these scores, not of the training rows alone
     only_train = EaseRecommender(EaseConfig(l2=5.0)).fit(data.train)
-    assert result["test"] == pytest.approx(evaluate(recommender, data.seen, data.test, ks=KS), nan_ok=True)
+    assert result.test == pytest.approx(evaluate(recommender, data.seen, data.test, ks=KS), nan_ok=True)
     assert not np.allclose(only_train.score(users), recommender.score(users))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from movierec.config import TrainConfig
 from movierec.experiments import PRESETS, fit_final
 from movierec.experiments.compare import _seconds_to_reach
+from movierec.records import ModelResult
 
 BUDGET = TrainConfig(epochs=6, batch_size=32, learning_rate=0.1, seed=3)
 
@@ -16,8 +17,8 @@ BUDGET = TrainConfig(epochs=6, batch_size=32, learning_rate=0.1, seed=3)
 def test_keeps_the_best_epoch_and_counts_the_held_out_slice_as_seen(block_data):
     config = dataclasses.replace(PRESETS["model1"], early_stopping_patience=2)
     recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2)
-    curve = info["validation_curve"]["val_ndcg_at_10"]
-    assert info["chosen_epochs"] == int(np.argmax(curve)) + 1 and info["refit"] is False
+    curve = info.validation_curve["val_ndcg_at_10"]
+    assert info.chosen_epochs == int(np.argmax(curve)) + 1 and info.refit is False
     assert len(data.validation) > 0 and len(recommender.history["loss"]) == len(curve)  # trained once
     everything = data.train.concat(data.validation).to_csr()
     assert (recommender.seen != everything).nnz == 0  # held-out ratings are never recommended
@@ -26,25 +27,24 @@ def test_keeps_the_best_epoch_and_counts_the_held_out_slice_as_seen(block_data):
 def test_refit_trains_again_on_everything_for_the_chosen_epochs(block_data):
     config = dataclasses.replace(PRESETS["model1"], early_stopping_patience=2)
     recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2, refit=True)
-    assert info["refit"] is True
+    assert info.refit is True
     assert len(data.validation) == 0 and len(data.train) == len(block_data.ratings)
-    assert len(recommender.history["loss"]) == info["chosen_epochs"]
+    assert len(recommender.history["loss"]) == info.chosen_epochs
 
 
 def test_baselines_train_once_on_everything(block_data):
     recommender, data, info = fit_final(PRESETS["ease"], block_data.dataset(), BUDGET)
-    assert info == {} and recommender.seen.nnz == len(block_data.ratings)
+    assert info is None and recommender.seen.nnz == len(block_data.ratings)
 
 
 def test_seconds_to_reach_the_reference():
     models = {
-        "ease": {"kind": "ease", "validation": {"ndcg@10": 0.30}},
-        "fast": {"kind": "two_tower", "validation": {}, "history": {"val_ndcg_at_10": [0.1, 0.31, 0.4]},
-                 "epoch_seconds": [2.0, 3.0, 4.0]},
-        "slow": {"kind": "two_tower", "validation": {}, "history": {"val_ndcg_at_10": [0.1, 0.2]},
-                 "epoch_seconds": [1.0, 1.0]},
+        "ease": ModelResult("ease", {}, validation={"ndcg@10": 0.30}),
+        "fast": ModelResult("two_tower", {}, history={"val_ndcg_at_10": [0.1, 0.31, 0.4]},
+                            epoch_seconds=(2.0, 3.0, 4.0)),
+        "slow": ModelResult("two_tower", {}, history={"val_ndcg_at_10": [0.1, 0.2]}, epoch_seconds=(1.0, 1.0)),
     }  # fmt: skip
-    _seconds_to_reach(models, "ease")
+    models = {name: result.to_dict() for name, result in _seconds_to_reach(models, "ease").items()}
     assert models["fast"]["seconds_to_ease"] == 5.0  # reached after the second epoch
     assert models["slow"]["seconds_to_ease"] is None
     assert "seconds_to_ease" not in models["ease"]
@@ -54,12 +54,12 @@ def test_a_refit_keeps_the_recency_decided_on_the_validation_slice(block_data):
     """The refit has no validation slice: it trains with the recency the first fit decided, and says so."""
     config = dataclasses.replace(PRESETS["fast"], recency="validation", epochs=None, early_stopping_patience=2)
     recommender, _, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2, refit=True)
-    decided = info["recency"]
+    decided = info.decisions.recency.to_dict()
     assert decided["mode"] == "validation" and decided["plain"] is not None  # decided on the slice
     assert recommender.config.recency == ("on" if decided["used"] else "off")
     # the refit's own record: "on" trains on the weighted stream; "off" has nothing to say
-    assert recommender.fit_record() == ({"recency": {**decided, "mode": "on", "plain": None, "weighted": None,
-                                                     "gain_se": None}} if decided["used"] else {})  # fmt: skip
+    assert recommender.fit_record().decisions.to_dict() == ({"recency": {**decided, "mode": "on", "plain": None,
+        "weighted": None, "gain_se": None}} if decided["used"] else {})  # fmt: skip
 
 
 def test_a_temporal_validation_split_holds_out_the_latest_ratings(block_data):
@@ -68,4 +68,4 @@ def test_a_temporal_validation_split_holds_out_the_latest_ratings(block_data):
                               validation_split="temporal")  # fmt: skip
     assert len(data.validation) == 80  # a quarter of the 320 ratings
     assert data.validation.timestamps.min() >= data.train.timestamps.max()
-    assert info["recency"]["plain"] is not None  # the default's recency was decided on that slice
+    assert info.decisions.recency.plain is not None  # the default's recency was decided on that slice

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -38,10 +39,23 @@ def encoded(block_data):
     return vocab, train, groups, blocks
 
 
-@pytest.fixture(scope="module", params=sorted(CONFIGS))
-def trained(request, encoded) -> TwoTowerRecommender:
+@pytest.fixture(scope="module")
+def fitted_configs(encoded) -> Callable[[str], TwoTowerRecommender]:
+    """Each of `CONFIGS` fitted once (on first use) for the module: several tests read the same model."""
     _, train, _, _ = encoded
-    return TwoTowerRecommender(CONFIGS[request.param]).fit(train, FitOptions(train=FAST))
+    fitted: dict[str, TwoTowerRecommender] = {}
+
+    def get(name: str) -> TwoTowerRecommender:
+        if name not in fitted:
+            fitted[name] = TwoTowerRecommender(CONFIGS[name]).fit(train, FitOptions(train=FAST))
+        return fitted[name]
+
+    return get
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIGS))
+def trained(request, fitted_configs) -> TwoTowerRecommender:
+    return fitted_configs(request.param)
 
 
 def test_recommends_own_block_first(trained, encoded):
@@ -83,7 +97,7 @@ def test_export_gives_the_same_scores_and_top_k(trained, encoded, tmp_path):
     np.testing.assert_allclose(loaded.item_embeddings(), trained.item_embeddings(), rtol=1e-6, atol=1e-6)
 
 
-def test_model2_softmax_head_cannot_learn(encoded):
+def test_model2_softmax_head_cannot_learn(encoded, fitted_configs):
     """The report's Model 2: softmax outputs crowd into a simplex corner, so scores barely differ."""
     _, train, _, _ = encoded
     rec = TwoTowerRecommender(PRESETS["model2"]).fit(train, FitOptions(train=FAST))
@@ -92,7 +106,7 @@ def test_model2_softmax_head_cannot_learn(encoded):
     # Equal scores make the in-batch softmax uniform: the loss of a batch of 64 is
     # 64 * ln(64) = 266.168 (sum reduction) and stays there, epoch after epoch.
     assert rec.history["loss"][-1] == pytest.approx(64 * math.log(64), rel=1e-4)
-    fixed = TwoTowerRecommender(PRESETS["model1"]).fit(train, FitOptions(train=FAST))
+    fixed = fitted_configs("model1")  # model1 on the same data and budget (shared with the tests above)
     assert np.std(fixed.score(np.arange(train.n_users)), axis=1).min() > 0.1
 
 
@@ -287,7 +301,7 @@ def test_recency_on_trains_on_the_weighted_stream(encoded):
     assert weighted.history["loss"] == by_hand.history["loss"]
     plain = TwoTowerRecommender(off).fit(train, FitOptions(train=budget))
     assert plain.history["loss"] != weighted.history["loss"]  # the stream differs, so does training
-    assert weighted.fit_record()["recency"]["used"] and plain.fit_record() == {}
+    assert weighted.fit_record().decisions.recency.used and not plain.fit_record().decisions
 
 
 def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded):
@@ -298,15 +312,16 @@ def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded)
     config = dataclasses.replace(PRESETS["fast"], recency="validation")
     budget = dataclasses.replace(FAST, epochs=2)
     rec = TwoTowerRecommender(config).fit(early, FitOptions(train=budget, validation=late))
-    record = rec.fit_record()["recency"]
+    record = rec.fit_record().decisions.recency
     # the decision is the drift check's, made on the same rows
     from movierec.data.recency import decide_recency
 
     expected = decide_recency("validation", config.recent_share, config.recent_repeats, early, late)
-    assert record == expected.to_dict()
-    assert rec.fit_summary() == expected.summary()
-    assert rec.refit_config.recency == ("on" if expected.used else "off")
-    assert dataclasses.replace(rec.refit_config, recency="validation") == config
+    assert record == expected
+    assert rec.fit_record().summary() == expected.summary()
+    refit_config = model_config_from_dict(rec.fit_record().refit_config)
+    assert refit_config.recency == ("on" if expected.used else "off")
+    assert dataclasses.replace(refit_config, recency="validation") == config
 
 
 def test_the_two_tower_kind_knows_no_sequences():

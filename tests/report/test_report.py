@@ -7,6 +7,7 @@ import json
 import pytest
 
 from movierec.errors import DataError
+from movierec.records import RunResults
 from movierec.report import load_results, markdown_report, plot_curves, results_table
 
 RESULTS = {
@@ -33,7 +34,7 @@ RESULTS = {
 
 
 def test_table_rows_bold_the_best_and_show_rmse_only_where_known():
-    lines = results_table(RESULTS).splitlines()
+    lines = results_table(RunResults.from_dict(RESULTS)).splitlines()
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     row_a = dict(zip(header, (c.strip() for c in lines[2].strip("|").split("|"))))
     row_b = dict(zip(header, (c.strip() for c in lines[3].strip("|").split("|"))))
@@ -75,7 +76,7 @@ def test_bad_results_files_name_the_problem(tmp_path):
 def test_verdict_says_plainly_where_the_tfrs_model_is_behind():
     from movierec.report import verdict
 
-    text = verdict(RESULTS)
+    text = verdict(RunResults.from_dict(RESULTS))
     # model "a" (two_tower) has NDCG@10 0.25 > 0.125 but top-100 0.5 < popularity's 0.75
     assert "**ndcg@10**: best TFRS model `a` 0.250; beats every baseline (b)." in text
     assert "**factorized_top_100**: best TFRS model `a` 0.500; **does not beat** b 0.750." in text
@@ -93,8 +94,8 @@ def test_verdict_says_what_a_fit_decided_about_recency():
         "- `a` counted the latest 30% of the training ratings 3x: the validation movies are likelier under "
         "the weighted movie frequencies (mean log-probability -6.8300 against -6.8500; standard error of the "
         "per-rating difference 0.0020)."
-    ) in verdict(results).splitlines()
-    assert "latest" not in verdict(RESULTS)  # a model without the record: no line
+    ) in verdict(RunResults.from_dict(results)).splitlines()
+    assert "latest" not in verdict(RunResults.from_dict(RESULTS))  # a model without the record: no line
 
 
 def test_seeds_report_means_ranges_and_verdicts(tmp_path):
@@ -154,7 +155,7 @@ def test_seeds_report_paired_difference_from_each_users_metrics(tmp_path):
 
 def test_seeds_report_judges_the_default_and_labels_a_model_picked_on_test(tmp_path):
     """With the default preset present, its margins come first; a TFRS model with a higher mean is labelled."""
-    from movierec.experiments import DEFAULT_PRESET
+    from movierec.config import DEFAULT_PRESET
     from movierec.report import seeds_report
 
     results = json.loads(json.dumps(RESULTS))

@@ -8,12 +8,14 @@ answer under a model's prefix is compared, ids and scores, with `recommend`,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from movierec.records import EpochSearch
 from movierec.serving.api import create_app
 from movierec.serving.model_dir import load_model_dir
 
@@ -111,11 +113,12 @@ def test_models_lists_every_model_from_its_model_json(client, model_dirs):
 def test_metrics_are_the_recorded_epoch_search(models):
     model = models["tt"]
     record = {"chosen_epochs": 2, "validation_curve": {"val_ndcg_at_10": [0.25, 0.5, 0.375]}, "refit": False}
-    model.meta["epoch_search"] = record
+    recorded = model.meta
+    model.meta = dataclasses.replace(recorded, epoch_search=EpochSearch.from_dict(record))
     try:
         assert model.describe()["metrics"] == record
     finally:
-        model.meta["epoch_search"] = {}
+        model.meta = recorded
     assert model.describe()["metrics"] is None
 
 

@@ -12,10 +12,31 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from movierec.serving.api import create_app
 
 MAX_EXAMPLES = 40  # per operation
+
+
+@pytest.fixture(autouse=True)
+def end_the_asgi_event_loop_thread():
+    """Ends, with the test, the thread in which schemathesis runs the apps (it would live until exit).
+
+    The app's lifespan sets one BLAS thread from that thread, and while a thread that set OpenBLAS's
+    thread count is alive (0.3.30 and 0.3.31 here), other threads' settings read back as its own:
+    `threadpool_limits(1)` around EASE's Cholesky factorisation then ran it on every core
+    (tests/baselines/test_ease.py failed after this module). `_shutdown` is what schemathesis
+    registers with `atexit`: the lifespans end, then the thread.
+    """
+    yield
+    from schemathesis.python import asgi
+
+    shutdown = getattr(asgi, "_shutdown", None)
+    assert callable(shutdown), "schemathesis.python.asgi._shutdown is gone: find how it now ends its portal thread"
+    shutdown()
+    with threadpool_limits(1, user_api="blas"):  # this process's BLAS limit works again
+        assert {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"} == {1}
 
 
 @pytest.mark.parametrize("first", ["popularity", "model1"])

@@ -12,6 +12,7 @@ from movierec.cli._common import add_experiment_arguments, data_config_from_args
 from movierec.config import ExperimentConfig, load_experiment
 from movierec.evaluation import METRIC_LABELS
 from movierec.experiments import PRESETS, run_experiment
+from movierec.records import ModelResult, RunResults
 from movierec.report import write_report
 
 __all__ = ["register", "run", "format_table"]
@@ -66,35 +67,33 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
     return dataclasses.replace(config, split=split, train=dataclasses.replace(config.train, **train_changes), **changes)
 
 
-def format_table(results: dict) -> str:
+def format_table(results: RunResults) -> str:
     """A fixed-width table of the test metrics of every model."""
     header = f"{'model':<18}" + "".join(f"{short:>10}" for _, short in TABLE_COLUMNS) + f"{'train s':>9}"
     lines = [header, "-" * len(header)]
-    for name, result in results["models"].items():
-        test = result["test"]
-        cells = "".join(f"{test.get(key, float('nan')):>10.4f}" for key, _ in TABLE_COLUMNS)
-        lines.append(f"{name:<18}{cells}{result['train_seconds']:>9.1f}")
+    for name, result in results.models.items():
+        cells = "".join(f"{result.test.get(key, float('nan')):>10.4f}" for key, _ in TABLE_COLUMNS)
+        lines.append(f"{name:<18}{cells}{result.train_seconds:>9.1f}")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     config = build_config(args)
 
-    def done(name: str, result: dict) -> None:
-        test = result["test"]
+    def done(name: str, result: ModelResult) -> None:
         logger.info(
             "  %-16s top-100 %.4f  NDCG@10 %.4f  (%.1f s)",
             name,
-            test["factorized_top_100"],
-            test["ndcg@10"],
-            result["train_seconds"],
+            result.test["factorized_top_100"],
+            result.test["ndcg@10"],
+            result.train_seconds,
         )
 
     results = run_experiment(config, on_model_done=done)
     write_report(results, Path(config.logdir) / config.name)
     experiment_dir = f"{config.logdir}/{config.name}"
-    print(f"\n{results['dataset']}; split {results['split']}")
+    print(f"\n{results.dataset}; split {results.split.to_dict()}")
     print(format_table(results))
-    print(f"\nresults: {experiment_dir}/results.json   ({results['total_seconds']:.1f} s in all)")
+    print(f"\nresults: {experiment_dir}/results.json   ({results.total_seconds or 0.0:.1f} s in all)")
     print(f"TensorBoard: movierec tensorboard --logdir {experiment_dir}   (or: tensorboard --logdir {experiment_dir})")
     return 0

@@ -14,6 +14,7 @@ from movierec.config import AutoConfig, ChoiceConfig, TrainConfig, read_toml, to
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
+from movierec.records import ModelMeta
 from movierec.registry import config_from_dict
 from movierec.serving.model_dir import check_model_out, save_model_dir
 
@@ -106,36 +107,38 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = Path(args.out)
     backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
-    recommender, data, info = fit_final(
+    recommender, data, search = fit_final(
         model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
         validation_split=args.validation_split,
     )  # fmt: skip
     logger.info("trained in %.1f s; writing %s%s ...", time.perf_counter() - started, args.out,
                 " (replacing the model there)" if replaces else "")  # fmt: skip
-    meta = {
-        "model": recommender.config,
-        "train": recommender.train_config or train_config,
-        "dataset": dataset.summary(),
-        "data": data_config,
-        "epoch_search": info,
-    }
+    meta = ModelMeta(
+        model=to_dict(recommender.config),
+        train=to_dict(recommender.train_config or train_config),
+        dataset=dataset.summary(),
+        ratings=len(dataset.ratings),
+        data=to_dict(data_config),
+        epoch_search=search,
+    )
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
     print(f"trained {model_config.name} on {dataset.summary()}")
-    summary = recommender.fit_summary()
+    summary = recommender.fit_record().summary()
     if summary:  # what fitting decided beyond the weights (default / auto: the model it kept)
         print(summary)
-    if info.get("choice", {}).get("order", {}).get("used") and args.validation_split != "random":
+    choice = search.decisions.choice if search is not None else None
+    if choice is not None and choice.order.used and args.validation_split != "random":
         # the choice answers the question the validation slice asks; say which, and how to ask the other
         print(
             "the sequential model predicts what each user watches next; to recommend movies missing at random "
             "from users' pasts instead (a random held-out split), train with --validation-split random"
         )
-    if any(info.get("validation_curve", {}).values()):  # a model trained in epochs, stopped early
+    if search is not None and any(search.validation_curve.values()):  # a model trained in epochs, stopped early
         slice_ = (
             "each user's latest rating"
             if args.validation_split == "leave_last"
             else f"a {args.validation_fraction:.0%} {args.validation_split} validation slice"
         )
-        print(f"epochs chosen on {slice_}: {info['chosen_epochs']}")
+        print(f"epochs chosen on {slice_}: {search.chosen_epochs}")
     print(f"model written to {args.out}")
     return 0

@@ -7,7 +7,7 @@ read them without importing TensorFlow.
 
 from movierec.config.auto import AutoConfig
 from movierec.config.baselines import AlsConfig, EaseConfig, PopularityConfig
-from movierec.config.choice import ChoiceConfig
+from movierec.config.choice import DEFAULT_PRESET, ChoiceConfig
 from movierec.config.codec import from_dict, read_toml, save_json, to_dict
 from movierec.config.experiment import (
     DataConfig,
@@ -22,6 +22,7 @@ from movierec.config.sequential import SequentialConfig
 from movierec.config.two_tower import ACTIVATIONS, ITEM_FEATURES, USER_FEATURES, TwoTowerConfig
 
 __all__ = [
+    "DEFAULT_PRESET",
     "AutoConfig",
     "ChoiceConfig",
     "AlsConfig",

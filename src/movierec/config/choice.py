@@ -7,7 +7,10 @@ from typing import Any, Literal
 
 from movierec.errors import ConfigError
 
-__all__ = ["ChoiceConfig"]
+__all__ = ["ChoiceConfig", "DEFAULT_PRESET"]
+
+# the preset `movierec train` uses without --preset (a `ChoiceConfig` of that name); the report finds it by name
+DEFAULT_PRESET = "default"
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class ChoiceConfig:
     """
 
     kind: Literal["choice"] = "choice"  # registry key; do not change
-    name: str = "default"  # run / report label
+    name: str = DEFAULT_PRESET  # run / report label
     # the model trained when order adds little (a model config table with a `kind`)
     unordered: dict[str, Any] = field(default_factory=lambda: {"kind": "ease"})
     # the model trained when order predicts the next movies (a model config table with a `kind`)

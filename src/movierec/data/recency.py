@@ -16,12 +16,10 @@ same months as training; the two-tower model's validation NDCG@10 moved the same
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import numpy as np
 
 from movierec.data.interactions import Interactions
+from movierec.records import RecencyDecision  # the record of the decision; re-exported here
 
 __all__ = [
     "RecencyDecision",
@@ -31,46 +29,6 @@ __all__ = [
     "weighted_counts",
     "weighted_stream",
 ]
-
-
-@dataclass(frozen=True)
-class RecencyDecision:
-    """Whether a fit counted its latest ratings more, and the evidence it decided on.
-
-    Attributes:
-        mode: The config's `recency`: "off", "on" or "validation".
-        used: Whether the training stream repeats the latest ratings.
-        share: Share of the training ratings counted as latest.
-        repeats: Extra appearances of each of them per epoch.
-        plain: Mean log-probability of the validation movies under the plain stream's frequencies
-            ("validation" mode with a validation slice; otherwise None).
-        weighted: The same under the weighted stream's frequencies.
-        gain_se: Standard error of the per-rating difference `weighted - plain`.
-    """
-
-    mode: str
-    used: bool
-    share: float
-    repeats: int
-    plain: float | None = None
-    weighted: float | None = None
-    gain_se: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def summary(self) -> str:
-        """One line for people: what was decided, and why."""
-        latest = f"the latest {self.share:.0%} of the training ratings"
-        counted = f"counted {latest} {1 + self.repeats}x" if self.used else f"counted {latest} like the others"
-        if self.plain is None or self.weighted is None:
-            return f"{counted} (recency = {self.mode!r})"
-        verb = "likelier" if self.used else "not likelier"
-        return (
-            f"{counted}: the validation movies are {verb} under the weighted movie frequencies "
-            f"(mean log-probability {self.weighted:.4f} against {self.plain:.4f}; standard error of the "
-            f"per-rating difference {self.gain_se:.4f})"
-        )
 
 
 def recent_positions(data: Interactions, share: float) -> np.ndarray:

@@ -15,6 +15,7 @@ embedding projector. Nothing is written at the experiment root, so there is no r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -41,6 +42,7 @@ from movierec.experiments.samples import (
     showcase_users,
 )
 from movierec.recommender import FitOptions, Recommender
+from movierec.records import ModelResult, RunResults, SplitSizes
 from movierec.registry import build_recommender
 from movierec.tracking import LAYOUT_METRICS, RunLog, comparison_layout, flat_hparams, write_projector
 
@@ -57,7 +59,7 @@ def fit_and_evaluate(
     run_dir: Path | None,
     epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = (),
     recommender: Recommender | None = None,
-) -> tuple[Recommender, dict[str, Any]]:
+) -> tuple[Recommender, ModelResult]:
     """Fits one model on train (validation for early stopping) and scores it on test."""
     recommender = recommender if recommender is not None else build_recommender(model_config)
     backup = None
@@ -96,27 +98,28 @@ def fit_and_evaluate(
     if run_dir is not None:  # each test user's own metrics: paired comparisons in `movierec report`
         with atomic_path(Path(run_dir) / PER_USER_FILE) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **per_user)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
-    result: dict[str, Any] = {
-        "kind": model_config.kind,
-        "config": to_dict(model_config),
-        "test": test,
-        "validation": validation,
-        "train_seconds": round(train_seconds, 3),
-        "eval_seconds": round(eval_seconds, 3),
-    }
-    if recommender.train_config is not None:
-        result["train_config"] = to_dict(recommender.train_config)
-        result["history"] = recommender.history
-        result["epoch_seconds"] = [round(s, 3) for s in recommender.epoch_seconds]
-        result["epochs_run"] = len(recommender.epoch_seconds)
+    trained = recommender.train_config is not None  # trained in epochs: curves and budget recorded
+    result = ModelResult(
+        kind=model_config.kind,
+        config=to_dict(model_config),
+        test=test,
+        validation=validation,
+        train_seconds=round(train_seconds, 3),
+        eval_seconds=round(eval_seconds, 3),
+        train_config=to_dict(recommender.train_config) if trained else None,
+        history={key: [float(v) for v in values] for key, values in recommender.history.items()} if trained else {},
+        epoch_seconds=tuple(round(s, 3) for s in recommender.epoch_seconds) if trained else (),
+        epochs_run=len(recommender.epoch_seconds) if trained else None,
+        decisions=recommender.fit_record().decisions,  # what fitting decided beyond the weights
+    )
     return recommender, result
 
 
 def run_experiment(
     config: ExperimentConfig,
     dataset: Dataset | None = None,
-    on_model_done: Callable[[str, dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
+    on_model_done: Callable[[str, ModelResult], None] | None = None,
+) -> RunResults:
     """Runs the compare job and writes `<logdir>/<name>/results.json`.
 
     Args:
@@ -125,7 +128,7 @@ def run_experiment(
         on_model_done: Called with `(model name, result)` after each model (progress output).
 
     Returns:
-        The results dict that was written.
+        The results that were written.
     """
     started = time.perf_counter()
     model_configs = [get_preset(name, config.overrides.get(name)) for name in config.models]
@@ -135,15 +138,7 @@ def run_experiment(
     data = prepare_data(config, dataset)
     experiment_dir = Path(config.logdir) / config.name
     experiment_dir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {
-        "experiment": config.name,
-        "dataset": data.dataset.summary(),
-        "split": {"strategy": config.split.strategy, **data.sizes()},
-        # what each model reads when it scores test users (see fit_and_evaluate)
-        "test_input": "train+validation",
-        "config": to_dict(config),
-        "models": {},
-    }
+    models: dict[str, ModelResult] = {}
     item_counts = data.train.item_counts()
     items = _items_in_vocab_order(data)
     titles = items["title"].astype(str).to_numpy()
@@ -175,29 +170,34 @@ def run_experiment(
                 {"model": model_config, "train": recommender.train_config, "split": config.split, "data": config.data},
                 run_dir / "config.json",
             )
-            log.scalars(result["test"], step=0, prefix="test")
-            summary = recommender.fit_summary()
+            log.scalars(result.test, step=0, prefix="test")
+            summary = result.decisions.summary()
             if summary:  # what fitting decided beyond the weights (auto: which candidate it kept; recency)
                 log.text("fit", summary)
-            result.update(recommender.fit_record())
             log.hparams(flat_hparams(model_config, recommender.train_config))
             final = sample_lists(recommender.score(watchers), watchers, data.train, data.vocab.user_ids, titles)
             log.text("recommendations", samples_markdown(final))  # the trained model's lists
             picks = recommended_items(recommender, test_users, seen)
             log.histogram("popularity/recommended", item_counts[picks[picks >= 0]])
             log.histogram("popularity/catalogue", item_counts)
-        result["samples"] = final
-        result["popularity"] = popularity_bins(item_counts, picks)
+        result = dataclasses.replace(result, samples=tuple(final), popularity=popularity_bins(item_counts, picks))
         vectors = recommender.item_embeddings()
         if vectors is not None:
             write_projector(run_dir, vectors, items, item_counts)
-        results["models"][model_config.name] = result
+        models[model_config.name] = result
         if on_model_done is not None:
             on_model_done(model_config.name, result)
-    _baseline_levels(experiment_dir, results["models"])
-    _seconds_to_reach(results["models"], "ease")
-    results["total_seconds"] = round(time.perf_counter() - started, 3)
-    save_json(results, experiment_dir / "results.json")
+    _baseline_levels(experiment_dir, models)
+    results = RunResults(
+        experiment=config.name,
+        models=_seconds_to_reach(models, "ease"),
+        dataset=data.dataset.summary(),
+        split=SplitSizes(config.split.strategy, **data.sizes()),
+        test_input="train+validation",  # what each model reads when it scores test users (see fit_and_evaluate)
+        config=to_dict(config),
+        total_seconds=round(time.perf_counter() - started, 3),
+    )
+    save_json(results.to_dict(), experiment_dir / "results.json")
     return results
 
 
@@ -226,32 +226,35 @@ def _epoch_logger(
     return on_epoch
 
 
-def _baseline_levels(experiment_dir: Path, models: dict[str, dict[str, Any]]) -> None:
+def _baseline_levels(experiment_dir: Path, models: dict[str, ModelResult]) -> None:
     """Models without epochs get their validation metrics as flat lines over the longest run's epochs."""
-    epochs = max([m.get("epochs_run", 0) for m in models.values()] + [1])
+    epochs = max([m.epochs_run or 0 for m in models.values()] + [1])
     for name, result in models.items():
-        if "epochs_run" in result or not result["validation"]:
+        if result.epochs_run is not None or not result.validation:
             continue
-        keys = [k for k in result["validation"] if k in LAYOUT_METRICS or k.startswith("factorized_top_")]
+        keys = [k for k in result.validation if k in LAYOUT_METRICS or k.startswith("factorized_top_")]
         with RunLog(experiment_dir / name) as log:
             for step in range(1, epochs + 1):
-                log.scalars({k: result["validation"][k] for k in keys}, step=step, prefix="validation")
+                log.scalars({k: result.validation[k] for k in keys}, step=step, prefix="validation")
 
 
-def _seconds_to_reach(models: dict[str, dict[str, Any]], reference_kind: str) -> None:
-    """Adds `seconds_to_<kind>`: training seconds until a model's validation NDCG@10 first reaches the
-    reference's (None if it never does); only when the experiment has such a reference."""
-    levels = [m["validation"]["ndcg@10"] for m in models.values() if m["kind"] == reference_kind and m["validation"]]
+def _seconds_to_reach(models: dict[str, ModelResult], reference_kind: str) -> dict[str, ModelResult]:
+    """`models` with `race[reference_kind]`: training seconds until a model's validation NDCG@10 first reaches
+    the reference's (None if it never does); unchanged when the experiment has no such reference."""
+    levels = [m.validation["ndcg@10"] for m in models.values() if m.kind == reference_kind and m.validation]
     if not levels:
-        return
+        return models
     level = max(levels)
-    for result in models.values():
-        curve = result.get("history", {}).get(VALIDATION_LOGS["ndcg@10"])
-        if curve is None:
-            continue
-        elapsed = np.cumsum(result["epoch_seconds"])
-        reached = [i for i, value in enumerate(curve) if value >= level]
-        result[f"seconds_to_{reference_kind}"] = round(float(elapsed[reached[0]]), 3) if reached else None
+    out = {}
+    for name, result in models.items():
+        curve = result.history.get(VALIDATION_LOGS["ndcg@10"])
+        if curve is not None:
+            elapsed = np.cumsum(result.epoch_seconds)
+            reached = [i for i, value in enumerate(curve) if value >= level]
+            seconds = round(float(elapsed[reached[0]]), 3) if reached else None
+            result = dataclasses.replace(result, race={**result.race, reference_kind: seconds})
+        out[name] = result
+    return out
 
 
 def _config_markdown(model_config: Any, train_config: TrainConfig | None) -> str:

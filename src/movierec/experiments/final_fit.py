@@ -7,7 +7,7 @@ held-out data). The held-out 10% still counts as watched: those movies are exclu
 recommendations. `refit=True` trains a second time on all ratings for the chosen epochs.
 Models without early stopping (baselines, fixed budgets) train once on everything. `auto`
 fits its candidates the same way, keeps the one with the best validation score, and records
-the choice (`info["selection"]`).
+the choice (in the returned `EpochSearch`'s decisions).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from movierec.data import Dataset
 from movierec.errors import ConfigError
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
-from movierec.registry import build_recommender
+from movierec.records import EpochSearch
+from movierec.registry import build_recommender, config_from_dict
 
 __all__ = ["fit_final", "prepare_backup", "remove_backup"]
 
@@ -42,7 +43,7 @@ def fit_final(
     refit: bool = False,
     backup_dir: Path | None = None,
     validation_split: Literal["random", "temporal", "leave_last"] = "random",
-) -> tuple[Recommender, PreparedData, dict[str, Any]]:
+) -> tuple[Recommender, PreparedData, EpochSearch | None]:
     """Trains `model_config` on all of `dataset`, choosing the epoch count on a validation slice.
 
     Args:
@@ -61,16 +62,16 @@ def fit_final(
             as recency weighting see any drift), or each user's latest rating ("leave_last").
 
     Returns:
-        `(recommender, the data it was fit on, info)`; when a validation slice was used, info records
-        the chosen epoch, the validation curve, how the slice was drawn (`validation_split`) and what
-        the fit decided beyond the weights (`Recommender.fit_record`); otherwise it is empty.
+        `(recommender, the data it was fit on, search)`; when a validation slice was used, `search` records
+        the chosen epoch, the validation curve, how the slice was drawn and what the fit decided beyond the
+        weights (`movierec.records.EpochSearch`); otherwise it is None.
     """
     chooses = model_config.kind in ("auto", "choice")  # picks among candidates on the validation slice
     if chooses and not validation_fraction > 0:
         raise ConfigError(
             f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"
         )
-    info: dict[str, Any] = {}
+    search: EpochSearch | None = None
     base = ExperimentConfig(train=train_config)
 
     def prepare(fraction: float) -> PreparedData:
@@ -96,28 +97,28 @@ def fit_final(
                 validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir
             )
             probe.fit(staged.train, options)
-            info.update(probe.fit_record(), validation_split=validation_split)
-            trained = probe.fitted_model  # auto: the candidate it kept
+            record = probe.fit_record()  # auto: the candidate it kept
             monitor = train_config.monitor
-            curve = trained.history.get(monitor, [])
-            best_epoch = int(np.argmax(curve)) + 1 if curve else len(trained.epoch_seconds)
-            info.update({"chosen_epochs": best_epoch, "validation_curve": {monitor: curve}, "refit": refit})
+            curve = record.history.get(monitor, [])
+            best_epoch = int(np.argmax(curve)) + 1 if curve else len(record.epoch_seconds)
+            search = EpochSearch(validation_split, best_epoch, {monitor: curve}, refit, record.decisions)
             if curve:
-                logger.info("%s: best %s at epoch %d of %d", trained.name, monitor, best_epoch, len(curve))
+                logger.info("%s: best %s at epoch %d of %d", record.model, monitor, best_epoch, len(curve))
             if not refit:
                 probe.add_seen(staged.validation)  # watched, so never recommended
                 remove_backup(backup_dir)
-                return probe, staged, info
-            logger.info("%s: refitting on all ratings for %d epochs", trained.name, best_epoch)
-            model_config = trained.refit_config  # auto refits the candidate it chose, as it was decided
+                return probe, staged, search
+            logger.info("%s: refitting on all ratings for %d epochs", record.model, best_epoch)
+            # auto refits the candidate it chose, as it was decided (e.g. a two-tower model's recency)
+            model_config = config_from_dict(record.refit_config, where=f"{record.model} (refit)")
             if hasattr(model_config, "early_stopping_patience"):
                 model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
     data = prepare(0.0)
     recommender = build_recommender(model_config)
-    second = None if backup_dir is None else Path(backup_dir) / ("refit" if info else "fit")
+    second = None if backup_dir is None else Path(backup_dir) / ("refit" if search is not None else "fit")
     recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
     remove_backup(backup_dir)
-    return recommender, data, info
+    return recommender, data, search
 
 
 def prepare_backup(backup_dir: Path, fingerprint: dict[str, Any], name: str) -> None:

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from movierec.config import (
+    DEFAULT_PRESET,
     AlsConfig,
     AutoConfig,
     ChoiceConfig,
@@ -203,11 +204,9 @@ PRESETS["auto"] = AutoConfig(
 
 # `movierec train` without a preset: a seconds-long check on the validation slice (does the order of each
 # user's movies predict the next one?) trains either the order-free `best` or the `sequential` model.
-PRESETS["default"] = ChoiceConfig(
-    name="default", unordered=to_dict(PRESETS["best"]), ordered=to_dict(PRESETS["sequential"])
+PRESETS[DEFAULT_PRESET] = ChoiceConfig(
+    name=DEFAULT_PRESET, unordered=to_dict(PRESETS["best"]), ordered=to_dict(PRESETS["sequential"])
 )
-
-DEFAULT_PRESET = "default"  # what `movierec train` uses without --preset
 
 
 def get_preset(name: str, overrides: dict[str, Any] | None = None):

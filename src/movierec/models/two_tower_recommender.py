@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.config import TwoTowerConfig, resolve_train_config
+from movierec.config import TwoTowerConfig, resolve_train_config, to_dict
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
-from movierec.data.recency import RecencyDecision, decide_recency, weighted_stream
+from movierec.data.recency import decide_recency, weighted_stream
 from movierec.errors import ConfigError
 from movierec.models.export import ExportModule, ServingLabels
 from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, histories_to_csr
+from movierec.records import FitDecisions, FitRecord, RecencyDecision
 from movierec.training import make_dataset, make_optimizer, make_strategy, set_seed
 
 tf, tfrs = import_tensorflow()
@@ -52,23 +52,16 @@ class TwoTowerRecommender(KerasRecommender):
         self._recent: Interactions | None = None  # each user's latest training rows (history towers)
         self.recency: RecencyDecision | None = None  # whether the last fit counted its latest ratings more
 
-    def fit_record(self) -> dict[str, Any]:
-        """`{"recency": ...}` when the config asks for recency weighting (see `movierec.data.recency`)."""
+    def fit_record(self) -> FitRecord:
+        """Adds the recency decision when the config asks for recency weighting (see `movierec.data.recency`);
+        the refit config then has recency fixed to what this fit decided (a refit has no validation slice)."""
+        record = super().fit_record()
         if self.recency is None or self.config.recency == "off":
-            return {}
-        return {"recency": self.recency.to_dict()}
-
-    def fit_summary(self) -> str | None:
-        if self.recency is None or self.config.recency == "off":
-            return None
-        return self.recency.summary()
-
-    @property
-    def refit_config(self) -> TwoTowerConfig:
-        """The config, with recency fixed to what this fit decided (a refit has no validation slice)."""
-        if self.recency is None or self.config.recency != "validation":
-            return self.config
-        return dataclasses.replace(self.config, recency="on" if self.recency.used else "off")
+            return record
+        refit = self.config
+        if self.config.recency == "validation":
+            refit = dataclasses.replace(self.config, recency="on" if self.recency.used else "off")
+        return dataclasses.replace(record, refit_config=to_dict(refit), decisions=FitDecisions(recency=self.recency))
 
     @property
     def predicts_ratings(self) -> bool:

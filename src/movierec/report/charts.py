@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from movierec._io import atomic_path
 from movierec.evaluation.names import METRIC_LABELS, VALIDATION_LOGS
+from movierec.records import RunResults
 
 __all__ = ["plot_curves", "curves_png", "popularity_png", "CURVES"]
 
@@ -27,11 +28,11 @@ CURVES = (
 )
 
 
-def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
+def plot_curves(results: RunResults, path: str | Path) -> Path:
     """Draws one panel per curve; trained models as lines, baselines as dashed levels.
 
     Args:
-        results: A `results.json` dict from `run_experiment`.
+        results: A compare run (`run_experiment`, or `load_results` of its `results.json`).
         path: PNG file to write (atomically).
 
     Returns:
@@ -43,25 +44,23 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def curves_png(results: dict[str, Any]) -> bytes:
+def curves_png(results: RunResults) -> bytes:
     """The curves of `plot_curves` as PNG bytes."""
     fig, axes = plt.subplots(1, len(CURVES), figsize=(5.2 * len(CURVES), 3.8))
     for axis, (key, baseline_key, title) in zip(axes, CURVES):
-        for index, (name, model) in enumerate(results["models"].items()):
+        for index, (name, model) in enumerate(results.models.items()):
             color = f"C{index % 10}"
-            history = model.get("history", {})
+            history = model.history
             if key in history:
                 values = history[key]
                 if key == "loss":
                     # TFRS sums the loss over a batch: divide by the batch size so models trained
                     # with different batch sizes share a scale (the last, smaller batch aside).
-                    batch = model.get("train_config", {}).get("batch_size") or 1
+                    batch = (model.train_config or {}).get("batch_size") or 1
                     values = [v / batch for v in values]
                 axis.plot(range(1, len(values) + 1), values, marker="o", ms=3, color=color, label=name)
-            elif baseline_key and baseline_key in model.get("validation", {}):
-                axis.axhline(
-                    model["validation"][baseline_key], ls="--", color=color, label=f"{name} (no training curve)"
-                )
+            elif baseline_key and baseline_key in model.validation:
+                axis.axhline(model.validation[baseline_key], ls="--", color=color, label=f"{name} (no training curve)")
         axis.set_title(title, fontsize=10)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
@@ -77,9 +76,9 @@ def curves_png(results: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
-def popularity_png(results: dict[str, Any]) -> bytes:
+def popularity_png(results: RunResults) -> bytes:
     """Share of each model's top-10 lists per popularity bin, against the catalogue (log-spaced bins)."""
-    models = {name: m["popularity"] for name, m in results["models"].items() if "popularity" in m}
+    models = {name: m.popularity for name, m in results.models.items() if m.popularity is not None}
     fig, axis = plt.subplots(figsize=(7.5, 3.6))
     if models:
         first = next(iter(models.values()))

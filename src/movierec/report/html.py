@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import html
 from pathlib import Path
-from typing import Any
 
 from movierec.evaluation.names import METRIC_LABELS
+from movierec.records import RunResults, load_results
 from movierec.report.charts import curves_png, popularity_png
-from movierec.report.tables import REPORT_COLUMNS, load_results
+from movierec.report.tables import REPORT_COLUMNS
 
 __all__ = ["html_report"]
 
@@ -50,44 +50,40 @@ def html_report(paths: list[str | Path], title: str = "movierec results") -> str
     return "\n".join(parts)
 
 
-def _leaderboard(runs: list[tuple[Path, dict[str, Any]]]) -> str:
-    rows = [
-        (results.get("experiment", path.parent.name), name, model)
-        for path, results in runs
-        for name, model in results["models"].items()
-    ]
-    rows.sort(key=lambda row: -float(row[2]["test"].get("ndcg@10", float("-inf"))))
+def _leaderboard(runs: list[tuple[Path, RunResults]]) -> str:
+    rows = [(results.experiment, name, model) for _, results in runs for name, model in results.models.items()]
+    rows.sort(key=lambda row: -float(row[2].test.get("ndcg@10", float("-inf"))))
     keys = [key for key, _, _ in REPORT_COLUMNS]
-    best = {key: max((m["test"].get(key, float("-inf")) for _, _, m in rows), default=None) for key in keys}
+    best = {key: max((m.test.get(key, float("-inf")) for _, _, m in rows), default=None) for key in keys}
     header = ["experiment", "model", "kind"] + [METRIC_LABELS[key] for key in keys] + ["NDCG@10 SE", "train s"]
     lines = ['<table id="leaderboard"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in header)]
     lines.append("</tr></thead><tbody>")
     for experiment, name, model in rows:
-        cells = [f'<td class="text">{html.escape(str(v))}</td>' for v in (experiment, name, model["kind"])]
+        cells = [f'<td class="text">{html.escape(str(v))}</td>' for v in (experiment, name, model.kind)]
         for key in keys:
-            value = model["test"].get(key)
+            value = model.test.get(key)
             text = "–" if value is None else f"{value:.3f}"
             style = ' class="best"' if value is not None and value == best[key] else ""
             cells.append(f"<td{style}>{text}</td>")
-        cells.append(f"<td>{model['test'].get('ndcg@10_se', float('nan')):.3f}</td>")
-        cells.append(f"<td>{model.get('train_seconds', float('nan')):.1f}</td>")
+        cells.append(f"<td>{model.test.get('ndcg@10_se', float('nan')):.3f}</td>")
+        cells.append(f"<td>{model.train_seconds:.1f}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
 
 
-def _experiment_section(path: Path, results: dict[str, Any]) -> list[str]:
-    split = results.get("split", {})
-    name = html.escape(str(results.get("experiment", path.parent.name)))
+def _experiment_section(path: Path, results: RunResults) -> list[str]:
+    split = results.split
+    name = html.escape(results.experiment or path.parent.name)
+    sizes = [("?" if rows is None else rows) for rows in (split.train, split.validation, split.test)]
     parts = [
-        f"<h2>{name}: {html.escape(str(split.get('strategy', '?')))} split</h2>",
-        f"<p>{html.escape(str(results.get('dataset', '')))}; train {split.get('train', '?')} / validation "
-        f"{split.get('validation', '?')} / test {split.get('test', '?')} ratings.</p>",
+        f"<h2>{name}: {html.escape(split.strategy)} split</h2>",
+        f"<p>{html.escape(results.dataset)}; train {sizes[0]} / validation {sizes[1]} / test {sizes[2]} ratings.</p>",
         f'<img alt="per-epoch curves of {name}" src="{_data_uri(curves_png(results))}">',
     ]
-    if any("popularity" in m for m in results["models"].values()):
+    if any(m.popularity is not None for m in results.models.values()):
         parts.append(f'<img alt="popularity of recommendations in {name}" src="{_data_uri(popularity_png(results))}">')
-    samples = [(model_name, m["samples"]) for model_name, m in results["models"].items() if m.get("samples")]
+    samples = [(model_name, m.samples) for model_name, m in results.models.items() if m.samples]
     if samples:
         parts.append("<h3>What three users get (top 10, seen movies excluded)</h3>")
         for model_name, lists in samples:

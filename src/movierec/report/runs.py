@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from movierec.errors import DataError
-from movierec.report.tables import load_results
+from movierec.records import load_results
 
 __all__ = ["find_runs", "runs_table"]
 
@@ -30,12 +30,12 @@ def find_runs(logdir: str | Path) -> list[dict[str, Any]]:
         runs.append(
             {
                 "path": path,
-                "experiment": str(results.get("experiment", path.parent.name)),
+                "experiment": results.experiment,
                 "written": dt.datetime.fromtimestamp(path.stat().st_mtime),
-                "split": str(results.get("split", {}).get("strategy", "?")),
+                "split": results.split.strategy,
                 "models": {
-                    name: {key: model["test"].get(key) for key in ("ndcg@10", "recall@10", "factorized_top_100")}
-                    for name, model in results["models"].items()
+                    name: {key: model.test.get(key) for key in ("ndcg@10", "recall@10", "factorized_top_100")}
+                    for name, model in results.models.items()
                 },
             }
         )

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from movierec.data.recency import RecencyDecision
-from movierec.errors import DataError
+import numpy as np
+
+from movierec.config import DEFAULT_PRESET
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
 from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
-from movierec.experiments.presets import DEFAULT_PRESET
-from movierec.order import OrderDecision
-from movierec.selection import describe_selection
+from movierec.records import ModelResult, RunResults, load_results
 
 __all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict", "seeds_report"]
 
-# (key in results["models"][m]["test"], column header, number format)
+# (key in `ModelResult.test`, column header, number format)
 REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
     (key, METRIC_LABELS[key], ".3f")
     for key in ("factorized_top_1", "factorized_top_10", "factorized_top_100", "recall@10", "recall@20",
@@ -24,44 +22,34 @@ REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SeedRun:
+    """One run of a seeds report: its results and each model's per-user test metrics (None if not kept)."""
+
+    results: RunResults
+    per_user: dict[str, dict[str, np.ndarray] | None]
+
+
 TFRS_KINDS = ("two_tower", "sequential")  # the TFRS model kinds: the verdicts set them against the baselines
 NOT_BASELINES = (*TFRS_KINDS, "auto", "choice")  # kinds the verdicts compare with the baselines, not as baselines
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Reads one `results.json` written by `movierec compare`.
-
-    Raises:
-        DataError: if the file is missing or is not a compare result.
-    """
-    path = Path(path)
-    try:
-        results = json.loads(path.read_text())
-    except FileNotFoundError as e:
-        raise DataError(f"results file not found: {path}") from e
-    except json.JSONDecodeError as e:
-        raise DataError(f"{path} is not valid JSON: {e}") from e
-    if not isinstance(results, dict) or "models" not in results:
-        raise DataError(f"{path} is not a `movierec compare` results file (no 'models')")
-    return results
-
-
-def results_table(results: dict[str, Any]) -> str:
+def results_table(results: RunResults) -> str:
     """One Markdown table: a row per model, best value of each metric in bold."""
-    models = results["models"]
+    models = results.models
     best = {}
     for key, _, _ in REPORT_COLUMNS:
-        values = [m["test"].get(key) for m in models.values() if m["test"].get(key) is not None]
+        values = [m.test[key] for m in models.values() if key in m.test]
         best[key] = max(values) if values else None
-    has_rmse = any("rmse" in m["test"] for m in models.values())
+    has_rmse = any("rmse" in m.test for m in models.values())
     header = ["model", "kind"] + [title for _, title, _ in REPORT_COLUMNS] + ["NDCG@10 SE"]
     header += ["RMSE"] if has_rmse else []
-    has_race = any("seconds_to_ease" in m for m in models.values())
+    has_race = any("ease" in m.race for m in models.values())
     header += ["train s"] + (["s to EASE"] if has_race else [])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, model in models.items():
-        test = model["test"]
-        cells = [name, model["kind"]]
+        test = model.test
+        cells = [name, model.kind]
         for key, _, fmt in REPORT_COLUMNS:
             value = test.get(key)
             text = "–" if value is None else format(value, fmt)
@@ -69,49 +57,49 @@ def results_table(results: dict[str, Any]) -> str:
         cells.append(format(test.get("ndcg@10_se", float("nan")), ".3f"))
         if has_rmse:
             cells.append(format(test["rmse"], ".3f") if "rmse" in test else "–")
-        cells.append(f"{model['train_seconds']:.1f}")
+        cells.append(f"{model.train_seconds:.1f}")
         if has_race:
-            reached = model.get("seconds_to_ease", "–")
+            reached = model.race.get("ease", "–")
             cells.append("never" if reached is None else reached if reached == "–" else f"{reached:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def verdict(results: dict[str, Any], metrics: tuple[str, ...] = HEADLINE_METRICS) -> str:
+def verdict(results: RunResults, metrics: tuple[str, ...] = HEADLINE_METRICS) -> str:
     """Plain sentences: does the best TFRS model beat every baseline, metric by metric?"""
-    models = results["models"]
-    tfrs = {n: m for n, m in models.items() if m["kind"] in (*TFRS_KINDS, "choice")}
-    baselines = {n: m for n, m in models.items() if m["kind"] not in NOT_BASELINES}
+    models = results.models
+    tfrs = {n: m for n, m in models.items() if m.kind in (*TFRS_KINDS, "choice")}
+    baselines = {n: m for n, m in models.items() if m.kind not in NOT_BASELINES}
     if not tfrs or not baselines:
         return _fit_decisions(results)
     lines = []
     for metric in metrics:
-        best_name = max(tfrs, key=lambda n: tfrs[n]["test"].get(metric, float("-inf")))
-        ours = tfrs[best_name]["test"][metric]
-        beaten = [n for n, m in baselines.items() if ours > m["test"].get(metric, float("inf"))]
+        best_name = max(tfrs, key=lambda n: tfrs[n].test.get(metric, float("-inf")))
+        ours = tfrs[best_name].test[metric]
+        beaten = [n for n, m in baselines.items() if ours > m.test.get(metric, float("inf"))]
         ahead = [n for n in baselines if n not in beaten]
         text = f"- **{metric}**: best TFRS model `{best_name}` {ours:.3f}; "
         if not ahead:
             text += f"beats every baseline ({', '.join(beaten)})."
         else:
-            gaps = ", ".join(f"{n} {baselines[n]['test'][metric]:.3f}" for n in ahead)
+            gaps = ", ".join(f"{n} {baselines[n].test[metric]:.3f}" for n in ahead)
             text += f"**does not beat** {gaps}" + (f"; beats {', '.join(beaten)}." if beaten else ".")
         lines.append(text)
     decisions = _fit_decisions(results)
     return "\n".join(lines + ([decisions] if decisions else []))
 
 
-def _fit_decisions(results: dict[str, Any]) -> str:
+def _fit_decisions(results: RunResults) -> str:
     """What fitting decided beyond the weights, one line each: the candidate `auto` kept, the recency used."""
     lines = []
-    for name, model in results["models"].items():
-        if model.get("selection"):
-            lines.append(f"- `{name}` {describe_selection(model['selection'], chosen_style='**')}.")
-        if model.get("choice"):
-            choice = model["choice"]
-            lines.append(f"- `{name}` trained **{choice['chosen']}**: {OrderDecision(**choice['order']).summary()}.")
-        if model.get("recency"):
-            lines.append(f"- `{name}` {RecencyDecision(**model['recency']).summary()}.")
+    for name, model in results.models.items():
+        selection, choice, recency = model.decisions.selection, model.decisions.choice, model.decisions.recency
+        if selection is not None:
+            lines.append(f"- `{name}` {selection.summary(chosen_style='**')}.")
+        if choice is not None:
+            lines.append(f"- `{name}` trained **{choice.chosen}**: {choice.order.summary()}.")
+        if recency is not None:
+            lines.append(f"- `{name}` {recency.summary()}.")
     return "\n".join(lines)
 
 
@@ -120,13 +108,13 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
     parts = [f"# {title}", "", "Generated by `movierec report`; do not edit by hand.", ""]
     for path in paths:
         results = load_results(path)
-        split = results.get("split", {})
+        split = results.split
+        total = results.total_seconds if results.total_seconds is not None else float("nan")
         parts += [
-            f"## {results.get('experiment', Path(path).parent.name)}: {split.get('strategy', '?')} split",
+            f"## {results.experiment}: {split.strategy} split",
             "",
-            f"{results.get('dataset', '')}; train {split.get('train', '?'):,} / validation "
-            f"{split.get('validation', '?'):,} / test {split.get('test', '?'):,} ratings. "
-            f"Whole job {results.get('total_seconds', float('nan')):.0f} s.{_test_input(results)}",
+            f"{results.dataset}; train {_count(split.train)} / validation {_count(split.validation)} / test "
+            f"{_count(split.test)} ratings. Whole job {total:.0f} s.{_test_input(results)}",
             "",
             results_table(results),
             "",
@@ -136,9 +124,13 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
     return "\n".join(parts)
 
 
-def _test_input(results: dict[str, Any]) -> str:
+def _count(rows: int | None) -> str:
+    return "?" if rows is None else f"{rows:,}"
+
+
+def _test_input(results: RunResults) -> str:
     """The sentence saying what models read when scoring test users (runs that recorded it)."""
-    if results.get("test_input") != "train+validation":
+    if results.test_input != "train+validation":
         return ""
     return (
         " Test users are scored from their train and validation ratings (validation added without "
@@ -156,15 +148,15 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
         paths: `results.json` of runs that differ only by seed (any number of splits mixed).
         metrics: Test metrics to summarise.
     """
-    by_split: dict[str, list[dict[str, Any]]] = {}
+    by_split: dict[str, list[SeedRun]] = {}
     for path in paths:
         results = load_results(path)
         # each model's per-user test metrics (None if the run kept none), read once per run
-        results["_per_user"] = {name: load_per_user(Path(path).parent / name) for name in results["models"]}
-        by_split.setdefault(str(results.get("split", {}).get("strategy", "?")), []).append(results)
+        per_user = {name: load_per_user(Path(path).parent / name) for name in results.models}
+        by_split.setdefault(results.split.strategy, []).append(SeedRun(results, per_user))
     parts = []
     for split, runs in by_split.items():
-        names = list(runs[0]["models"])
+        names = list(runs[0].results.models)
         header = ["model", "runs"] + [f"{METRIC_LABELS.get(m, m)} mean (min–max)" for m in metrics] + ["train s"]
         lines = [
             f"### {split} split, {len(runs)} seeds",
@@ -174,24 +166,22 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
         ]
         means: dict[str, dict[str, float]] = {}
         for name in names:
-            present = [r["models"][name] for r in runs if name in r["models"]]
+            present = [r.results.models[name] for r in runs if name in r.results.models]
             cells = [name, str(len(present))]
             means[name] = {}
             for metric in metrics:
-                values = [m["test"][metric] for m in present if metric in m["test"]]
+                values = [m.test[metric] for m in present if metric in m.test]
                 means[name][metric] = sum(values) / len(values)
                 cells.append(f"{means[name][metric]:.4f} ({min(values):.4f}–{max(values):.4f})")
-            cells.append(f"{sum(m['train_seconds'] for m in present) / len(present):.1f}")
+            cells.append(f"{sum(m.train_seconds for m in present) / len(present):.1f}")
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", *_seed_verdicts(runs, means, metrics), ""]
         parts += lines
     return "\n".join(parts)
 
 
-def _seed_verdicts(
-    runs: list[dict[str, Any]], means: dict[str, dict[str, float]], metrics: tuple[str, ...]
-) -> list[str]:
-    kinds = {name: model["kind"] for name, model in runs[0]["models"].items()}
+def _seed_verdicts(runs: list[SeedRun], means: dict[str, dict[str, float]], metrics: tuple[str, ...]) -> list[str]:
+    kinds = {name: model.kind for name, model in runs[0].results.models.items()}
     tfrs = [n for n, k in kinds.items() if k in TFRS_KINDS]
     baselines = [n for n, k in kinds.items() if k not in NOT_BASELINES]
     if not (tfrs or DEFAULT_PRESET in kinds) or not baselines:
@@ -212,19 +202,24 @@ def _seed_verdicts(
         out += [f"`{name}` (trains what its order check chooses):"]
         out += _margins(runs, means, metrics, name, baselines)
     for name in (n for n, k in kinds.items() if k == "auto"):
-        picks = [r["models"][name].get("selection", {}).get("chosen", "?") for r in runs if name in r["models"]]
+        picks = [_kept(r.results.models[name]) for r in runs if name in r.results.models]
         counts = ", ".join(f"{pick} in {picks.count(pick)}" for pick in dict.fromkeys(picks))
         out += [f"`{name}` (chooses on validation) kept {counts} of {len(picks)} runs:"]
         out += _margins(runs, means, metrics, name, baselines)
     return out
 
 
+def _kept(model: ModelResult) -> str:
+    """The candidate `auto` kept in one run ("?" if the run did not record it)."""
+    return model.decisions.selection.chosen if model.decisions.selection is not None else "?"
+
+
 def _margins(
-    runs: list[dict[str, Any]], means: dict[str, dict[str, float]], metrics: tuple[str, ...], ours: str,
+    runs: list[SeedRun], means: dict[str, dict[str, float]], metrics: tuple[str, ...], ours: str,
     baselines: list[str],
 ) -> list[str]:  # fmt: skip
     """One line per metric and baseline: `ours`' mean margin, in SE of one run and in paired SE."""
-    errors = [r["models"][ours]["test"].get("ndcg@10_se") for r in runs]
+    errors = [r.results.models[ours].test.get("ndcg@10_se") for r in runs]
     se = sum(e for e in errors if e is not None) / max(1, len([e for e in errors if e is not None]))
     out = []
     for metric in metrics:
@@ -239,11 +234,11 @@ def _margins(
     return out
 
 
-def _paired(runs: list[dict[str, Any]], ours: str, base: str, metric: str) -> PairedDifference | None:
+def _paired(runs: list[SeedRun], ours: str, base: str, metric: str) -> PairedDifference | None:
     """`ours - base` user by user, pooled over the runs; None unless every run kept both models' metrics."""
     differences = []
     for run in runs:
-        a, b = run["_per_user"][ours], run["_per_user"][base]
+        a, b = run.per_user[ours], run.per_user[base]
         if a is None or b is None or metric not in a or metric not in b:
             return None
         differences.append(paired_difference(a, b, metric))

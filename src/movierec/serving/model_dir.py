@@ -2,7 +2,7 @@
 
 Layout of `MODEL_DIR` (written to a temporary folder, then renamed):
 
-* `model.json`: format marker, model and training config, dataset summary;
+* `model.json`: format marker, model and training config, dataset summary (`movierec.records.ModelMeta`);
 * `recommender/`: `Recommender.save` output (a TF SavedModel for TFRS models, `.npz` for baselines);
 * `vocab.json`: user and movie ids in index order;
 * `items.csv`: movie id, title, genres in index order (titles for output);
@@ -15,9 +15,9 @@ disagree in size, is refused with one `ModelDirError` line rather than served.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,22 +28,20 @@ import numpy as np
 import pandas as pd
 
 from movierec._io import atomic_dir, file_sha256, output_problem
-from movierec.config import to_dict
 from movierec.data import Dataset, Vocab
-from movierec.errors import ConfigError, ModelDirError, MovierecError, UnknownIdError
+from movierec.errors import ConfigError, DataError, ModelDirError, MovierecError, UnknownIdError
 from movierec.recommender import Recommender
+from movierec.records import MODEL_FORMAT, ModelMeta
 from movierec.registry import load_recommender
 
 __all__ = [
     "TrainedModel", "save_model_dir", "load_model_dir", "verify_model_dir", "check_model_out", "FORMAT", "shown_id",
 ]  # fmt: skip
 
-FORMAT = "movierec-model/3"  # 3: manifest.json; 2: seen movies moved into the saved recommender
+FORMAT = MODEL_FORMAT
 READABLE_FORMATS = (FORMAT, "movierec-model/2")  # 2 loads without verification (it has no manifest)
 MANIFEST = "manifest.json"
 SLOW_SECONDS = 2.0  # steps that take longer report their time
-# `Dataset.summary()` as `movierec train` writes it into model.json
-SUMMARY = re.compile(r"(?P<source>.+): (?P<ratings>[\d,]+) ratings, (?P<users>[\d,]+) users, (?P<items>[\d,]+) items")
 
 logger = logging.getLogger(__name__)
 
@@ -60,35 +58,33 @@ class TrainedModel:
     recommender: Recommender
     vocab: Vocab
     items: pd.DataFrame
-    meta: dict[str, Any]
+    meta: ModelMeta
 
     @property
     def name(self) -> str:
-        model = self.meta.get("model")
-        return str(model.get("name", "unknown")) if isinstance(model, dict) else "unknown"
+        return self.meta.name
 
     def describe(self) -> dict[str, Any]:
         """What `model.json` records, for listing served models: kind, configs, data summary, metrics.
 
         `data.users` and `data.items` are the model's vocabulary; `data.ratings` is the rating count
-        of the training data set as the summary in `model.json` states it (None if not recorded).
+        of the training data set as `model.json` records it (None in directories written before it did).
         `metrics` is the validation record of the epoch search (`chosen_epochs`, `validation_curve`)
         of models trained with early stopping, else None: a model directory stores no test metrics.
         """
-        summary = SUMMARY.fullmatch(str(self.meta.get("dataset", "")))
-        model, train, search = self.meta.get("model"), self.meta.get("train"), self.meta.get("epoch_search")
+        search = self.meta.epoch_search
         return {
             "model": self.name,
             "kind": self.recommender.kind,
-            "config": model if isinstance(model, dict) else {},
-            "train": train if isinstance(train, dict) else None,
+            "config": self.meta.model,
+            "train": self.meta.train,
             "data": {
-                "dataset": self.meta.get("dataset") if isinstance(self.meta.get("dataset"), str) else None,
+                "dataset": self.meta.dataset or None,
                 "users": self.vocab.n_users,
                 "items": self.vocab.n_items,
-                "ratings": int(summary["ratings"].replace(",", "")) if summary else None,
+                "ratings": self.meta.ratings,
             },
-            "metrics": search if isinstance(search, dict) and search else None,
+            "metrics": search.to_dict() if search is not None else None,
         }
 
     def recommend_users(
@@ -186,7 +182,7 @@ def save_model_dir(
     recommender: Recommender,
     vocab: Vocab,
     dataset: Dataset,
-    meta: dict[str, Any],
+    meta: ModelMeta,
 ) -> None:
     """Writes a model directory atomically (a temporary sibling folder, then rename).
 
@@ -205,7 +201,8 @@ def save_model_dir(
             items = dataset.items.set_index("item_id").reindex(list(vocab.item_ids))
             items = items.reset_index()[["item_id", "title", "genres"]].fillna({"title": "", "genres": ""})
             items.to_csv(tmp / "items.csv", index=False)
-            (tmp / "model.json").write_text(json.dumps({"format": FORMAT, **to_dict(meta)}, indent=2) + "\n")
+            written = meta if meta.format == FORMAT else dataclasses.replace(meta, format=FORMAT)
+            (tmp / "model.json").write_text(json.dumps(written.to_dict(), indent=2) + "\n")
             files = {
                 path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
                 for path in sorted(tmp.rglob("*"))
@@ -216,8 +213,8 @@ def save_model_dir(
         raise ModelDirError(f"cannot write the model to {directory}: {e.strerror or e}") from e
 
 
-def verify_model_dir(directory: str | Path) -> dict[str, Any]:
-    """Checks `directory` against its manifest without loading the model; returns `model.json`.
+def verify_model_dir(directory: str | Path) -> ModelMeta:
+    """Checks `directory` against its manifest without loading the model; returns its `model.json`.
 
     Raises:
         ModelDirError: as `load_model_dir`.
@@ -237,7 +234,10 @@ def verify_model_dir(directory: str | Path) -> dict[str, Any]:
         _verify_manifest(directory)
     else:
         logger.warning("%s has no manifest (format %s): loaded without verification", directory, meta["format"])
-    return meta
+    try:
+        return ModelMeta.from_dict(meta, where=f"{directory}/model.json")
+    except DataError as e:
+        raise ModelDirError(str(e)) from e
 
 
 def load_model_dir(directory: str | Path) -> TrainedModel:

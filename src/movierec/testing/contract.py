@@ -31,6 +31,7 @@ from movierec.config import from_dict, to_dict
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.recommender import Recommender
+from movierec.records import FitRecord
 from movierec.registry import config_from_dict, load_recommender
 
 __all__ = [
@@ -110,14 +111,19 @@ class RecommenderContract:
         assert fitted.kind == self.kind == fitted.config.kind
 
     def test_fit_record_is_json_and_names_the_fitted_model(self, fitted: Recommender) -> None:
+        record = fitted.fit_record()
         # run records (results.json, a model's meta) store it as JSON
-        assert json.loads(json.dumps(fitted.fit_record())) == fitted.fit_record()
-        assert fitted.fitted_model.is_fitted
+        assert FitRecord.from_dict(json.loads(json.dumps(record.to_dict()))) == record
+        chosen = getattr(fitted, "chosen", None)  # a chooser (auto, the default) names the candidate it kept
+        trained = chosen if chosen is not None else fitted
+        assert trained.is_fitted and (record.model, record.kind) == (trained.name, trained.kind)
+        assert config_from_dict(record.refit_config).kind == trained.kind  # what a refit would train
+        assert record.history == trained.history and list(record.epoch_seconds) == trained.epoch_seconds
         # a decision recorded is a decision told, and nothing to record means nothing to tell
-        assert bool(fitted.fit_record()) == bool(fitted.fit_summary())
-        if fitted.fitted_model is not fitted:  # a chooser: its scores are those of the model it kept
-            np.testing.assert_array_equal(fitted.score(ALL_USERS), fitted.fitted_model.score(ALL_USERS))
-            assert fitted.fit_record()
+        assert bool(record.decisions) == (record.summary() is not None)
+        if chosen is not None:  # a chooser: its scores are those of the model it kept
+            np.testing.assert_array_equal(fitted.score(ALL_USERS), chosen.score(ALL_USERS))
+            assert record.decisions
 
     def test_unfitted_recommender_refuses_to_recommend(self) -> None:
         fresh = self.make()

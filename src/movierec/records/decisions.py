@@ -1,0 +1,278 @@
+"""What a fit decided beyond the weights: the recency used, the order check, the candidate a chooser kept.
+
+Each decision is a frozen dataclass with `to_dict`/`from_dict` (the JSON of `results.json` and of a
+model directory's `model.json`) and `summary()`, the one sentence people read. `FitDecisions` holds
+the ones a fit made; the report, the CLI and serving read them from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from movierec.records._fields import field_of, object_of
+
+__all__ = ["RecencyDecision", "OrderDecision", "CandidateResult", "SelectionRecord", "ChoiceRecord", "FitDecisions"]
+
+
+@dataclass(frozen=True)
+class RecencyDecision:
+    """Whether a fit counted its latest ratings more, and the evidence it decided on.
+
+    Attributes:
+        mode: The config's `recency`: "off", "on" or "validation".
+        used: Whether the training stream repeats the latest ratings.
+        share: Share of the training ratings counted as latest.
+        repeats: Extra appearances of each of them per epoch.
+        plain: Mean log-probability of the validation movies under the plain stream's frequencies
+            ("validation" mode with a validation slice; otherwise None).
+        weighted: The same under the weighted stream's frequencies.
+        gain_se: Standard error of the per-rating difference `weighted - plain`.
+    """
+
+    mode: str
+    used: bool
+    share: float
+    repeats: int
+    plain: float | None = None
+    weighted: float | None = None
+    gain_se: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "recency") -> RecencyDecision:
+        data = object_of(data, where)
+        return cls(
+            mode=field_of(data, "mode", str, where),
+            used=field_of(data, "used", bool, where),
+            share=field_of(data, "share", float, where),
+            repeats=field_of(data, "repeats", int, where),
+            plain=field_of(data, "plain", float, where, None),
+            weighted=field_of(data, "weighted", float, where, None),
+            gain_se=field_of(data, "gain_se", float, where, None),
+        )
+
+    def summary(self) -> str:
+        """One line for people: what was decided, and why."""
+        latest = f"the latest {self.share:.0%} of the training ratings"
+        counted = f"counted {latest} {1 + self.repeats}x" if self.used else f"counted {latest} like the others"
+        if self.plain is None or self.weighted is None:
+            return f"{counted} (recency = {self.mode!r})"
+        verb = "likelier" if self.used else "not likelier"
+        return (
+            f"{counted}: the validation movies are {verb} under the weighted movie frequencies "
+            f"(mean log-probability {self.weighted:.4f} against {self.plain:.4f}; standard error of the "
+            f"per-rating difference {self.gain_se:.4f})"
+        )
+
+
+@dataclass(frozen=True)
+class OrderDecision:
+    """What the order check (`movierec.order.decide_order`) measured and decided.
+
+    Attributes:
+        used: Whether order predicts the validation movies better (the sequential kind is chosen).
+        ordered: Mean validation NDCG@10 of the Markov predictor.
+        unordered: Mean validation NDCG@10 of the co-occurrence predictor.
+        se: Standard error of the per-user difference (ordered - unordered).
+        users: Validation users scored.
+        margin_se: The lead, in standard errors, that order needed.
+        seconds: What the check cost.
+    """
+
+    used: bool
+    ordered: float
+    unordered: float
+    se: float
+    users: int
+    margin_se: float
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "order") -> OrderDecision:
+        data = object_of(data, where)
+        floats = {
+            key: field_of(data, key, float, where) for key in ("ordered", "unordered", "se", "margin_se", "seconds")
+        }
+        return cls(used=field_of(data, "used", bool, where), users=field_of(data, "users", int, where), **floats)
+
+    def summary(self) -> str:
+        """One sentence: the decision and its numbers."""
+        lead = (self.ordered - self.unordered) / self.se if self.se > 0 else 0.0
+        verdict = "order predicts the next movies: sequential" if self.used else "order adds little: factorisation"
+        return (
+            f"{verdict} (validation NDCG@10 of {self.users} users: Markov chain over the latest movies "
+            f"{self.ordered:.4f}, item co-occurrence {self.unordered:.4f}, {lead:+.1f} paired SE, "
+            f"threshold {self.margin_se:g}; checked in {self.seconds:.1f} s)"
+        )
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate of `auto`: fitted and scored on the validation slice, or skipped (time budget).
+
+    `versus`, `gain` and `gain_se` compare it with the choice so far (every fitted candidate after the first).
+    """
+
+    name: str
+    kind: str
+    status: str  # "fitted" or "skipped"
+    validation: float | None = None  # the selection metric on the validation slice
+    seconds: float | None = None  # fit and scoring
+    versus: str | None = None  # the choice so far it was compared with
+    gain: float | None = None  # mean per-user difference against `versus`
+    gain_se: float | None = None  # its standard error (None: not finite)
+
+    def to_dict(self) -> dict[str, Any]:
+        row = asdict(self)
+        if self.versus is None:  # the first candidate, or a skipped one: no comparison to record
+            del row["versus"], row["gain"], row["gain_se"]
+        return row
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> CandidateResult:
+        data = object_of(data, where)
+        return cls(
+            name=field_of(data, "name", str, where),
+            kind=field_of(data, "kind", str, where, ""),
+            status=field_of(data, "status", str, where),
+            validation=field_of(data, "validation", float, where, None),
+            seconds=field_of(data, "seconds", float, where, None),
+            versus=field_of(data, "versus", str, where, None),
+            gain=field_of(data, "gain", float, where, None),
+            gain_se=field_of(data, "gain_se", float, where, None),
+        )
+
+    def summary(self) -> str:
+        if self.status != "fitted":
+            return f"{self.name} skipped (time budget)"
+        if self.versus is None:
+            return f"{self.name} {self.validation:.4f}"
+        se = "" if self.gain_se is None else f" ± {self.gain_se:.4f}"
+        return f"{self.name} {self.validation:.4f} ({self.gain:+.4f}{se} vs {self.versus})"
+
+
+@dataclass(frozen=True)
+class SelectionRecord:
+    """The choice of `auto` (`movierec.selection.AutoRecommender`): every candidate's score, the one kept.
+
+    Example:
+        >>> record = SelectionRecord("ndcg@10", 1.0, "a", 60.0, 3, (
+        ...     CandidateResult("a", "ease", "fitted", 0.5),
+        ...     CandidateResult("b", "als", "fitted", 0.6, versus="a", gain=0.1, gain_se=0.2),
+        ...     CandidateResult("c", "als", "skipped")))
+        >>> record.summary()
+        'chose a on the validation ndcg@10 of 3 users, where a later candidate must lead by more than 1 paired SE: a 0.5000, b 0.6000 (+0.1000 ± 0.2000 vs a), c skipped (time budget)'
+    """
+
+    metric: str  # the validation metric compared
+    margin_se: float  # paired standard errors a later candidate must lead by
+    chosen: str  # name of the candidate kept
+    time_budget: float  # seconds after which later candidates are skipped
+    validation_users: int  # users scored
+    candidates: tuple[CandidateResult, ...]  # in the order they were tried
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "candidates": [c.to_dict() for c in self.candidates]}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "selection") -> SelectionRecord:
+        data = object_of(data, where)
+        rows = field_of(data, "candidates", list, where)
+        return cls(
+            metric=field_of(data, "metric", str, where),
+            margin_se=field_of(data, "margin_se", float, where),
+            chosen=field_of(data, "chosen", str, where),
+            time_budget=field_of(data, "time_budget", float, where, float("inf")),
+            validation_users=field_of(data, "validation_users", int, where),
+            candidates=tuple(CandidateResult.from_dict(r, f"{where}.candidates[{i}]") for i, r in enumerate(rows)),
+        )
+
+    def summary(self, chosen_style: str = "") -> str:
+        """The sentence saying which candidate was kept and why; `chosen_style` wraps its name (e.g. "**")."""
+        parts = ", ".join(candidate.summary() for candidate in self.candidates)
+        return (
+            f"chose {chosen_style}{self.chosen}{chosen_style} on the validation {self.metric} of "
+            f"{self.validation_users} users, where a later candidate must lead by more than {self.margin_se:g} "
+            f"paired SE: {parts}"
+        )
+
+
+@dataclass(frozen=True)
+class ChoiceRecord:
+    """What the default (`movierec.choice.ChoiceRecommender`) trained, and the order check behind it."""
+
+    chosen: str  # name of the candidate trained
+    order: OrderDecision
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chosen": self.chosen, "order": self.order.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "choice") -> ChoiceRecord:
+        data = object_of(data, where)
+        order = OrderDecision.from_dict(field_of(data, "order", dict, where), f"{where}.order")
+        return cls(chosen=field_of(data, "chosen", str, where), order=order)
+
+    def summary(self) -> str:
+        return f"trained {self.chosen}: {self.order.summary()}"
+
+
+@dataclass(frozen=True)
+class FitDecisions:
+    """The decisions one fit made; each None when the model did not make it.
+
+    In JSON they are the keys `selection`, `choice` and `recency` of the object that holds them (a model's
+    entry in `results.json`, `epoch_search` in `model.json`), each present only when made.
+
+    Example:
+        >>> decisions = FitDecisions(recency=RecencyDecision("on", True, 0.25, 3))
+        >>> decisions.to_dict()
+        {'recency': {'mode': 'on', 'used': True, 'share': 0.25, 'repeats': 3, 'plain': None, 'weighted': None, 'gain_se': None}}
+        >>> FitDecisions.from_dict(decisions.to_dict()) == decisions
+        True
+        >>> decisions.summary()
+        "counted the latest 25% of the training ratings 4x (recency = 'on')"
+    """
+
+    selection: SelectionRecord | None = None  # `auto`: the candidate kept
+    choice: ChoiceRecord | None = None  # the default: the candidate the order check chose
+    recency: RecencyDecision | None = None  # a two-tower model asked to weigh its latest ratings
+
+    def __bool__(self) -> bool:
+        return any(value is not None for value in (self.selection, self.choice, self.recency))
+
+    def to_dict(self) -> dict[str, Any]:
+        parts = {"selection": self.selection, "choice": self.choice, "recency": self.recency}
+        return {key: value.to_dict() for key, value in parts.items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "record") -> FitDecisions:
+        """Reads the three keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
+
+        def part(key: str, reader: Any) -> Any:
+            value = data.get(key)
+            return reader(value, f"{where}.{key}") if value else None
+
+        return cls(
+            selection=part("selection", SelectionRecord.from_dict),
+            choice=part("choice", ChoiceRecord.from_dict),
+            recency=part("recency", RecencyDecision.from_dict),
+        )
+
+    def summary(self) -> str | None:
+        """For people, one line per decision (the chooser's first); None if nothing was decided."""
+        lines = []
+        if self.selection is not None:
+            lines.append(self.selection.summary())
+        if self.choice is not None:
+            lines.append(self.choice.summary())
+        if self.recency is not None:  # after a chooser's line, say which candidate decided it
+            chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
+            lines.append((f"{chosen}: " if chosen else "") + self.recency.summary())
+        return "\n".join(lines) or None
