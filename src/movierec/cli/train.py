@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from movierec._lock import output_lock
 from movierec.cli._common import add_data_arguments, add_strategy_argument, data_config_from_args, positive_int
-from movierec.config import AutoConfig, ChoiceConfig, TrainConfig, read_toml, to_dict
+from movierec.config import AutoConfig, ChoiceConfig, DataConfig, TrainConfig, read_toml, to_dict
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
+from movierec.experiments.backup import backup_problem
 from movierec.registry import config_from_dict
 from movierec.serving.model_dir import check_model_out, save_model_dir
 
@@ -99,13 +101,24 @@ def run(args: argparse.Namespace) -> int:
         model_config = _fixed_epochs(model_config)
     replaces = check_model_out(args.out)  # before any data is read or any epoch run
     data_config = data_config_from_args(args)
+    out = Path(args.out)
+    backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
+    problem = backup_problem(backup)
+    if problem:
+        raise ConfigError(problem)
+    with output_lock(out):  # a second train into the same --out fails in one line instead of sharing the backup
+        return _train(args, model_config, train_config, data_config, backup, replaces)
+
+
+def _train(
+    args: argparse.Namespace, model_config: Any, train_config: TrainConfig, data_config: DataConfig, backup: Path,
+    replaces: bool,
+) -> int:  # fmt: skip
     started = time.perf_counter()
     dataset = load_dataset(data_config)
     logger.info("%s (%.1f s); training %s (%s) ...", dataset.summary(), time.perf_counter() - started,
                 model_config.name, model_config.kind)  # fmt: skip
     started = time.perf_counter()
-    out = Path(args.out)
-    backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
     recommender, data, info = fit_final(
         model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
         validation_split=args.validation_split,

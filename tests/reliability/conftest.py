@@ -1,0 +1,30 @@
+"""Helpers of the reliability suite (issue 21): each test is one hostile-but-realistic case, named after it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from movierec.cli.main import main
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has exited (pids are not reused this quickly)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Runs `movierec ARGS...` in-process: (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
