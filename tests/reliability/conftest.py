@@ -19,11 +19,14 @@ def dead_pid() -> int:
 
 @pytest.fixture
 def run_cli(capsys):
-    """Runs `movierec ARGS...` in-process: (exit code, stdout, stderr)."""
+    """Runs `movierec ARGS...` in-process: (exit code, stdout, stderr); argparse's exit is a code too."""
 
     def run(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()
-        code = main([str(a) for a in args])
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse's errors
+            code = int(e.code or 0)
         out, err = capsys.readouterr()
         return code, out, err
 

@@ -7,7 +7,7 @@ import os
 
 import uvicorn
 
-from movierec.cli._common import positive_int
+from movierec.cli._common import port_number, positive_int
 from movierec.serving.api import MODEL_ENV, create_app
 from movierec.serving.model_dir import verify_model_dir
 from movierec.serving.specs import model_specs, specs_to_text
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)"
     )
-    parser.add_argument("--port", type=positive_int, default=8000, help="port (default 8000)")
+    parser.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
     parser.add_argument(
         "--workers",
         type=positive_int,

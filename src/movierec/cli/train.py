@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from movierec._lock import output_lock
-from movierec.cli._common import add_data_arguments, add_strategy_argument, data_config_from_args, positive_int
+from movierec.cli._common import (
+    add_data_arguments,
+    add_strategy_argument,
+    data_config_from_args,
+    positive_int,
+    seed_int,
+)
 from movierec.config import AutoConfig, ChoiceConfig, DataConfig, TrainConfig, read_toml, to_dict
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
@@ -48,7 +54,7 @@ def register(subparsers) -> None:
         "(any other folder is refused, never emptied)",
     )
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
-    parser.add_argument("--seed", type=int, default=42, help="seed of weights and shuffling")
+    parser.add_argument("--seed", type=seed_int, default=42, help="seed of weights and shuffling")
     add_strategy_argument(parser)
     parser.add_argument(
         "--validation-fraction",

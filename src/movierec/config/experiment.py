@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from movierec._checks import check_finite_fields, check_seed
 from movierec.config.codec import from_dict, read_toml
 from movierec.errors import ConfigError
 
@@ -36,6 +37,9 @@ class DataConfig:
     cache_dir: str | None = None  # overrides MOVIEREC_CACHE and the user cache dir
     min_rating: float | None = None  # keep only ratings >= this as positives (None: all ratings count)
 
+    def __post_init__(self) -> None:
+        check_finite_fields(self, "data.")
+
 
 @dataclass(frozen=True)
 class SplitConfig:
@@ -47,6 +51,8 @@ class SplitConfig:
     seed: int = 42  # seeds the random split
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "split.")
+        check_seed(self.seed, "split.seed")
         if self.strategy not in ("random", "temporal", "leave_last"):
             raise ConfigError(f"split.strategy must be random, temporal or leave_last. Received: {self.strategy!r}")
         for name in ("test_fraction", "validation_fraction"):
@@ -84,6 +90,8 @@ class TrainConfig:
     strategy: Literal["default", "mirrored", "multi_worker"] = "default"
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "train.")
+        check_seed(self.seed, "train.seed")
         for name in ("epochs", "batch_size", "steps_per_execution"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
