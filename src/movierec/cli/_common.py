@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "positive_int", "seed_int", "port_number", "add_experiment_arguments", "add_data_arguments", "data_config_from_args", "check_output_file",
+    "positive_int", "seed_int", "port_number", "non_empty", "add_experiment_arguments", "add_data_arguments", "data_config_from_args", "check_output_file",
     "read_id_file", "print_ranked",
 ]  # fmt: skip
 
@@ -31,6 +31,13 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def non_empty(text: str) -> str:
+    """argparse type: text with something in it (an empty value is refused, not replaced by the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a value, got {text!r}")
+    return text
 
 
 def seed_int(text: str) -> int:
@@ -62,8 +69,8 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, per: str) -> None:
         per: What the budget flags apply to, for the help text ("every TFRS model", "each trial").
     """
     parser.add_argument("--config", help="experiment TOML file (see configs/)")
-    parser.add_argument("--name", help="experiment name (runs go to <logdir>/<name>/...)")
-    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
+    parser.add_argument("--name", type=non_empty, help="experiment name (runs go to <logdir>/<name>/...)")
+    parser.add_argument("--logdir", type=non_empty, help="TensorBoard log root (default: runs)")
     parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
     parser.add_argument("--epochs", type=positive_int, help=f"epochs for {per}")
     parser.add_argument("--batch-size", type=positive_int, help=f"batch size for {per}")

@@ -14,6 +14,7 @@ from movierec.cli._common import (
     add_data_arguments,
     add_strategy_argument,
     data_config_from_args,
+    non_empty,
     positive_int,
     seed_int,
 )
@@ -41,12 +42,15 @@ def register(subparsers) -> None:
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument(
         "--preset",
+        type=non_empty,
         help="model preset name (see `movierec compare --help`); default: `default`, which checks on the "
         "validation slice whether the order of each user's movies predicts the next one (seconds) and trains "
         "the sequential model if so, the factorisation `best` if not; `auto` fits the factorisation, the "
         "baselines and the other TFRS presets and keeps the best on the validation slice",
     )
-    choice.add_argument("--config", help="TOML file with one model config table (kind = ..., name = ...)")
+    choice.add_argument(
+        "--config", type=non_empty, help="TOML file with one model config table (kind = ..., name = ...)"
+    )
     parser.add_argument(
         "--out",
         required=True,
@@ -77,9 +81,9 @@ def register(subparsers) -> None:
 
 def load_model_config(args: argparse.Namespace) -> Any:
     """The model config named by `--config FILE.toml` or `--preset NAME` (default: the project's default)."""
-    if args.config:
+    if args.config is not None:
         return config_from_dict(read_toml(args.config), where=Path(args.config).name)
-    return get_preset(args.preset or DEFAULT_PRESET)
+    return get_preset(DEFAULT_PRESET if args.preset is None else args.preset)
 
 
 def _fixed_epochs(config: Any) -> Any:

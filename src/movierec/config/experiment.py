@@ -118,6 +118,10 @@ class ExperimentConfig:
     # per-model overrides of preset fields, e.g. {"model1": {"embedding_dim": 64}}
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.models or not all(isinstance(name, str) and name.strip() for name in self.models):
+            raise ConfigError(f"models should name at least one preset, none empty. Received: {list(self.models)!r}")
+
 
 def load_experiment(path: str | Path) -> ExperimentConfig:
     """Reads an experiment TOML file.
