@@ -31,3 +31,14 @@ def run_cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pop_model(tmp_path_factory, block_data):
+    """A popularity model directory trained through the CLI on the two-block data."""
+    folder = tmp_path_factory.mktemp("reliability-model")
+    block_data.ratings.to_csv(folder / "r.csv", index=False)
+    block_data.items.to_csv(folder / "i.csv", index=False)
+    args = ["train", "--ratings", folder / "r.csv", "--items", folder / "i.csv", "--preset", "popularity"]
+    assert main([*map(str, args), "--out", str(folder / "pop")]) == 0
+    return folder / "pop"

@@ -46,11 +46,13 @@ import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BeforeValidator
 from threadpoolctl import threadpool_limits
 
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
 from movierec.serving.engine import ServingEngine
 from movierec.serving.hot_path import HotPath
+from movierec.serving.json_body import StrictJsonRoute
 from movierec.serving.limits import MAX_BODY_BYTES, MAX_URL_BYTES, RequestLimits
 from movierec.serving.model_dir import load_model_dir, shown_id
 from movierec.serving.routes import ROUTES, TOO_LONG, Param, Route, error
@@ -226,6 +228,7 @@ def _build_app(engines: dict[str, ServingEngine], max_body_bytes: int, hot_path:
     async def list_models() -> Response:
         return Response(listing, media_type="application/json")
 
+    app.router.route_class = StrictJsonRoute  # bodies: NaN and Infinity are not JSON (422), as on the hot path
     for route in ROUTES:  # each model route unprefixed (the default model), then under /models/{name}
         for prefix, model_name in (("", None), ("/models/{name}", ModelName)):
             errors = route.errors if prefix == "" or 404 in route.errors else {404: error(NO_MODEL), **route.errors}
@@ -246,11 +249,19 @@ def _fastapi_path(route: Route) -> str:
 
 def _query_annotation(param: Param) -> Any:
     """The FastAPI query parameter declared by `param`: its type, bounds and description."""
-    if param.type is int:
-        return Annotated[int, Query(ge=param.low, le=param.high, description=param.description)]
+    if param.type is int:  # digits only, as on the hot path: "5.0" or "+5" is a 422, not a 5
+        return Annotated[
+            int, BeforeValidator(_digits), Query(ge=param.low, le=param.high, description=param.description)
+        ]
     if param.type is str:
         return Annotated[str, Query(max_length=param.high, description=param.description)]
     return Annotated[param.type, Query(description=param.description)]
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("should be an integer written in digits")
+    return value
 
 
 def _endpoint(route: Route, engine_named: Callable[[str | None], ServingEngine], model_name: Any) -> Callable[..., Any]:
