@@ -37,6 +37,7 @@ import importlib.resources
 import inspect
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,6 +49,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BeforeValidator
 from threadpoolctl import threadpool_limits
+from uvicorn.config import STARTUP_FAILURE
 
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
 from movierec.serving.engine import ServingEngine
@@ -72,7 +74,7 @@ from movierec.serving.schemas import (
 from movierec.serving.specs import ModelSource, model_specs, specs_from_text
 
 __all__ = [
-    "create_app", "app_from_environment", "ServingApp", "MODEL_ENV", "MAX_K", "MAX_LIKED", "MAX_SEARCH",
+    "create_app", "app_from_environment", "ServingApp", "MODEL_ENV", "FAILURE_ENV", "MAX_K", "MAX_LIKED", "MAX_SEARCH",
     "HealthResponse", "RankedItem", "Recommendations", "SimilarMovies", "NewUserRequest", "ItemInfo",
     "ErrorDetail", "ModelInfo",
 ]  # fmt: skip
@@ -81,6 +83,8 @@ logger = logging.getLogger(__name__)
 
 # The models of `app_from_environment` (uvicorn workers): a directory, NAME=PATH, or `specs_to_text`'s JSON list
 MODEL_ENV = "MOVIEREC_SERVE_MODEL"
+# A file where a worker that cannot load its models writes why, before it exits as a start-up failure
+FAILURE_ENV = "MOVIEREC_SERVE_FAILURES"
 # The page is self-contained: forbid every request that does not go back to this server.
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
 
@@ -135,11 +139,25 @@ def create_app(
 
 
 def app_from_environment() -> ServingApp:
-    """The app for the models named by `$MOVIEREC_SERVE_MODEL` (uvicorn's factory for `--workers N`)."""
+    """The app for the models named by `$MOVIEREC_SERVE_MODEL` (uvicorn's factory for `--workers N`).
+
+    A worker whose models do not load logs one line, appends it to `$MOVIEREC_SERVE_FAILURES` (when set) and
+    exits with uvicorn's start-up failure code, so the supervisor stops instead of restarting it forever.
+    """
     text = os.environ.get(MODEL_ENV)
     if not text:
         raise ConfigError(f"${MODEL_ENV} must name a model directory (or hold a JSON list of them)")
-    return create_app(specs_from_text(text))
+    try:
+        return create_app(specs_from_text(text))
+    except Exception as e:  # any failure repeats in every restarted worker
+        line = str(e) if isinstance(e, MovierecError) else f"{type(e).__name__}: {str(e).strip()[:200]}"
+        line = line.splitlines()[0] if line.strip() else type(e).__name__
+        logger.error("this worker cannot load its models: %s", line)
+        failures = os.environ.get(FAILURE_ENV)
+        if failures:
+            with open(failures, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        sys.exit(STARTUP_FAILURE)
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
