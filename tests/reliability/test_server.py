@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -40,3 +41,17 @@ def test_k_in_the_query_must_be_written_in_digits(client, k):
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "k"]
     assert client.get("/users/u1/recommendations", params={"k": "5"}).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_work_offline(client, page):
+    response = client.get(page)
+    assert response.status_code == 200
+    html = response.text
+    assert "http://" not in html and "https://" not in html  # no CDN, no web fonts: nothing leaves this server
+    assets = re.findall(r'(?:src|href)="(/[^"]+)"', html)
+    assert assets and all(asset.startswith("/docs/assets/") for asset in assets)
+    for asset in assets:
+        answer = client.get(asset)
+        assert answer.status_code == 200 and len(answer.content) > 1000, asset
+    assert "openapi.json" in html and client.get("/openapi.json").status_code == 200

@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 from uvicorn.config import STARTUP_FAILURE
 
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
+from movierec.serving.docs_pages import add_docs_pages
 from movierec.serving.engine import ServingEngine
 from movierec.serving.hot_path import HotPath
 from movierec.serving.json_body import StrictJsonRoute
@@ -203,7 +204,10 @@ def _build_app(engines: dict[str, ServingEngine], max_body_bytes: int, hot_path:
         f"{default_name!r}. Request bodies are limited to {max_body_bytes:,} bytes (413 above), URLs to "
         f"{MAX_URL_BYTES:,} bytes (414).",
         lifespan=_lifespan,
+        docs_url=None,  # add_docs_pages: the same pages, with their assets served from here, not a CDN
+        redoc_url=None,
     )
+    add_docs_pages(app, "movierec")
     app.state.engine = default
     app.state.engines = engines
     inner = HotPath(app.fastapi_call, engines, default_name) if hot_path else app.fastapi_call
