@@ -273,7 +273,7 @@ def _query_annotation(param: Param) -> Any:
     """The FastAPI query parameter declared by `param`: its type, bounds and description."""
     if param.type is int:  # digits only, as on the hot path: "5.0" or "+5" is a 422, not a 5
         return Annotated[
-            int, BeforeValidator(_digits), Query(ge=param.low, le=param.high, description=param.description)
+            int, Query(ge=param.low, le=param.high, description=param.description), BeforeValidator(_digits)
         ]
     if param.type is str:
         return Annotated[str, Query(max_length=param.high, description=param.description)]

@@ -28,7 +28,12 @@ MAX_INCOMPLETE_BYTES = 16 * 1024  # h11: the longest request head buffered (URLs
 
 
 class IdleClosing:
-    """Mixin over a uvicorn HTTP protocol (`self.cycle` is the request being answered, None before the first)."""
+    """Mixin over a uvicorn HTTP protocol.
+
+    It reads uvicorn's `self.loop`, `self.transport` and `self.cycle` (the request being answered, None before
+    the first; `cycle.response_complete`), set by both protocols' `__init__`/`connection_made` in the pinned
+    uvicorn; `tests/reliability/test_serve_process.py::test_idle_connections_are_closed` fails if they change.
+    """
 
     request_start_seconds: float = REQUEST_START_SECONDS
     _deadline: asyncio.TimerHandle | None = None
@@ -49,19 +54,19 @@ class IdleClosing:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def _idle(self) -> bool:
-        cycle = getattr(self, "cycle", None)
+        cycle = self.cycle  # type: ignore[attr-defined]
         return cycle is None or cycle.response_complete
 
     def _arm(self) -> None:
         loop: asyncio.AbstractEventLoop = self.loop  # type: ignore[attr-defined]
-        self._deadline = loop.call_later(self.request_start_seconds, self._expire, getattr(self, "cycle", None))
+        self._deadline = loop.call_later(self.request_start_seconds, self._expire, self.cycle)  # type: ignore[attr-defined]
 
     def _expire(self, cycle: Any) -> None:
         self._deadline = None
         transport = self.transport  # type: ignore[attr-defined]
         if transport.is_closing() or not self._idle():
             return  # answering a request: the next wait arms its own deadline
-        if getattr(self, "cycle", None) is cycle:
+        if self.cycle is cycle:  # type: ignore[attr-defined]
             transport.close()  # no request started since the deadline was armed
         else:
             self._arm()  # requests were answered meanwhile; time the current wait
