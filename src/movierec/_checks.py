@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from movierec.errors import ConfigError
 
-__all__ = ["check_k", "check_ks"]
+__all__ = ["check_k", "check_ks", "check_finite_fields", "check_seed", "SEED_LIMIT"]
+
+SEED_LIMIT = 2**32  # seeds are in [0, 2**32): numpy's legacy seeding and TensorFlow's int64 both take them
 
 
 def check_k(k: object, name: str = "k") -> int:
@@ -26,3 +31,28 @@ def check_ks(ks: Iterable[int] | int) -> tuple[int, ...]:
     if not values:
         raise ConfigError("`ks` should hold at least one positive integer. Received: `ks` = ()")
     return values
+
+
+def check_finite_fields(config: Any, prefix: str = "") -> None:
+    """ConfigError naming the first float field of dataclass `config` (or float in a tuple field) that is nan or ±inf.
+
+    Example:
+        >>> @dataclasses.dataclass
+        ... class Demo:
+        ...     rate: float = float("nan")
+        >>> check_finite_fields(Demo(), "demo.")
+        Traceback (most recent call last):
+        movierec.errors.ConfigError: demo.rate must be a finite number. Received: `rate` = nan
+    """
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{prefix}{field.name} must be a finite number. Received: `{field.name}` = {value!r}")
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """`seed` as an int, or ConfigError if it is not an integer in [0, 2**32) (bools rejected)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < SEED_LIMIT:
+        raise ConfigError(f"`{name}` should be an integer from 0 to {SEED_LIMIT - 1}. Received: `{name}` = {seed!r}")
+    return int(seed)

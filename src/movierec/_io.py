@@ -1,19 +1,27 @@
 """Atomic writes: build a temporary sibling, then rename, so no reader sees half a file or folder.
 
 Every artifact movierec writes (JSON, CSV, npz, model folders) goes through `atomic_path`
-or `atomic_dir`.
+or `atomic_dir`. Their temporaries carry the writer's pid (`.NAME.PID.tmp`, `.NAME.PID.partial`), so the
+next write to the same path removes those of processes that died midway, with a notice.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_dir", "write_text_atomic", "file_sha256", "output_problem"]
+__all__ = [
+    "atomic_path", "atomic_dir", "write_text_atomic", "file_sha256", "output_problem", "process_alive",
+    "remove_stale_temporaries",
+]  # fmt: skip
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -26,6 +34,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
@@ -44,6 +53,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     old = path.with_name(f".{path.name}.{os.getpid()}.old")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -98,3 +108,42 @@ def output_problem(path: str | Path, *, folder: bool) -> str | None:
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"cannot write {path}: {parent} is not writable"
     return None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid is running (one of another user counts as running)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Removes the temporaries of `path` (`.NAME.PID.tmp` / `.partial` / `.old`) left by dead processes.
+
+    Returns:
+        What was removed; each removal is logged as a warning naming the dead pid.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.(tmp|partial|old)")
+    removed: list[Path] = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for sibling in siblings:
+        match = pattern.fullmatch(sibling.name)
+        if match is None or process_alive(int(match.group(1))):
+            continue
+        logger.warning("removing %s, left by pid %s, which died before finishing it", sibling, match.group(1))
+        if sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            sibling.unlink(missing_ok=True)
+        removed.append(sibling)
+    return removed

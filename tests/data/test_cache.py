@@ -58,6 +58,10 @@ def test_missing_or_broken_caches_are_ignored(tmp_path, caplog):
     (tmp_path / "toy" / "user_ids.parquet").write_bytes(b"not parquet")
     with caplog.at_level(logging.WARNING, logger="movierec.data.cache"):
         assert read_cache(tmp_path / "toy", "toy") is None
+    assert "does not match its checksums (user_ids.parquet has changed)" in caplog.text
+    (tmp_path / "toy" / "checksums.json").unlink()  # a cache from before the checksums: read, found unreadable
+    with caplog.at_level(logging.WARNING, logger="movierec.data.cache"):
+        assert read_cache(tmp_path / "toy", "toy") is None
     assert "ignoring unreadable cache" in caplog.text
 
 

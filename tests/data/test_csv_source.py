@@ -115,7 +115,7 @@ def test_the_checker_reads_in_blocks_and_names_lines_past_the_first(tmp_path, mo
         ("a,x,1,100\nb,y,2,200\n", "missing column(s) user_id, item_id, rating, timestamp"),
         ("user_id,item_id,rating,timestamp\na,x,4,1\nb,y,four,2\n", "line 3: non-numeric rating 'four'"),
         ("user_id,item_id,rating,timestamp\na,x,,1\n", "line 2: non-numeric rating ''"),
-        ("user_id,item_id,rating,timestamp\na,x,nan,1\n", "line 2: non-numeric rating 'nan'"),
+        ("user_id,item_id,rating,timestamp\na,x,nan,1\n", "line 2: non-finite rating 'nan'"),
         ("user_id,item_id,rating,timestamp\na,x,4,1.5\n", "line 2: non-integer timestamp '1.5'"),
         ("user_id,item_id,rating,timestamp\na,x,4,2020-01-01\n", "line 2: non-integer timestamp"),
         ("user_id,item_id,rating,timestamp\na,x,4,1\n ,y,3,2\n", "line 3: empty user_id"),

@@ -140,7 +140,7 @@ def test_source_order_download_then_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(movielens, "_from_recbole", lambda: read_recbole_wheel(wheel, sha256))
     assert _tables(load_movielens_100k(cache_dir=str(tmp_path / "cache"))) == EXPECTED
     assert sorted(p.name for p in (tmp_path / "cache" / "ml-100k").iterdir()) == [
-        "item_ids.parquet", "items.parquet", "ratings.parquet", "user_ids.parquet", "users.parquet"
+        "checksums.json", "item_ids.parquet", "items.parquet", "ratings.parquet", "user_ids.parquet", "users.parquet"
     ]  # fmt: skip
     monkeypatch.setattr(movielens, "_from_recbole", offline)
     assert _tables(load_movielens_100k(cache_dir=str(tmp_path / "cache"))) == EXPECTED  # served from the cache

@@ -200,6 +200,7 @@ def test_serve_with_workers_checks_the_model_first(tmp_path, model_dirs, monkeyp
     with pytest.raises(ModelDirError, match="not found"):
         serve.run(parser.parse_args(["serve", "--model", str(tmp_path / "nope"), "--workers", "2"]))
     assert calls == []
-    assert serve.run(parser.parse_args(["serve", "--model", str(model_dirs["popularity"]), "--workers", "2"])) == 0
+    with pytest.raises(KeyboardInterrupt):  # uvicorn returned with no worker failure: stopped by a signal
+        serve.run(parser.parse_args(["serve", "--model", str(model_dirs["popularity"]), "--workers", "2"]))
     [(app, options)] = calls
     assert app == "movierec.serving.api:app_from_environment" and options["factory"] and options["workers"] == 2

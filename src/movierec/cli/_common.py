@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from movierec._checks import check_seed
 from movierec._io import output_problem
 from movierec.config import DataConfig
 from movierec.data.catalog import MOVIELENS_SETS
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "positive_int", "add_experiment_arguments", "add_data_arguments", "data_config_from_args", "check_output_file",
+    "positive_int", "seed_int", "port_number", "non_empty", "add_experiment_arguments", "add_data_arguments", "data_config_from_args", "check_output_file",
     "read_id_file", "print_ranked",
 ]  # fmt: skip
 
@@ -32,6 +33,34 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_empty(text: str) -> str:
+    """argparse type: text with something in it (an empty value is refused, not replaced by the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a value, got {text!r}")
+    return text
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer in [0, 2**32) (the configs' own check, as one argparse line)."""
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1 to 65535 (a larger number would wrap around to another port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return value
+
+
 def add_experiment_arguments(parser: argparse.ArgumentParser, per: str) -> None:
     """Flags that override an experiment TOML: --config, --name, --logdir, --split, budget, data.
 
@@ -40,12 +69,12 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, per: str) -> None:
         per: What the budget flags apply to, for the help text ("every TFRS model", "each trial").
     """
     parser.add_argument("--config", help="experiment TOML file (see configs/)")
-    parser.add_argument("--name", help="experiment name (runs go to <logdir>/<name>/...)")
-    parser.add_argument("--logdir", help="TensorBoard log root (default: runs)")
+    parser.add_argument("--name", type=non_empty, help="experiment name (runs go to <logdir>/<name>/...)")
+    parser.add_argument("--logdir", type=non_empty, help="TensorBoard log root (default: runs)")
     parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")
     parser.add_argument("--epochs", type=positive_int, help=f"epochs for {per}")
     parser.add_argument("--batch-size", type=positive_int, help=f"batch size for {per}")
-    parser.add_argument("--seed", type=int, help="seed of the split and the training")
+    parser.add_argument("--seed", type=seed_int, help="seed of the split and the training")
     add_strategy_argument(parser)
     add_data_arguments(parser)
 

@@ -8,8 +8,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from movierec.cli._common import add_experiment_arguments, data_config_from_args
+from movierec.cli._common import add_experiment_arguments, data_config_from_args, non_empty
 from movierec.config import ExperimentConfig, load_experiment
+from movierec.errors import ConfigError
 from movierec.evaluation import METRIC_LABELS
 from movierec.experiments import PRESETS, run_experiment
 from movierec.records import ModelResult, RunResults
@@ -34,7 +35,9 @@ def register(subparsers) -> None:
         "held-out test data, prints a table, writes <logdir>/<name>/results.json and TensorBoard runs.",
     )
     parser.add_argument(
-        "--models", help=f"comma-separated presets, e.g. model1,model2,popularity; presets: {', '.join(PRESETS)}"
+        "--models",
+        type=non_empty,
+        help=f"comma-separated presets, e.g. model1,model2,popularity; presets: {', '.join(PRESETS)}",
     )
     add_experiment_arguments(parser, per="every TFRS model without its own budget")
     parser.set_defaults(func=run)
@@ -43,8 +46,11 @@ def register(subparsers) -> None:
 def build_config(args: argparse.Namespace) -> ExperimentConfig:
     config = load_experiment(args.config) if args.config else ExperimentConfig()
     changes: dict[str, Any] = {}
-    if args.models:
-        changes["models"] = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    if args.models is not None:
+        names = tuple(m.strip() for m in args.models.split(","))
+        if not all(names):
+            raise ConfigError(f"--models should be comma-separated preset names, none empty. Received: {args.models!r}")
+        changes["models"] = names
     if args.name:
         changes["name"] = args.name
     if args.logdir:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from movierec.cli._common import positive_int
+from movierec.cli._common import positive_int, seed_int
 from movierec.config import DataConfig
 from movierec.data.cache import cache_folder
 from movierec.data.catalog import MOVIELENS_SETS
@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     synth.add_argument(
         "--ratings", type=positive_int, default=_FULL.ratings, help=f"ratings (default {_FULL.ratings:,})"
     )
-    synth.add_argument("--seed", type=int, default=_FULL.seed, help=f"random seed (default {_FULL.seed})")
+    synth.add_argument("--seed", type=seed_int, default=_FULL.seed, help=f"random seed (default {_FULL.seed})")
     synth.add_argument("--out", required=True, help="new (or empty) folder to write")
     synth.set_defaults(func=run_synth)
     parser.set_defaults(func=lambda args: _usage(parser))

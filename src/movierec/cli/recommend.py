@@ -87,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.out) as tmp:
             table[["user_id", "rank", "item_id", "score"]].to_csv(tmp, index=False, float_format="%.6f")
         print(f"wrote {len(table):,} recommendations for {table.user_id.nunique():,} users to {args.out}")
+    elif table.empty:  # every movie the model knows is seen (or liked): say so rather than print nothing
+        n_items = model.vocab.n_items
+        if liked is not None:
+            print(f"no movie is left to recommend: the liked movies are all {n_items:,} the model knows")
+        else:
+            print(f"no movie is left to recommend to user {args.user!r}: they rated all {n_items:,} movies the "
+                  "model knows (add --include-seen to list them)")  # fmt: skip
     else:
         print_ranked(table)
     return 0

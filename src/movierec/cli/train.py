@@ -9,11 +9,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from movierec.cli._common import add_data_arguments, add_strategy_argument, data_config_from_args, positive_int
-from movierec.config import AutoConfig, ChoiceConfig, TrainConfig, read_toml, to_dict
+from movierec._lock import output_lock
+from movierec.cli._common import (
+    add_data_arguments,
+    add_strategy_argument,
+    data_config_from_args,
+    non_empty,
+    positive_int,
+    seed_int,
+)
+from movierec.config import AutoConfig, ChoiceConfig, DataConfig, TrainConfig, read_toml, to_dict
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
+from movierec.experiments.backup import backup_problem
 from movierec.records import ModelMeta
 from movierec.registry import config_from_dict
 from movierec.serving.model_dir import check_model_out, save_model_dir
@@ -34,12 +43,15 @@ def register(subparsers) -> None:
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument(
         "--preset",
+        type=non_empty,
         help="model preset name (see `movierec compare --help`); default: `default`, which checks on the "
         "validation slice whether the order of each user's movies predicts the next one (seconds) and trains "
         "the sequential model if so, the factorisation `best` if not; `auto` fits the factorisation, the "
         "baselines and the other TFRS presets and keeps the best on the validation slice",
     )
-    choice.add_argument("--config", help="TOML file with one model config table (kind = ..., name = ...)")
+    choice.add_argument(
+        "--config", type=non_empty, help="TOML file with one model config table (kind = ..., name = ...)"
+    )
     parser.add_argument(
         "--out",
         required=True,
@@ -47,7 +59,7 @@ def register(subparsers) -> None:
         "(any other folder is refused, never emptied)",
     )
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
-    parser.add_argument("--seed", type=int, default=42, help="seed of weights and shuffling")
+    parser.add_argument("--seed", type=seed_int, default=42, help="seed of weights and shuffling")
     add_strategy_argument(parser)
     parser.add_argument(
         "--validation-fraction",
@@ -70,9 +82,9 @@ def register(subparsers) -> None:
 
 def load_model_config(args: argparse.Namespace) -> Any:
     """The model config named by `--config FILE.toml` or `--preset NAME` (default: the project's default)."""
-    if args.config:
+    if args.config is not None:
         return config_from_dict(read_toml(args.config), where=Path(args.config).name)
-    return get_preset(args.preset or DEFAULT_PRESET)
+    return get_preset(DEFAULT_PRESET if args.preset is None else args.preset)
 
 
 def _fixed_epochs(config: Any) -> Any:
@@ -100,13 +112,24 @@ def run(args: argparse.Namespace) -> int:
         model_config = _fixed_epochs(model_config)
     replaces = check_model_out(args.out)  # before any data is read or any epoch run
     data_config = data_config_from_args(args)
+    out = Path(args.out)
+    backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
+    problem = backup_problem(backup)
+    if problem:
+        raise ConfigError(problem)
+    with output_lock(out):  # a second train into the same --out fails in one line instead of sharing the backup
+        return _train(args, model_config, train_config, data_config, backup, replaces)
+
+
+def _train(
+    args: argparse.Namespace, model_config: Any, train_config: TrainConfig, data_config: DataConfig, backup: Path,
+    replaces: bool,
+) -> int:  # fmt: skip
     started = time.perf_counter()
     dataset = load_dataset(data_config)
     logger.info("%s (%.1f s); training %s (%s) ...", dataset.summary(), time.perf_counter() - started,
                 model_config.name, model_config.kind)  # fmt: skip
     started = time.perf_counter()
-    out = Path(args.out)
-    backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
     recommender, data, search = fit_final(
         model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
         validation_split=args.validation_split,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from movierec._checks import check_finite_fields
 from movierec.errors import ConfigError
 
 __all__ = ["AutoConfig", "METRICS"]
@@ -36,6 +37,7 @@ class AutoConfig:
     margin_se: float = 1.0
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "auto.")
         if not isinstance(self.candidates, tuple) or not self.candidates:
             raise ConfigError(
                 f"auto.candidates must be a non-empty list of model tables. Received: {self.candidates!r}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from movierec._checks import check_finite_fields, check_seed
 from movierec.errors import ConfigError
 
 __all__ = ["PopularityConfig", "EaseConfig", "AlsConfig"]
@@ -30,6 +31,7 @@ class EaseConfig:
     max_items: int = 20_000
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "ease.")
         if not isinstance(self.l2, (int, float)) or isinstance(self.l2, bool) or not self.l2 > 0:
             raise ConfigError(f"ease.l2 must be a number > 0. Received: `l2` = {self.l2!r}")
         if not isinstance(self.max_items, int) or isinstance(self.max_items, bool) or self.max_items <= 0:
@@ -51,6 +53,8 @@ class AlsConfig:
     seed: int = 42  # seeds the initial user factors
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "als.")
+        check_seed(self.seed, "als.seed")
         for name in ("factors", "iterations"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

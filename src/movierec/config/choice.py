@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from movierec._checks import check_finite_fields
 from movierec.errors import ConfigError
 
 __all__ = ["ChoiceConfig", "DEFAULT_PRESET"]
@@ -37,6 +38,7 @@ class ChoiceConfig:
     check_users: int = 2000
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "choice.")
         for name in ("unordered", "ordered"):
             table = getattr(self, name)
             if not isinstance(table, dict) or not isinstance(table.get("kind"), str):

@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from movierec._input_files import check_input_file
 from movierec._io import write_text_atomic
 from movierec.errors import ConfigError
 
@@ -84,13 +85,13 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     """Reads a TOML file into a dict.
 
     Raises:
-        ConfigError: if the file is missing or is not valid TOML.
+        ConfigError: if the file is missing, is not a regular text file, or is not valid TOML.
     """
-    path = Path(path)
+    path = check_input_file(path, "config", ConfigError)
     try:
-        return tomllib.loads(path.read_text())
-    except FileNotFoundError as e:
-        raise ConfigError(f"config file not found: {path}") from e
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {path} is not UTF-8 text: {e.reason} at byte {e.start}") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from movierec._checks import check_finite_fields, check_seed
 from movierec.config.codec import from_dict, read_toml
 from movierec.errors import ConfigError
 
@@ -43,6 +44,9 @@ class DataConfig:
     cache_dir: str | None = None  # overrides MOVIEREC_CACHE and the user cache dir
     min_rating: float | None = None  # keep only ratings >= this as positives (None: all ratings count)
 
+    def __post_init__(self) -> None:
+        check_finite_fields(self, "data.")
+
 
 @dataclass(frozen=True)
 class SplitConfig:
@@ -54,6 +58,8 @@ class SplitConfig:
     seed: int = 42  # seeds the random split
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "split.")
+        check_seed(self.seed, "split.seed")
         if self.strategy not in ("random", "temporal", "leave_last"):
             raise ConfigError(f"split.strategy must be random, temporal or leave_last. Received: {self.strategy!r}")
         for name in ("test_fraction", "validation_fraction"):
@@ -94,6 +100,8 @@ class TrainConfig:
     strategy: Literal["default", "mirrored", "multi_worker"] = "default"
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "train.")
+        check_seed(self.seed, "train.seed")
         for name in ("epochs", "batch_size", "steps_per_execution"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
@@ -123,6 +131,10 @@ class ExperimentConfig:
     ks: tuple[int, ...] = (1, 5, 10, 50, 100)  # cut-offs reported on the test split
     # per-model overrides of preset fields, e.g. {"model1": {"embedding_dim": 64}}
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.models or not all(isinstance(name, str) and name.strip() for name in self.models):
+            raise ConfigError(f"models should name at least one preset, none empty. Received: {list(self.models)!r}")
 
 
 def load_experiment(path: str | Path) -> ExperimentConfig:

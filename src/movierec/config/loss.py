@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from movierec._checks import check_finite_fields
 from movierec.errors import ConfigError
 
 __all__ = ["LossConfig", "LOSSES"]
@@ -42,6 +43,7 @@ class LossConfig:
     calibration: float = 0.75  # gbce's t in [0, 1]: 0 is plain binary cross-entropy, 1 fully calibrated
 
     def __post_init__(self) -> None:
+        check_finite_fields(self, "loss.")
         if self.kind not in LOSSES:
             raise ConfigError(f"loss.kind must be one of {LOSSES}. Received: {self.kind!r}")
         if isinstance(self.negatives, bool) or not isinstance(self.negatives, int) or self.negatives <= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from movierec._checks import check_finite_fields
 from movierec.config.loss import LossConfig
 from movierec.errors import ConfigError
 
@@ -54,6 +55,7 @@ class SequentialConfig:
     early_stopping_patience: int | None = None
 
     def __post_init__(self) -> None:
+        check_finite_fields(self)
         for name in ("embedding_dim", "max_length", "blocks", "heads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

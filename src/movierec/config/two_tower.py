@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from movierec._checks import check_finite_fields
 from movierec.config.loss import LossConfig
 from movierec.errors import ConfigError
 
@@ -85,10 +86,19 @@ class TwoTowerConfig:
     early_stopping_patience: int | None = None
 
     def __post_init__(self) -> None:
-        if self.embedding_dim <= 0:
-            raise ConfigError(f"embedding_dim should be a positive integer. Received: {self.embedding_dim!r}")
-        if any(size <= 0 for size in self.layer_sizes):
-            raise ConfigError(f"layer_sizes must all be positive. Received: {self.layer_sizes!r}")
+        check_finite_fields(self)
+        for name in ("embedding_dim", "feature_dim", "time_buckets"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{name} should be a positive integer. Received: `{name}` = {value!r}")
+        for name in ("head_size", "num_hard_negatives"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ConfigError(f"{name} should be a positive integer or unset. Received: `{name}` = {value!r}")
+        for name in ("layer_sizes", "rating_layers"):
+            sizes = getattr(self, name)
+            if any(isinstance(size, bool) or not isinstance(size, int) or size <= 0 for size in sizes):
+                raise ConfigError(f"{name} must all be positive integers. Received: `{name}` = {sizes!r}")
         for name in ("activation", "head_activation"):
             value = getattr(self, name)
             if value is not None and value not in ACTIVATIONS:

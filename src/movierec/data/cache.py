@@ -4,17 +4,20 @@
 
 * `ratings.parquet`: `user_code` and `item_code` (int32), `rating` (float32), `timestamp` (int64);
 * `user_ids.parquet` / `item_ids.parquet`: one `id` string per code (row `i` is code `i`);
-* `items.parquet` and, when the set has demographics, `users.parquet`.
+* `items.parquet` and, when the set has demographics, `users.parquet`;
+* `checksums.json`: size and SHA-256 of each of those files, written last. A cache whose files do not
+  match it (one copied over another, one deleted) is rebuilt, with a warning naming the file.
 
 Storing codes plus their id dictionaries keeps a 25M-row table at about 20 bytes a row on
 disk and in memory, and reading it is a copy, not a parse. The root is `cache_dir`, else
 `$MOVIEREC_CACHE`, else the user cache dir. A folder is written whole and renamed into
 place, so a reader never sees half a cache. Caches written before the codes (string
-`user_id` / `item_id` columns in `ratings.parquet`) are still read.
+`user_id` / `item_id` columns in `ratings.parquet`) or before the checksums are still read.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -26,7 +29,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from movierec._io import atomic_dir
+from movierec._io import atomic_dir, file_sha256
 from movierec.data.dataset import Dataset
 from movierec.errors import DataError
 
@@ -37,6 +40,7 @@ Fetch = Callable[[], Dataset]
 logger = logging.getLogger(__name__)
 
 _CODES = {"user_id": ("user_code", "user_ids.parquet"), "item_id": ("item_code", "item_ids.parquet")}
+CHECKSUMS = "checksums.json"
 
 
 def load_through_cache(
@@ -120,6 +124,10 @@ def write_cache(dataset: Dataset, folder: Path) -> None:
             dataset.items.to_parquet(tmp / "items.parquet", index=False)
             if dataset.users is not None:
                 dataset.users.to_parquet(tmp / "users.parquet", index=False)
+            sums = {
+                p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in sorted(tmp.glob("*.parquet"))
+            }
+            (tmp / CHECKSUMS).write_text(json.dumps({"files": sums}, indent=1) + "\n")
     except (OSError, pa.ArrowException) as e:
         raise DataError(f"cannot write the {dataset.name} cache in {folder}: {e}") from e
     logger.info("%s: cached in %s", dataset.name, folder)
@@ -128,6 +136,10 @@ def write_cache(dataset: Dataset, folder: Path) -> None:
 def read_cache(folder: Path, name: str) -> Dataset | None:
     """The dataset cached in `folder`, or None when there is none or it cannot be read."""
     if not (folder / "ratings.parquet").is_file() or not (folder / "items.parquet").is_file():
+        return None
+    problem = _checksum_problem(folder)
+    if problem:
+        logger.warning("%s: the cache in %s does not match its checksums (%s); rebuilding it", name, folder, problem)
         return None
     try:
         if all((folder / file_name).is_file() for _, file_name in _CODES.values()):
@@ -140,6 +152,28 @@ def read_cache(folder: Path, name: str) -> Dataset | None:
     except (OSError, ValueError, KeyError, pa.ArrowException, DataError) as e:  # a bad cache is rebuilt
         logger.warning("%s: ignoring unreadable cache %s: %s", name, folder, e)
         return None
+
+
+def _checksum_problem(folder: Path) -> str | None:
+    """What in `folder` differs from its `checksums.json` (None if all match, or for a cache written before them)."""
+    if not (folder / CHECKSUMS).exists():
+        return None
+    try:
+        files = json.loads((folder / CHECKSUMS).read_text())["files"]
+        if not isinstance(files, dict):
+            raise TypeError("files is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"{CHECKSUMS} is unreadable: {e}"
+    extra = sorted({p.name for p in folder.glob("*.parquet")} - set(files))
+    if extra:
+        return f"{extra[0]} is not listed"
+    for file_name, expected in files.items():
+        path = folder / file_name
+        if not path.is_file():
+            return f"{file_name} is missing"
+        if path.stat().st_size != expected.get("bytes") or file_sha256(path) != expected.get("sha256"):
+            return f"{file_name} has changed"
+    return None
 
 
 def _read_coded_ratings(folder: Path) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from movierec._input_files import check_input_file
 from movierec.data.columnar import categorical_from_arrow
 from movierec.data.dataset import RATING_COLUMNS, Dataset
 from movierec.data.titles import clean_genres, title_years
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 ITEM_REQUIRED = ("item_id", "title")
 _BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
 _CHECK_ROWS = 1_000_000  # lines per block of the line-numbered checker
+_FLOAT32_MAX = float(np.finfo(np.float32).max)  # ratings are stored as float32
 
 
 def load_csv(ratings_path: str | Path, items_path: str | Path | None = None, name: str | None = None) -> Dataset:
@@ -81,8 +83,11 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
         DataError: as `load_csv`.
     """
     path = Path(path)
-    if path.suffix.lower() == ".parquet":
+    parquet = path.suffix.lower() == ".parquet"
+    check_input_file(path, "ratings", DataError, text=not parquet)  # a pipe, a device, a binary file: one line now
+    if parquet:
         return _read_parquet(path)
+    _check_columns(path, RATING_COLUMNS, "ratings")
     fast = _read_fast(path)
     if fast is not None:
         return fast
@@ -114,6 +119,21 @@ def _ratings_header(path: Path) -> list[str] | None:
     if header is None or any(c not in header for c in RATING_COLUMNS) or len(set(header)) < len(header):
         return None
     return header
+
+
+def _check_columns(path: Path, required: tuple[str, ...], kind: str) -> None:
+    """Refuses a file whose header row lacks a required column, before the rest of the file is read."""
+    header = _header(path)
+    missing = [c for c in required if c not in header] if header is not None else []
+    if missing:
+        raise DataError(_missing_message(path, missing, required, kind, header or []))
+
+
+def _missing_message(path: Path, missing: list[str], required: tuple[str, ...], kind: str, found: list[str]) -> str:
+    return (
+        f"{kind} file {path} is missing column(s) {', '.join(missing)}; "
+        f"the header row must name {','.join(required)} (found: {','.join(found)})"
+    )
 
 
 def _header(path: Path) -> list[str] | None:
@@ -239,6 +259,8 @@ def _arrow_blocks(path: Path) -> Iterator[pd.DataFrame]:
 
 
 def _read_items(path: Path) -> pd.DataFrame:
+    check_input_file(path, "items", DataError)
+    _check_columns(path, ITEM_REQUIRED, "items")
     frame = _read(path, ITEM_REQUIRED, "items")
     ids = frame["item_id"].fillna("").str.strip()
     repeated = ids[ids.duplicated()]
@@ -276,8 +298,7 @@ def _read_blocks(path: Path, required: tuple[str, ...], kind: str) -> Iterator[p
     Blank lines are dropped (their index skipped, so line numbers stay right); a block of only
     blank lines is skipped.
     """
-    if not path.is_file():
-        raise DataError(f"{kind} file not found: {path}")
+    check_input_file(path, kind, DataError)
     try:
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, chunksize=_CHECK_ROWS)
         with reader:
@@ -285,10 +306,7 @@ def _read_blocks(path: Path, required: tuple[str, ...], kind: str) -> Iterator[p
                 frame.columns = [str(c).strip() for c in frame.columns]
                 missing = [c for c in required if c not in frame.columns]
                 if missing:
-                    raise DataError(
-                        f"{kind} file {path} is missing column(s) {', '.join(missing)}; "
-                        f"the header row must name {','.join(required)} (found: {','.join(frame.columns)})"
-                    )
+                    raise DataError(_missing_message(path, missing, required, kind, list(frame.columns)))
                 blank = frame[list(required)].fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
                 frame = frame[~blank]
                 if not frame.empty:
@@ -314,13 +332,17 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path, *, integer: bool) -> 
     numbers = values.to_numpy()
     bad = ~np.isfinite(numbers)
     what = "rating" if not integer else "timestamp"
+    if not integer:
+        with np.errstate(invalid="ignore"):
+            bad |= np.abs(numbers) > _FLOAT32_MAX  # would become inf as a float32 rating
     if integer:
         with np.errstate(invalid="ignore"):
             bad |= np.floor(numbers) != numbers  # a fraction (non-finite values are already bad)
     if bad.any():
         position = int(bad.argmax())
         line = int(raw.index[position]) + 2
-        kind = "non-integer" if integer else "non-numeric"
+        unparsed = np.isnan(numbers[position]) and raw.iloc[position].lower() != "nan"
+        kind = "non-integer" if integer else "non-numeric" if unparsed else "non-finite"
         raise DataError(f"{path} line {line}: {kind} {what} {raw.iloc[position]!r}")
     if integer:
         outside = (values.abs() >= 2.0**63).to_numpy()

@@ -31,8 +31,8 @@ from movierec.config import ExperimentConfig, TrainConfig, resolve_train_config,
 from movierec.data import Dataset
 from movierec.errors import ConfigError
 from movierec.evaluation import PER_USER_FILE, VALIDATION_LOGS, evaluate, sample_users
+from movierec.experiments.backup import prepare_backup, remove_backup
 from movierec.experiments.data import PreparedData, prepare_data
-from movierec.experiments.final_fit import prepare_backup, remove_backup
 from movierec.experiments.presets import get_preset
 from movierec.experiments.samples import (
     popularity_bins,

@@ -13,9 +13,7 @@ the choice (in the returned `EpochSearch`'s decisions).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,12 +23,13 @@ import pandas as pd
 from movierec.config import ExperimentConfig, SplitConfig, TrainConfig, resolve_train_config, to_dict
 from movierec.data import Dataset
 from movierec.errors import ConfigError
+from movierec.experiments.backup import prepare_backup, remove_backup
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import EpochSearch
 from movierec.registry import build_recommender, config_from_dict
 
-__all__ = ["fit_final", "prepare_backup", "remove_backup"]
+__all__ = ["fit_final"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,25 +118,3 @@ def fit_final(
     recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
     remove_backup(backup_dir)
     return recommender, data, search
-
-
-def prepare_backup(backup_dir: Path, fingerprint: dict[str, Any], name: str) -> None:
-    """Keeps a backup left by the same run (so training resumes), discards any other."""
-    marker = backup_dir / "fingerprint.json"
-    if backup_dir.exists():
-        try:
-            same = json.loads(marker.read_text()) == json.loads(json.dumps(fingerprint))
-        except (OSError, ValueError):
-            same = False
-        if same:
-            logger.info("%s: resuming from the backup of an interrupted run in %s", name, backup_dir)
-            return
-        logger.info("%s: discarding the backup in %s (another model, budget or data)", name, backup_dir)
-        shutil.rmtree(backup_dir)
-    backup_dir.mkdir(parents=True)
-    marker.write_text(json.dumps(fingerprint))
-
-
-def remove_backup(backup_dir: Path | None) -> None:
-    if backup_dir is not None:
-        shutil.rmtree(backup_dir, ignore_errors=True)

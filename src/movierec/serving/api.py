@@ -37,6 +37,7 @@ import importlib.resources
 import inspect
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,11 +47,15 @@ import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BeforeValidator
 from threadpoolctl import threadpool_limits
+from uvicorn.config import STARTUP_FAILURE
 
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
+from movierec.serving.docs_pages import add_docs_pages
 from movierec.serving.engine import ServingEngine
 from movierec.serving.hot_path import HotPath
+from movierec.serving.json_body import StrictJsonRoute
 from movierec.serving.limits import MAX_BODY_BYTES, MAX_URL_BYTES, RequestLimits
 from movierec.serving.model_dir import load_model_dir, shown_id
 from movierec.serving.routes import ROUTES, TOO_LONG, Param, Route, error
@@ -70,7 +75,7 @@ from movierec.serving.schemas import (
 from movierec.serving.specs import ModelSource, model_specs, specs_from_text
 
 __all__ = [
-    "create_app", "app_from_environment", "ServingApp", "MODEL_ENV", "MAX_K", "MAX_LIKED", "MAX_SEARCH",
+    "create_app", "app_from_environment", "ServingApp", "MODEL_ENV", "FAILURE_ENV", "MAX_K", "MAX_LIKED", "MAX_SEARCH",
     "HealthResponse", "RankedItem", "Recommendations", "SimilarMovies", "NewUserRequest", "ItemInfo",
     "ErrorDetail", "ModelInfo",
 ]  # fmt: skip
@@ -79,6 +84,8 @@ logger = logging.getLogger(__name__)
 
 # The models of `app_from_environment` (uvicorn workers): a directory, NAME=PATH, or `specs_to_text`'s JSON list
 MODEL_ENV = "MOVIEREC_SERVE_MODEL"
+# A file where a worker that cannot load its models writes why, before it exits as a start-up failure
+FAILURE_ENV = "MOVIEREC_SERVE_FAILURES"
 # The page is self-contained: forbid every request that does not go back to this server.
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
 
@@ -133,11 +140,25 @@ def create_app(
 
 
 def app_from_environment() -> ServingApp:
-    """The app for the models named by `$MOVIEREC_SERVE_MODEL` (uvicorn's factory for `--workers N`)."""
+    """The app for the models named by `$MOVIEREC_SERVE_MODEL` (uvicorn's factory for `--workers N`).
+
+    A worker whose models do not load logs one line, appends it to `$MOVIEREC_SERVE_FAILURES` (when set) and
+    exits with uvicorn's start-up failure code, so the supervisor stops instead of restarting it forever.
+    """
     text = os.environ.get(MODEL_ENV)
     if not text:
         raise ConfigError(f"${MODEL_ENV} must name a model directory (or hold a JSON list of them)")
-    return create_app(specs_from_text(text))
+    try:
+        return create_app(specs_from_text(text))
+    except Exception as e:  # any failure repeats in every restarted worker
+        line = str(e) if isinstance(e, MovierecError) else f"{type(e).__name__}: {str(e).strip()[:200]}"
+        line = line.splitlines()[0] if line.strip() else type(e).__name__
+        logger.error("this worker cannot load its models: %s", line)
+        failures = os.environ.get(FAILURE_ENV)
+        if failures:
+            with open(failures, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        sys.exit(STARTUP_FAILURE)
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
@@ -183,7 +204,10 @@ def _build_app(engines: dict[str, ServingEngine], max_body_bytes: int, hot_path:
         f"{default_name!r}. Request bodies are limited to {max_body_bytes:,} bytes (413 above), URLs to "
         f"{MAX_URL_BYTES:,} bytes (414).",
         lifespan=_lifespan,
+        docs_url=None,  # add_docs_pages: the same pages, with their assets served from here, not a CDN
+        redoc_url=None,
     )
+    add_docs_pages(app, "movierec")
     app.state.engine = default
     app.state.engines = engines
     inner = HotPath(app.fastapi_call, engines, default_name) if hot_path else app.fastapi_call
@@ -226,6 +250,7 @@ def _build_app(engines: dict[str, ServingEngine], max_body_bytes: int, hot_path:
     async def list_models() -> Response:
         return Response(listing, media_type="application/json")
 
+    app.router.route_class = StrictJsonRoute  # bodies: NaN and Infinity are not JSON (422), as on the hot path
     for route in ROUTES:  # each model route unprefixed (the default model), then under /models/{name}
         for prefix, model_name in (("", None), ("/models/{name}", ModelName)):
             errors = route.errors if prefix == "" or 404 in route.errors else {404: error(NO_MODEL), **route.errors}
@@ -246,11 +271,19 @@ def _fastapi_path(route: Route) -> str:
 
 def _query_annotation(param: Param) -> Any:
     """The FastAPI query parameter declared by `param`: its type, bounds and description."""
-    if param.type is int:
-        return Annotated[int, Query(ge=param.low, le=param.high, description=param.description)]
+    if param.type is int:  # digits only, as on the hot path: "5.0" or "+5" is a 422, not a 5
+        return Annotated[
+            int, Query(ge=param.low, le=param.high, description=param.description), BeforeValidator(_digits)
+        ]
     if param.type is str:
         return Annotated[str, Query(max_length=param.high, description=param.description)]
     return Annotated[param.type, Query(description=param.description)]
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("should be an integer written in digits")
+    return value
 
 
 def _endpoint(route: Route, engine_named: Callable[[str | None], ServingEngine], model_name: Any) -> Callable[..., Any]:

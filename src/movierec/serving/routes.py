@@ -139,7 +139,7 @@ class Route:
         return values
 
 
-K = Param("k", int, DEFAULT_K, f"number of movies, 1..{MAX_K}", low=1, high=MAX_K)
+K = Param("k", int, DEFAULT_K, f"number of movies, 1..{MAX_K}, in digits (not 5.0 or +5)", low=1, high=MAX_K)
 INCLUDE_SEEN = Param("include_seen", bool, False)
 USER_ID = PathId("user_id", "a user id known to the model; '/' as %2F")
 MOVIE_ID = PathId("movie_id", "a movie id known to the model; '/' as %2F")

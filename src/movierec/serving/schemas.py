@@ -23,7 +23,11 @@ MAX_SEARCH = 100  # the most titles one `/items` search returns
 MAX_LIKED = 1000  # the most movies one new user may name
 MAX_QUERY = 200  # the longest title search
 
-TopK = Annotated[int, Field(ge=1, le=MAX_K, description=f"number of movies, 1..{MAX_K}")]
+# strict: a JSON `k` is an integer, never "5", 5.0 or true
+TopK = Annotated[
+    int,
+    Field(ge=1, le=MAX_K, strict=True, description=f'number of movies, 1..{MAX_K}, a JSON integer (not 5.0 or "5")'),
+]
 
 
 class ErrorDetail(BaseModel):
