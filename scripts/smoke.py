@@ -4,8 +4,9 @@
     python scripts/smoke.py --wheel dist/movierec-0.1.0-py3-none-any.whl python3.11
 
 For each interpreter (a version such as 3.12, a name on PATH or a path; `scripts/find-python` also finds
-pyenv's installed but inactive versions) it makes a temporary folder outside the clone, a venv there,
-`pip install`s the wheel and, from that folder:
+pyenv's installed but inactive versions) it makes a temporary folder outside the clone, a venv there and
+`pip install`s the wheel (the interpreters' installs run side by side), then, one interpreter at a time,
+from that folder:
 
 1. `movierec data fetch`: MovieLens 100k into the platform's user cache folder (platformdirs; here
    `XDG_CACHE_HOME` points it into the temporary folder), checked against the path platformdirs gives;
@@ -35,6 +36,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,17 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="movierec-wheel-") as scratch:
         wheel = args.wheel.resolve() if args.wheel else build_wheel(Path(scratch))
+        found = {}
         for name in args.pythons:
             python = find_python(name)
             if python is None:
                 print(f"SKIP {name}: no such interpreter on PATH or in pyenv; smoke run not done", flush=True)
                 failed |= args.require
-                continue
-            try:
-                smoke(python, wheel, keep=args.keep)
-            except SmokeError as e:
-                print(f"FAIL {name}: {e}", flush=True)
-                failed = True
+            else:
+                found[name] = python
+        # the installs wait on disk and the package index more than on the CPU: run them side by side
+        with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:
+            installs = {name: pool.submit(install, python, wheel) for name, python in found.items()}
+            for name, done in installs.items():
+                try:
+                    smoke(done.result(), keep=args.keep)
+                except SmokeError as e:
+                    print(f"FAIL {name}: {e}", flush=True)
+                    failed = True
     print(f"smoke: {'FAILED' if failed else 'ok'} in {time.monotonic() - started:.0f} s", flush=True)
     return 1 if failed else 0
 
@@ -86,28 +95,48 @@ def find_python(name: str) -> str | None:
     return done.stdout.strip() or None
 
 
-def smoke(python: str, wheel: Path, *, keep: bool) -> None:
+@dataclass(frozen=True)
+class Venv:
+    """A fresh venv with the wheel installed, in a temporary folder outside the clone."""
+
+    work: Path  # the temporary folder; every command runs from it
+    python: str  # the interpreter the venv was made with
+    version: str  # its version, "3.12.1"
+    seconds: float  # how long the venv and the install took
+
+
+def install(python: str, wheel: Path) -> Venv:
+    """`python -m venv` in a new temporary folder, then `pip install` of the wheel (without compiling .pyc files)."""
+    t0 = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="movierec-smoke-"))
-    if work.resolve().is_relative_to(ROOT):
-        raise SmokeError(f"the temporary folder {work} is inside the clone; set TMPDIR elsewhere")
-    version = run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], cwd=work).strip()
-    print(f"== Python {version} ({python}) in {work}", flush=True)
     try:
-        _steps(python, wheel, work)
-        print(f"ok Python {version}", flush=True)
+        if work.resolve().is_relative_to(ROOT):
+            raise SmokeError(f"the temporary folder {work} is inside the clone; set TMPDIR elsewhere")
+        version = run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], cwd=work).strip()
+        run([python, "-m", "venv", str(work / "venv")], cwd=work)
+        run([str(work / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", str(wheel)],
+            cwd=work)  # fmt: skip
+    except SmokeError:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Venv(work, python, version, time.monotonic() - t0)
+
+
+def smoke(venv: Venv, *, keep: bool) -> None:
+    print(f"== Python {venv.version} ({venv.python}) in {venv.work}", flush=True)
+    print(f"   venv + pip install of the wheel: {venv.seconds:.0f} s", flush=True)
+    try:
+        _steps(venv.work)
+        print(f"ok Python {venv.version}", flush=True)
     finally:
         if keep:
-            print(f"kept {work}")
+            print(f"kept {venv.work}")
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(venv.work, ignore_errors=True)
 
 
-def _steps(python: str, wheel: Path, work: Path) -> None:
+def _steps(work: Path) -> None:
     bin_dir = work / "venv" / "bin"
-    t0 = time.monotonic()
-    run([python, "-m", "venv", str(work / "venv")], cwd=work)
-    run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)], cwd=work)
-    print(f"   venv + pip install of {wheel.name}: {time.monotonic() - t0:.0f} s", flush=True)
     movierec = str(bin_dir / "movierec")
     env = {**os.environ, "XDG_CACHE_HOME": str(work / "user-cache")}
     env.pop("MOVIEREC_CACHE", None)

@@ -89,7 +89,7 @@ def test_a_packaged_name_that_is_not_a_file_loads_the_packaged_config(name, tmp_
     monkeypatch.chdir(tmp_path)  # no configs/ here, as for an installed wheel
     config = load_experiment(name)
     assert config == load_experiment(ROOT / "configs" / "ml100k.toml")
-    assert config.name == "ml100k" and config.overrides["ease"].l2 == 250.0
+    assert config.name == "ml100k" and config.overrides["ease"]["l2"] == 250.0
 
 
 def test_a_file_is_read_before_a_packaged_config_of_the_same_name(tmp_path, monkeypatch):
