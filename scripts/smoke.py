@@ -1,6 +1,7 @@
 """Install movierec's wheel into a fresh venv outside the clone and use it as a new user would.
 
     python scripts/smoke.py 3.12 3.13           # build the wheel, one smoke run per interpreter
+    python scripts/smoke.py                     # every supported version: 3.11, 3.12 and 3.13
     python scripts/smoke.py --wheel dist/movierec-0.1.0-py3-none-any.whl python3.11
 
 For each interpreter (a version such as 3.12, a name on PATH or a path; `scripts/find-python` also finds
@@ -43,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RANKED = re.compile(r"^\s*\d+\. .+ score -?\d+\.\d+$")
 USER = "42"
+SUPPORTED = ("3.11", "3.12", "3.13")  # pyproject.toml: requires-python = ">=3.11,<3.14"
 
 
 class SmokeError(Exception):
@@ -51,7 +53,8 @@ class SmokeError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pythons", nargs="+", metavar="PYTHON", help="3.12, python3.12 or a path to an interpreter")
+    parser.add_argument("pythons", nargs="*", default=list(SUPPORTED), metavar="PYTHON",
+                        help=f"3.12, python3.12 or a path to an interpreter (default: {' '.join(SUPPORTED)})")  # fmt: skip
     parser.add_argument("--wheel", type=Path, help="the wheel to install (default: build one from this clone)")
     parser.add_argument("--require", action="store_true", help="an interpreter that is not found is a failure")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (their paths are printed)")

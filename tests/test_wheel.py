@@ -11,6 +11,7 @@ lacks is a printed SKIP line; with no other version at all, the wheel runs on th
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import tomllib
@@ -20,7 +21,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SUPPORTED = ("3.11", "3.12", "3.13")  # pyproject.toml: requires-python = ">=3.11,<3.14"
+_spec = importlib.util.spec_from_file_location("movierec_smoke", ROOT / "scripts" / "smoke.py")
+assert _spec is not None and _spec.loader is not None
+smoke = sys.modules.setdefault("movierec_smoke", importlib.util.module_from_spec(_spec))  # dataclasses look it up
+_spec.loader.exec_module(smoke)
+SUPPORTED = smoke.SUPPORTED  # what scripts/smoke.py runs by default
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 OTHERS = [version for version in SUPPORTED if version != RUNNING]
 
