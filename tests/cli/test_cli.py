@@ -202,6 +202,13 @@ def test_train_bad_arguments(extra, phrase, tmp_path, capsys, block_data):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
 
 
+def test_compare_config_that_is_neither_a_file_nor_a_packaged_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "--config", "ml100kk"]) == 2
+    _assert_one_line_error(capsys.readouterr().err, "'ml100kk' is neither a file nor a packaged config")
+    assert list(tmp_path.iterdir()) == []  # nothing trained, no runs/
+
+
 @pytest.mark.parametrize(
     ("args", "phrase"),
     [

@@ -153,7 +153,7 @@ class EaseRecommender(Recommender):
             scores = fitted
         else:
             scores = np.empty((rows.shape[0], self.n_items), np.float32)
-            scores[:] = _UNFITTED_OFFSET + self.item_counts / max(1, self.item_counts.max())
+            scores[:] = _UNFITTED_OFFSET + self.item_counts / max(1.0, float(self.item_counts.max()))
             scores[:, self.fitted_items] = fitted
         return cold_start_fallback(scores, rows.getnnz(axis=1), self.item_counts)
 

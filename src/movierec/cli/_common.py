@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from movierec._checks import check_seed
 from movierec._io import output_problem
-from movierec.config import DataConfig
+from movierec.config import DataConfig, packaged_experiments
 from movierec.data.catalog import MOVIELENS_SETS
 from movierec.errors import ConfigError
 
@@ -68,7 +68,11 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, per: str) -> None:
         parser: The subcommand parser.
         per: What the budget flags apply to, for the help text ("every TFRS model", "each trial").
     """
-    parser.add_argument("--config", help="experiment TOML file (see configs/)")
+    parser.add_argument(
+        "--config",
+        help="experiment TOML file, or the name of one shipped with movierec "
+        f"({', '.join(packaged_experiments())}; see configs/)",
+    )
     parser.add_argument("--name", type=non_empty, help="experiment name (runs go to <logdir>/<name>/...)")
     parser.add_argument("--logdir", type=non_empty, help="TensorBoard log root (default: runs)")
     parser.add_argument("--split", choices=("random", "temporal", "leave_last"), help="split strategy")

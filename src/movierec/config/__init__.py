@@ -15,6 +15,7 @@ from movierec.config.experiment import (
     SplitConfig,
     TrainConfig,
     load_experiment,
+    packaged_experiments,
     resolve_train_config,
 )
 from movierec.config.loss import LOSSES, LossConfig
@@ -37,6 +38,7 @@ __all__ = [
     "SplitConfig",
     "TrainConfig",
     "load_experiment",
+    "packaged_experiments",
     "resolve_train_config",
     "ACTIVATIONS",
     "ITEM_FEATURES",

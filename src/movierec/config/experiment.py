@@ -7,6 +7,8 @@ config is written into every run folder, exported model and TensorBoard HParams.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +17,10 @@ from movierec._checks import check_finite_fields, check_seed
 from movierec.config.codec import from_dict, read_toml
 from movierec.errors import ConfigError
 
-__all__ = ["DataConfig", "SplitConfig", "TrainConfig", "ExperimentConfig", "load_experiment", "resolve_train_config"]
+__all__ = [
+    "DataConfig", "SplitConfig", "TrainConfig", "ExperimentConfig", "load_experiment", "packaged_experiments",
+    "resolve_train_config",
+]  # fmt: skip
 
 # TrainConfig fields a model config may override (TwoTowerConfig has them; None keeps the budget's value)
 MODEL_OVERRIDES = (
@@ -137,13 +142,38 @@ class ExperimentConfig:
             raise ConfigError(f"models should name at least one preset, none empty. Received: {list(self.models)!r}")
 
 
+def packaged_experiments() -> tuple[str, ...]:
+    """The names of the experiment files shipped inside the package (`movierec/configs/NAME.toml`), sorted.
+
+    Example:
+        >>> "ml100k" in packaged_experiments()
+        True
+    """
+    folder = importlib.resources.files("movierec").joinpath("configs")
+    return tuple(sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml")))
+
+
 def load_experiment(path: str | Path) -> ExperimentConfig:
-    """Reads an experiment TOML file.
+    """Reads an experiment TOML file, or the packaged experiment of that name when no such file exists.
+
+    A name such as "ml100k" (or "ml100k.toml") that is not a file resolves to the package's
+    `configs/ml100k.toml`, so an installed wheel runs `movierec compare --config ml100k` anywhere.
 
     Raises:
-        ConfigError: if the file is missing, is not valid TOML, or has unknown keys.
+        ConfigError: if it is neither a file nor a packaged experiment, is not valid TOML, or has unknown keys.
     """
-    return from_dict(ExperimentConfig, read_toml(path), where=Path(path).name)
+    if Path(path).exists():
+        return from_dict(ExperimentConfig, read_toml(path), where=Path(path).name)
+    name = str(path).removesuffix(".toml")
+    packaged = packaged_experiments()
+    if name not in packaged:
+        hint = f"; did you mean {Path(name).name!r}?" if Path(name).name in packaged else ""
+        raise ConfigError(
+            f"experiment config not found: {str(path)!r} is neither a file nor a packaged config "
+            f"(packaged: {', '.join(packaged)}){hint}"
+        )
+    text = importlib.resources.files("movierec").joinpath("configs", f"{name}.toml").read_text("utf-8")
+    return from_dict(ExperimentConfig, tomllib.loads(text), where=f"{name}.toml")
 
 
 def resolve_train_config(train: TrainConfig, model_config: Any) -> TrainConfig:
