@@ -68,10 +68,13 @@ def test_without_validation_the_order_free_model_is_trained():
     assert rec.chosen.kind == "ease" and rec.decision.users == 0
 
 
-def test_the_default_preset_chooses_between_best_and_sequential():
+def test_the_default_preset_chooses_between_best_and_the_sequential_ease_blend():
     config = get_preset("default")
     assert config.kind == "choice"
-    assert config.unordered == to_dict(PRESETS["best"]) and config.ordered == to_dict(PRESETS["sequential"])
+    assert config.unordered == to_dict(PRESETS["best"]) and config.ordered == to_dict(PRESETS["blend"])
+    blend = PRESETS["blend"]
+    assert blend.first == to_dict(PRESETS["sequential"]) and blend.second["kind"] == "ease"
+    assert blend.weight is None  # chosen on the validation slice
     assert config_from_dict(to_dict(config)) == config
 
 

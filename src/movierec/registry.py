@@ -17,6 +17,7 @@ from typing import Any
 from movierec.config import (
     AlsConfig,
     AutoConfig,
+    BlendConfig,
     ChoiceConfig,
     EaseConfig,
     PopularityConfig,
@@ -52,6 +53,8 @@ KINDS: dict[str, Kind] = {
         Kind("auto", AutoConfig, "movierec.selection:AutoRecommender", False),
         # trains one of two candidates (order-free or sequential), as a check on the validation slice decides
         Kind("choice", ChoiceConfig, "movierec.choice:ChoiceRecommender", False),
+        # trains two models and mixes their standardised scores with a weight chosen on the validation slice
+        Kind("blend", BlendConfig, "movierec.blend:BlendRecommender", False),
     )
 }
 
@@ -85,6 +88,8 @@ def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
         places = [(f"{where}.candidates[{position}]", c) for position, c in enumerate(config.candidates)]
     if isinstance(config, ChoiceConfig):
         places = [(f"{where}.unordered", config.unordered), (f"{where}.ordered", config.ordered)]
+    if isinstance(config, BlendConfig):
+        places = [(f"{where}.first", config.first), (f"{where}.second", config.second)]
     if places:  # each candidate is checked now, before any data is read
         for place, candidate in places:
             try:

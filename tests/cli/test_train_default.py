@@ -19,15 +19,19 @@ def _ring_csv(path) -> None:
     pd.DataFrame(rows).to_csv(path, index=False)
 
 
-def test_default_trains_the_sequential_model_when_order_predicts(tmp_path, capsys):
+def test_default_trains_the_sequential_blend_when_order_predicts(tmp_path, capsys):
     _ring_csv(tmp_path / "r.csv")
     code = main(["train", "--ratings", str(tmp_path / "r.csv"), "--epochs", "2", "--out", str(tmp_path / "m")])
     assert code == 0
     out = capsys.readouterr().out
-    assert "trained sequential: order predicts the next movies" in out
+    assert "trained blend: order predicts the next movies" in out
+    assert "blended " in out and " x sequential + " in out and " x ease (standardised scores)" in out
     assert "--validation-split random" in out  # the other question, and how to ask it
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert meta["epoch_search"]["choice"]["chosen"] == "sequential"
+    assert meta["epoch_search"]["choice"]["chosen"] == "blend"
+    blend = meta["epoch_search"]["blend"]
+    assert [w for w, _ in blend["curve"]] == [round(i / 10, 6) for i in range(11)]
+    assert blend["weight"] == max(blend["curve"], key=lambda point: (point[1], -point[0]))[0]
     assert meta["epoch_search"]["validation_split"] == "leave_last"
     assert len(meta["epoch_search"]["validation_curve"]["val_ndcg_at_10"]) == 2  # --epochs reaches the candidate
 

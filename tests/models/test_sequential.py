@@ -183,6 +183,37 @@ def test_every_target_is_in_one_batch_each_epoch():
     assert [n.shape for n in epochs[0]] != [n.shape for n in epochs[1]]  # reshuffled
 
 
+def test_a_target_window_draws_each_target_from_the_users_next_movies():
+    # user 0 watched 0..11 in time order, user 1 watched 20..24: with a window of 3, the target at the
+    # movie a is one of a+1..a+3, never past the user's last movie, never another user's
+    train = Interactions.from_arrays([0] * 12 + [1] * 5, list(range(12)) + list(range(20, 25)),
+                                     timestamps=list(range(12)) + list(range(5)), n_users=2, n_items=25)  # fmt: skip
+    drawn: dict[int, set[int]] = {}
+    dataset = make_sequence_dataset(train, 4, batch_size=8, shuffle=True, seed=3, target_window=3)
+    for _ in range(20):
+        for batch in dataset:
+            for sequence, targets in zip(batch["sequence"].numpy(), batch["next"].numpy()):
+                for read, target in zip(sequence[targets > 0] - 1, targets[targets > 0] - 1):
+                    drawn.setdefault(int(read), set()).add(int(target))
+    assert drawn[0] == {1, 2, 3} and drawn[5] == {6, 7, 8}
+    assert drawn[10] == {11} and drawn[9] == {10, 11}  # the user's end caps the window
+    assert drawn[20] == {21, 22, 23} and drawn[23] == {24}
+    # the same targets every epoch without a window; and the evaluation pipeline never draws
+    plain = make_sequence_dataset(train, 4, batch_size=8, shuffle=False, seed=3, target_window=3)
+    nexts = {int(r) - 1: int(t) - 1 for b in plain for s, n in zip(b["sequence"].numpy(), b["next"].numpy())
+             for r, t in zip(s, n) if t > 0}  # fmt: skip
+    assert nexts[0] == 1 and nexts[5] == 6 and nexts[23] == 24
+
+
+def test_a_target_window_is_reproducible_from_the_seed():
+    def targets(seed):
+        dataset = make_sequence_dataset(CYCLIC, 3, batch_size=6, shuffle=True, seed=seed, target_window=4)
+        return [batch["next"].numpy().tolist() for _ in range(2) for batch in dataset]
+
+    assert targets(5) == targets(5)
+    assert targets(5) != targets(6)
+
+
 def test_the_sequence_pipeline_does_not_autotune():
     # see tests/training/test_pipeline.py: autotuning made Keras wait up to a second per epoch
     assert make_sequence_dataset(CYCLIC, 2, batch_size=4, shuffle=True, seed=0).options().autotune.enabled is False
@@ -223,6 +254,7 @@ def test_no_history_table_is_a_graph_constant(tmp_path):
         ({"loss": {"kind": "softmax"}}, "loss.kind must be one of"),
         ({"user_features": ["sequence"]}, "unknown key"),
         ({"windows": "oldest"}, "windows must be"),
+        ({"target_window": 0}, "target_window should be a positive integer"),
     ],
 )
 def test_invalid_sequential_config_raises(changes, phrase):

@@ -18,7 +18,7 @@ from movierec.cli._common import (
     positive_int,
     seed_int,
 )
-from movierec.config import AutoConfig, ChoiceConfig, DataConfig, TrainConfig, read_toml, to_dict
+from movierec.config import AutoConfig, BlendConfig, ChoiceConfig, DataConfig, TrainConfig, read_toml, to_dict
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
@@ -94,6 +94,11 @@ def _fixed_epochs(config: Any) -> Any:
             name: to_dict(_fixed_epochs(config_from_dict(getattr(config, name)))) for name in ("unordered", "ordered")
         }
         return dataclasses.replace(config, **tables)
+    if isinstance(config, BlendConfig):
+        members = {
+            name: to_dict(_fixed_epochs(config_from_dict(getattr(config, name)))) for name in ("first", "second")
+        }
+        return dataclasses.replace(config, **members)
     if isinstance(config, AutoConfig):
         candidates = tuple(to_dict(_fixed_epochs(config_from_dict(c))) for c in config.candidates)
         return dataclasses.replace(config, candidates=candidates)

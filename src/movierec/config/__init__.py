@@ -7,6 +7,7 @@ read them without importing TensorFlow.
 
 from movierec.config.auto import AutoConfig
 from movierec.config.baselines import AlsConfig, EaseConfig, PopularityConfig
+from movierec.config.blend import BlendConfig
 from movierec.config.choice import DEFAULT_PRESET, ChoiceConfig
 from movierec.config.codec import from_dict, read_toml, save_json, to_dict
 from movierec.config.experiment import (
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "AutoConfig",
     "ChoiceConfig",
+    "BlendConfig",
     "AlsConfig",
     "EaseConfig",
     "PopularityConfig",

@@ -46,6 +46,9 @@ class SequentialConfig:
     # user with 1,000 movies weighs 5 times one with 200); "latest" keeps each user's latest window only
     # (SASRec's sampling: every user once per epoch, as every user is once in a leave-last-out test)
     windows: Literal["all", "latest"] = "all"
+    # a position's target is one of the next `target_window` movies of the user, drawn uniformly each epoch
+    # (1: the very next movie, SASRec's target); wider windows teach what the user watches soon
+    target_window: int = 1
     # Training overrides; None uses the experiment's TrainConfig value. batch_size counts target movies.
     epochs: int | None = None
     batch_size: int | None = None
@@ -56,7 +59,7 @@ class SequentialConfig:
 
     def __post_init__(self) -> None:
         check_finite_fields(self)
-        for name in ("embedding_dim", "max_length", "blocks", "heads"):
+        for name in ("embedding_dim", "max_length", "blocks", "heads", "target_window"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} should be a positive integer. Received: {value!r}")

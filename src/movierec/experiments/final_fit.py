@@ -65,7 +65,8 @@ def fit_final(
         the chosen epoch, the validation curve, how the slice was drawn and what the fit decided beyond the
         weights (`movierec.records.EpochSearch`); otherwise it is None.
     """
-    chooses = model_config.kind in ("auto", "choice")  # picks among candidates on the validation slice
+    # picks among candidates, or a blend weight, on the validation slice
+    chooses = model_config.kind in ("auto", "choice") or (model_config.kind == "blend" and model_config.weight is None)
     if chooses and not validation_fraction > 0:
         raise ConfigError(
             f"{model_config.name} chooses its model on a validation slice: give a validation fraction > 0"

@@ -6,6 +6,7 @@ Plain Python only: no numpy, no TensorFlow, nothing above `movierec.config`.
 """
 
 from movierec.records.decisions import (
+    BlendRecord,
     CandidateResult,
     ChoiceRecord,
     FitDecisions,
@@ -19,6 +20,7 @@ from movierec.records.results import RACE_PREFIX, ModelResult, RunResults, Split
 
 __all__ = [
     "CandidateResult",
+    "BlendRecord",
     "ChoiceRecord",
     "FitDecisions",
     "OrderDecision",

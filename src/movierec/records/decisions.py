@@ -12,7 +12,15 @@ from typing import Any
 
 from movierec.records._fields import field_of, object_of
 
-__all__ = ["RecencyDecision", "OrderDecision", "CandidateResult", "SelectionRecord", "ChoiceRecord", "FitDecisions"]
+__all__ = [
+    "RecencyDecision",
+    "OrderDecision",
+    "CandidateResult",
+    "SelectionRecord",
+    "ChoiceRecord",
+    "BlendRecord",
+    "FitDecisions",
+]
 
 
 @dataclass(frozen=True)
@@ -224,10 +232,62 @@ class ChoiceRecord:
 
 
 @dataclass(frozen=True)
+class BlendRecord:
+    """The weight a blend (`movierec.blend.BlendRecommender`) gave its first member, and the evidence.
+
+    Example:
+        >>> record = BlendRecord("seq", "ease", 0.5, ((0.0, 0.1), (0.5, 0.3), (1.0, 0.2)), 40, 0.2)
+        >>> record.summary()
+        'blended 0.5 x seq + 0.5 x ease (standardised scores): validation NDCG@10 of 40 users 0.3000; seq alone 0.2000, ease alone 0.1000; chosen in 0.2 s'
+        >>> BlendRecord.from_dict(record.to_dict()) == record
+        True
+    """
+
+    first: str  # name of the first member
+    second: str  # name of the second member
+    weight: float  # of the first member's standardised scores
+    curve: tuple[tuple[float, float], ...] = ()  # (weight, validation NDCG@10) tried; empty when configured
+    users: int = 0  # validation users scored
+    seconds: float = 0.0  # what choosing cost
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "curve": [list(point) for point in self.curve]}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "blend") -> BlendRecord:
+        data = object_of(data, where)
+        points = field_of(data, "curve", list, where, [])
+        try:
+            curve = tuple((float(w), float(v)) for w, v in points)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{where}.curve must be a list of [weight, score] pairs: {e}") from e
+        return cls(
+            first=field_of(data, "first", str, where),
+            second=field_of(data, "second", str, where),
+            weight=field_of(data, "weight", float, where),
+            curve=curve,
+            users=field_of(data, "users", int, where, 0),
+            seconds=field_of(data, "seconds", float, where, 0.0),
+        )
+
+    def summary(self) -> str:
+        mix = f"blended {self.weight:g} x {self.first} + {1 - self.weight:g} x {self.second} (standardised scores)"
+        if not self.curve:
+            return f"{mix}: the configured weight"
+        scores = dict(self.curve)
+        alone = [f"{name} alone {scores[w]:.4f}" for name, w in ((self.first, 1.0), (self.second, 0.0)) if w in scores]
+        return (
+            f"{mix}: validation NDCG@10 of {self.users} users {scores.get(self.weight, float('nan')):.4f}"
+            + "".join(f"; {part}" if i == 0 else f", {part}" for i, part in enumerate(alone))
+            + f"; chosen in {self.seconds:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
 class FitDecisions:
     """The decisions one fit made; each None when the model did not make it.
 
-    In JSON they are the keys `selection`, `choice` and `recency` of the object that holds them (a model's
+    In JSON they are the keys `selection`, `choice`, `recency` and `blend` of the object that holds them (a model's
     entry in `results.json`, `epoch_search` in `model.json`), each present only when made.
 
     Example:
@@ -243,17 +303,18 @@ class FitDecisions:
     selection: SelectionRecord | None = None  # `auto`: the candidate kept
     choice: ChoiceRecord | None = None  # the default: the candidate the order check chose
     recency: RecencyDecision | None = None  # a two-tower model asked to weigh its latest ratings
+    blend: BlendRecord | None = None  # a blend: the weight of its first member
 
     def __bool__(self) -> bool:
-        return any(value is not None for value in (self.selection, self.choice, self.recency))
+        return any(value is not None for value in (self.selection, self.choice, self.recency, self.blend))
 
     def to_dict(self) -> dict[str, Any]:
-        parts = {"selection": self.selection, "choice": self.choice, "recency": self.recency}
+        parts = {"selection": self.selection, "choice": self.choice, "recency": self.recency, "blend": self.blend}
         return {key: value.to_dict() for key, value in parts.items() if value is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "record") -> FitDecisions:
-        """Reads the three keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
+        """Reads the four keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
 
         def part(key: str, reader: Any) -> Any:
             value = data.get(key)
@@ -263,6 +324,7 @@ class FitDecisions:
             selection=part("selection", SelectionRecord.from_dict),
             choice=part("choice", ChoiceRecord.from_dict),
             recency=part("recency", RecencyDecision.from_dict),
+            blend=part("blend", BlendRecord.from_dict),
         )
 
     def summary(self) -> str | None:
@@ -272,6 +334,8 @@ class FitDecisions:
             lines.append(self.selection.summary())
         if self.choice is not None:
             lines.append(self.choice.summary())
+        if self.blend is not None:
+            lines.append(self.blend.summary())
         if self.recency is not None:  # after a chooser's line, say which candidate decided it
             chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
             lines.append((f"{chosen}: " if chosen else "") + self.recency.summary())

@@ -31,7 +31,12 @@ class SeedRun:
 
 
 TFRS_KINDS = ("two_tower", "sequential")  # the TFRS model kinds: the verdicts set them against the baselines
-NOT_BASELINES = (*TFRS_KINDS, "auto", "choice")  # kinds the verdicts compare with the baselines, not as baselines
+NOT_BASELINES = (
+    *TFRS_KINDS,
+    "auto",
+    "choice",
+    "blend",
+)  # kinds the verdicts compare with the baselines, not as baselines
 
 
 def results_table(results: RunResults) -> str:
@@ -68,7 +73,7 @@ def results_table(results: RunResults) -> str:
 def verdict(results: RunResults, metrics: tuple[str, ...] = HEADLINE_METRICS) -> str:
     """Plain sentences: does the best TFRS model beat every baseline, metric by metric?"""
     models = results.models
-    tfrs = {n: m for n, m in models.items() if m.kind in (*TFRS_KINDS, "choice")}
+    tfrs = {n: m for n, m in models.items() if m.kind in (*TFRS_KINDS, "choice", "blend")}
     baselines = {n: m for n, m in models.items() if m.kind not in NOT_BASELINES}
     if not tfrs or not baselines:
         return _fit_decisions(results)
@@ -100,6 +105,8 @@ def _fit_decisions(results: RunResults) -> str:
             lines.append(f"- `{name}` trained **{choice.chosen}**: {choice.order.summary()}.")
         if recency is not None:
             lines.append(f"- `{name}` {recency.summary()}.")
+        if model.decisions.blend is not None:
+            lines.append(f"- `{name}` {model.decisions.blend.summary()}.")
     return "\n".join(lines)
 
 

@@ -54,7 +54,14 @@ def sequence_windows(
 
 
 def make_sequence_dataset(
-    data: Interactions, length: int, batch_size: int, *, shuffle: bool, seed: int, latest_only: bool = False
+    data: Interactions,
+    length: int,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int,
+    latest_only: bool = False,
+    target_window: int = 1,
 ):
     """`tf.data` pipeline of next-movie batches `{"sequence", "next": [windows, T] int32}` (`sequence_windows`).
 
@@ -65,6 +72,10 @@ def make_sequence_dataset(
     <= `length`) wastes little on padding. Only the flat item array and two bounds per window are held,
     never a table of every user's history.
 
+    With `target_window` W > 1 (training batches only), the target of a position is drawn uniformly
+    from the next `min(W, movies left)` movies of the same user instead of the very next one: the model
+    learns what the user watches in the near future, not only the movie that happens to come next.
+
     Raises:
         ValueError: if no user has two training movies (there is nothing to predict).
     """
@@ -72,19 +83,30 @@ def make_sequence_dataset(
     if len(begins) == 0:
         raise ValueError("next-movie training needs a user with at least two training movies; found none")
     items = tf.constant(flat)
+    order_users = data.users[data.time_order()]
+    user_end = np.searchsorted(order_users, order_users, side="right")  # flat index past each row's user's last
+    room = tf.constant((user_end - np.arange(len(flat))).astype(np.int64))  # movies from this one to the user's end
+    window = int(target_window) if shuffle else 1
     bounds = tf.constant(np.stack([begins, ends], axis=1))
     sizes = tf.constant(ends - begins)
     offsets = tf.range(-length - 1, 0, dtype=tf.int64)  # token positions relative to a window's end
 
-    def window_batch(windows):
+    def window_batch(windows, target_seed=None):
         begin, end = tf.unstack(tf.gather(bounds, windows), axis=1)
         positions = end[:, None] + offsets[None, :]  # [w, length + 1]: inputs are [:, :-1], targets [:, 1:]
         valid = positions[:, 1:] >= begin[:, None]
         tokens = tf.gather(items, tf.maximum(positions, 0)) + 1
         size = tf.reduce_max(end - begin)
+        targets = tokens[:, 1:]
+        if window > 1 and target_seed is not None:
+            at = tf.maximum(positions[:, 1:], 0)
+            reach = tf.minimum(tf.gather(room, at), window)  # >= 1 at every valid target
+            draw = tf.random.stateless_uniform(tf.shape(at), seed=target_seed, dtype=tf.float32)
+            step = tf.cast(draw * tf.cast(reach, tf.float32), tf.int64)
+            targets = tf.gather(items, at + tf.minimum(step, reach - 1)) + 1
         return {
             "sequence": tf.where(valid, tokens[:, :-1], 0)[:, length - size :],
-            "next": tf.where(valid, tokens[:, 1:], 0)[:, length - size :],
+            "next": tf.where(valid, targets, 0)[:, length - size :],
         }
 
     def batches(order, batch_seed):
@@ -92,9 +114,14 @@ def make_sequence_dataset(
         number = tf.cumsum(tf.gather(sizes, by_size), exclusive=True) // batch_size  # batch of each window
         first = tf.concat([[0], tf.where(number[1:] != number[:-1])[:, 0] + 1], axis=0)
         cuts = tf.stack([first, tf.concat([first[1:], tf.shape(by_size, out_type=tf.int64)], axis=0)], axis=1)
-        if batch_seed is not None:
-            cuts = tf.random.experimental.stateless_shuffle(cuts, seed=batch_seed)
-        return tf.data.Dataset.from_tensor_slices(cuts).map(lambda cut: window_batch(by_size[cut[0] : cut[1]]))
+        if batch_seed is None:
+            return tf.data.Dataset.from_tensor_slices(cuts).map(lambda cut: window_batch(by_size[cut[0] : cut[1]]))
+        cuts = tf.random.experimental.stateless_shuffle(cuts, seed=batch_seed)
+        return (
+            tf.data.Dataset.from_tensor_slices(cuts)
+            .enumerate()
+            .map(lambda i, cut: window_batch(by_size[cut[0] : cut[1]], tf.stack([batch_seed[0], i + 2])))
+        )
 
     n_windows = len(begins)
     if not shuffle:

@@ -1,0 +1,234 @@
+"""`BlendRecommender`: two models trained on the same data, their scores mixed by a validated weight.
+
+Each member's scores are standardised per user (mean 0, standard deviation 1 over the catalogue), so
+that a softmax model's logits and EASE's regression outputs are on one scale; the blend scores
+`w * z(first) + (1 - w) * z(second)`. The weight is chosen on the validation slice (NDCG@10 over
+the whole catalogue, seen movies excluded, as `movierec.evaluation` scores models) among `steps + 1`
+evenly spaced values, so `w = 1` (the first alone) and `w = 0` (the second alone) are always
+candidates: the blend is never chosen worse on validation than its better member. Measured on
+MovieLens leave-last-out splits: a sequential model and EASE err on different users.
+
+`save` stores each member as a complete saved recommender (`first/`, `second/`) and the weight with
+its evidence (`blend.json`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from movierec.config import BlendConfig, to_dict
+from movierec.data.interactions import Interactions
+from movierec.errors import ConfigError, NotFittedError
+from movierec.evaluation.metrics import ndcg_at_k
+from movierec.evaluation.sampling import sample_users
+from movierec.ranking import rank_rows
+from movierec.recommender import FitOptions, Recommender
+from movierec.records import BlendRecord, FitRecord
+from movierec.registry import KINDS, build_recommender, config_from_dict, load_recommender
+
+__all__ = ["BlendRecommender", "standardise"]
+
+logger = logging.getLogger(__name__)
+
+BLEND_FILE = "blend.json"
+CHUNK = 500  # validation users scored at once
+
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    """`[batch, n_items]` scores shifted and scaled per row to mean 0 and standard deviation 1 (float32).
+
+    A row whose scores are all equal becomes all zeros.
+
+    Example:
+        >>> standardise(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])).round(4).tolist()
+        [[-1.2247, 0.0, 1.2247], [0.0, 0.0, 0.0]]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    spread = scores.std(axis=1, keepdims=True)
+    return (centred / np.where(spread > 0, spread, 1.0)).astype(np.float32)
+
+
+class BlendRecommender(Recommender):
+    """Trains `config.first` and `config.second` on the same data; scores by their standardised mix.
+
+    Attributes:
+        members: The two fitted members (empty before `fit`).
+        weight: The weight of the first member's standardised scores (None before `fit`).
+        record: The weight and the validation curve it was chosen on (`movierec.records.BlendRecord`).
+    """
+
+    kind = "blend"
+
+    def __init__(self, config: BlendConfig) -> None:
+        self.member_configs = [
+            config_from_dict(config.first, where=f"{config.name}.first"),
+            config_from_dict(config.second, where=f"{config.name}.second"),
+        ]
+        resolved = dataclasses.replace(
+            config, first=to_dict(self.member_configs[0]), second=to_dict(self.member_configs[1])
+        )
+        super().__init__(resolved)
+        self.members: list[Recommender] = []
+        self.weight: float | None = None
+        self.record: BlendRecord | None = None
+
+    @property
+    def trains_in_epochs(self) -> bool:
+        """Whether a member trains in epochs (before `fit`: whether one is a TFRS kind)."""
+        if self.members:
+            return any(member.trains_in_epochs for member in self.members)
+        return any(KINDS[c.kind].uses_tensorflow for c in self.member_configs)
+
+    def _fit(self, data: Interactions, options: FitOptions) -> None:
+        config = self.config
+        if config.weight is None and (options.validation is None or len(options.validation) == 0):
+            raise ConfigError(
+                f"{self.name}: choosing the blend weight needs a validation slice "
+                "(`movierec train --validation-fraction` above 0), or set blend.weight"
+            )
+        members = [build_recommender(c) for c in self.member_configs]
+        # the run's logging, backups and epoch hooks go to the first member that trains in epochs; the
+        # other gets the data and the budget only (two trainings cannot share one backup folder)
+        logged = next((i for i, m in enumerate(members) if m.trains_in_epochs), None)
+        plain = FitOptions(validation=options.validation, features=options.features, train=options.train)
+        for position, member in enumerate(members):
+            member.fit(data, options if position == logged else plain)
+        self.members = members
+        trained = next((m for m in members if m.trains_in_epochs), members[0])  # whose curves the run shows
+        self.history, self.epoch_seconds = trained.history, trained.epoch_seconds
+        if config.weight is not None:
+            self.weight = float(config.weight)
+            self.record = BlendRecord(members[0].name, members[1].name, self.weight)
+        else:
+            assert options.validation is not None
+            self.record = self._choose_weight(data, options.validation, options.train.seed)
+            self.weight = self.record.weight
+        logger.info("%s: %s", self.name, self.record.summary())
+
+    def _choose_weight(self, data: Interactions, validation: Interactions, seed: int) -> BlendRecord:
+        started = time.perf_counter()
+        scored = sample_users(validation, self.config.check_users, seed=seed)
+        users = np.unique(scored.users)
+        seen, relevant = data.to_csr(), scored.to_csr()
+        weights = np.linspace(0.0, 1.0, self.config.steps + 1)
+        per_weight: list[list[np.ndarray]] = [[] for _ in weights]
+        for start in range(0, len(users), CHUNK):
+            chunk = users[start : start + CHUNK]
+            first, second = (standardise(member.score(chunk)) for member in self.members)
+            for position, weight in enumerate(weights):
+                lists = rank_rows(weight * first + (1.0 - weight) * second, 10, exclude=seen[chunk])[0]
+                per_weight[position].append(ndcg_at_k(lists, relevant[chunk], 10))
+        means = [float(np.nanmean(np.concatenate(parts))) if len(users) else 0.0 for parts in per_weight]
+        best = int(np.argmax(means))  # the first maximum: ties go to the smaller weight of the first member
+        return BlendRecord(
+            first=self.members[0].name,
+            second=self.members[1].name,
+            weight=round(float(weights[best]), 6),
+            curve=tuple((round(float(w), 6), round(m, 6)) for w, m in zip(weights, means)),
+            users=int(len(users)),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def fit_record(self) -> FitRecord:
+        """The curves of the member trained in epochs (if any), the weight chosen, and the config that refits it."""
+        self._check_fitted()
+        records = [member.fit_record() for member in self.members]
+        trained = next((r for r, m in zip(records, self.members) if m.trains_in_epochs), records[0])
+        # the curves of `fit`; a loaded blend has none of its own, and shows its members' records
+        refit = dataclasses.replace(
+            self.config, first=records[0].refit_config, second=records[1].refit_config, weight=self.weight
+        )
+        decisions = dataclasses.replace(trained.decisions, blend=self.record)
+        return FitRecord(
+            model=self.name,
+            kind=self.kind,
+            refit_config=to_dict(refit),
+            history={key: [float(v) for v in values] for key, values in self.history.items()} or trained.history,
+            epoch_seconds=tuple(float(s) for s in self.epoch_seconds) or trained.epoch_seconds,
+            decisions=decisions,
+        )
+
+    def summary(self) -> str:
+        if self.record is None:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+        return self.record.summary()
+
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        return {}  # each member's own fit checked its arrays
+
+    def _mix(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        weight = self._weight()
+        if weight == 1.0:
+            return standardise(first)
+        if weight == 0.0:
+            return standardise(second)
+        return weight * standardise(first) + (1.0 - weight) * standardise(second)
+
+    def _weight(self) -> float:
+        if self.weight is None or len(self.members) != 2:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+        return self.weight
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        """`[batch, n_items]`: the weighted sum of the members' standardised scores."""
+        self._weight()
+        return self._mix(self.members[0].score(users), self.members[1].score(users))
+
+    def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
+        self._weight()
+        return self._mix(self.members[0].score_history(histories), self.members[1].score_history(histories))
+
+    def add_seen(self, interactions: Interactions) -> None:
+        """Marks movies as seen here and in both members (each folds them into its history its own way)."""
+        super().add_seen(interactions)
+        for member in self.members:
+            member.add_seen(interactions)
+
+    def _by_weight(self) -> list[Recommender]:
+        """The members, the one with the larger weight first (the first member on a tie)."""
+        return self.members if self._weight() >= 0.5 else self.members[::-1]
+
+    def item_embeddings(self) -> np.ndarray | None:
+        """The item vectors of the member weighing more, else of the other, else None."""
+        for member in self._by_weight():
+            vectors = member.item_embeddings()
+            if vectors is not None:
+                return vectors
+        return None
+
+    def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The similar movies of the member weighing more (of the other if it finds none)."""
+        self._check_fitted()
+        for member in self._by_weight():
+            try:
+                return member.similar_items(items, k)
+            except NotImplementedError:
+                continue
+        raise NotImplementedError(f"{self.name}: neither member finds similar movies")
+
+    def set_serving_labels(self, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
+        """Passes the string ids on to members that export serving signatures (two-tower)."""
+        for member in self.members:
+            set_labels = getattr(member, "set_serving_labels", None)
+            if callable(set_labels):
+                set_labels(user_ids, item_ids)
+
+    def _save_state(self, directory: Path) -> None:
+        if self.record is None:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+        for position, member in zip(("first", "second"), self.members):
+            member.save(directory / position)
+        (directory / BLEND_FILE).write_text(json.dumps(self.record.to_dict(), indent=2) + "\n")
+
+    def _load_state(self, directory: Path) -> None:
+        self.members = [load_recommender(directory / "first"), load_recommender(directory / "second")]
+        path = directory / BLEND_FILE
+        self.record = BlendRecord.from_dict(json.loads(path.read_text()), where=str(path))
+        self.weight = self.record.weight

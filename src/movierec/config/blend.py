@@ -1,0 +1,51 @@
+"""Configuration of `BlendRecommender`: two models' scores mixed with a weight chosen on the validation slice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from movierec._checks import check_finite_fields
+from movierec.errors import ConfigError
+
+__all__ = ["BlendConfig"]
+
+
+@dataclass(frozen=True)
+class BlendConfig:
+    """Scores `weight * z(first) + (1 - weight) * z(second)`, each member's scores standardised per user.
+
+    Both members are trained on the same data; `weight` is then chosen on the validation slice among
+    `steps + 1` evenly spaced values from 0 (the second alone) to 1 (the first alone), unless given.
+
+    Example:
+        >>> BlendConfig().first["kind"], BlendConfig().second["kind"]
+        ('sequential', 'ease')
+    """
+
+    kind: Literal["blend"] = "blend"  # registry key; do not change
+    name: str = "blend"  # run / report label
+    first: dict[str, Any] = field(default_factory=lambda: {"kind": "sequential"})  # a model table with a `kind`
+    second: dict[str, Any] = field(default_factory=lambda: {"kind": "ease"})  # a model table with a `kind`
+    weight: float | None = None  # of the first member; None: chosen on the validation slice
+    steps: int = 10  # weights tried: 0, 1/steps, ..., 1
+    # validation users the weight is chosen on at most (a fixed random sample beyond that)
+    check_users: int = 3000
+
+    def __post_init__(self) -> None:
+        check_finite_fields(self, "blend.")
+        for name in ("first", "second"):
+            table = getattr(self, name)
+            if not isinstance(table, dict) or not isinstance(table.get("kind"), str):
+                raise ConfigError(f"blend.{name} must be a model table with a `kind`. Received: {table!r}")
+            if table["kind"] in ("auto", "choice", "blend"):
+                raise ConfigError(f"blend.{name}: a member cannot itself choose or blend (kind {table['kind']!r})")
+        weight = self.weight
+        if weight is not None and (
+            not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0
+        ):
+            raise ConfigError(f"blend.weight must be a number in [0, 1] or absent. Received: {weight!r}")
+        for name in ("steps", "check_users"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"blend.{name} should be a positive integer. Received: {value!r}")

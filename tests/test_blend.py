@@ -1,0 +1,137 @@
+"""`BlendRecommender`: the contract, a weight chosen on validation against a numpy recomputation, the mix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movierec.blend import BlendRecommender, standardise
+from movierec.config import BlendConfig, to_dict
+from movierec.data import Interactions
+from movierec.errors import ConfigError
+from movierec.recommender import FitOptions, Recommender
+from movierec.records import BlendRecord, FitRecord
+from movierec.registry import build_recommender, config_from_dict, load_recommender
+from movierec.testing import ALL_USERS, N_ITEMS, N_USERS, TRAIN, WITHHELD, RecommenderContract
+
+EASE = {"kind": "ease", "l2": 1.0}
+POPULARITY = {"kind": "popularity"}
+WITHHELD_SLICE = Interactions.from_arrays(ALL_USERS, WITHHELD, n_users=N_USERS, n_items=N_ITEMS)
+
+
+def numpy_z(scores: np.ndarray) -> np.ndarray:
+    scores = np.asarray(scores, np.float64)
+    return (scores - scores.mean(1, keepdims=True)) / scores.std(1, keepdims=True)
+
+
+def numpy_curve(first: np.ndarray, second: np.ndarray, seen: np.ndarray, relevant: np.ndarray, steps: int):
+    """Mean NDCG@10 of each weight, one relevant movie per user, recomputed without movierec's ranking."""
+    curve = []
+    for weight in np.linspace(0, 1, steps + 1):
+        mixed = weight * numpy_z(first) + (1 - weight) * numpy_z(second)
+        mixed[seen] = -np.inf
+        order = np.argsort(-mixed, axis=1, kind="stable")[:, :10]
+        gains = [1 / np.log2(list(row).index(r) + 2) if r in row else 0.0 for row, r in zip(order, relevant)]
+        curve.append((round(float(weight), 6), float(np.mean(gains))))
+    return curve
+
+
+class TestBlend(RecommenderContract):
+    kind = "blend"
+
+    def make(self) -> Recommender:
+        return BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, steps=4))
+
+    def fit_options(self):
+        return FitOptions(validation=WITHHELD_SLICE)
+
+    def test_known_answer(self, fitted):
+        # EASE finds each user's withheld movie (the one of their block not seen), popularity does not:
+        # the validation curve is recomputed with numpy, and the weight is its first maximum
+        popularity, ease = (build_recommender(config_from_dict(c)).fit(TRAIN) for c in (POPULARITY, EASE))
+        first, second = popularity.score(ALL_USERS), ease.score(ALL_USERS)
+        expected = numpy_curve(first, second, TRAIN.to_csr().toarray() > 0, WITHHELD, steps=4)
+        record = fitted.record
+        assert [w for w, _ in record.curve] == [0.0, 0.25, 0.5, 0.75, 1.0]
+        np.testing.assert_allclose([v for _, v in record.curve], [v for _, v in expected], atol=1e-6)
+        assert record.curve[0][1] == pytest.approx(1.0)  # EASE alone answers every user
+        assert record.weight == max(expected, key=lambda point: (point[1], -point[0]))[0]
+        assert record.users == N_USERS and (record.first, record.second) == ("popularity", "ease")
+        # the scores are the weighted standardised scores of the members
+        w = record.weight
+        np.testing.assert_allclose(
+            fitted.score(ALL_USERS), w * numpy_z(first) + (1 - w) * numpy_z(second), rtol=1e-5, atol=1e-5
+        )
+        items, _ = fitted.recommend(ALL_USERS, k=1)
+        np.testing.assert_array_equal(items[:, 0], WITHHELD)
+        assert fitted.fit_record().decisions.blend == record
+        assert "blended" in fitted.fit_record().summary()
+
+    def test_load_keeps_the_weight_and_the_scores(self, fitted, tmp_path):
+        fitted.save(tmp_path / "m")
+        loaded = load_recommender(tmp_path / "m")
+        assert loaded.record == fitted.record and [m.kind for m in loaded.members] == ["popularity", "ease"]
+        np.testing.assert_array_equal(loaded.score(ALL_USERS), fitted.score(ALL_USERS))
+
+
+def test_standardise_matches_numpy_and_leaves_flat_rows_at_zero():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(3.0, 5.0, size=(4, 30))
+    np.testing.assert_allclose(standardise(scores), numpy_z(scores), rtol=1e-5, atol=1e-6)
+    assert standardise(np.full((1, 5), 7.0)).tolist() == [[0.0] * 5]
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3, 1.0])
+def test_a_configured_weight_is_used_as_given(weight):
+    rec = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, weight=weight)).fit(TRAIN)
+    popularity, ease = (build_recommender(config_from_dict(c)).fit(TRAIN) for c in (POPULARITY, EASE))
+    expected = weight * numpy_z(popularity.score(ALL_USERS)) + (1 - weight) * numpy_z(ease.score(ALL_USERS))
+    np.testing.assert_allclose(rec.score(ALL_USERS), expected, rtol=1e-5, atol=1e-5)
+    assert rec.record == BlendRecord("popularity", "ease", weight)
+    assert rec.fit_record().summary().endswith("the configured weight")
+    # new users: the same mix of the members' history scores
+    histories = [np.array([0, 1]), np.array([5])]
+    mixed = weight * numpy_z(popularity.score_history(histories)) + (1 - weight) * numpy_z(
+        ease.score_history(histories)
+    )
+    np.testing.assert_allclose(rec.score_history(histories), mixed, rtol=1e-5, atol=1e-5)
+
+
+def test_choosing_the_weight_needs_a_validation_slice():
+    with pytest.raises(ConfigError, match="needs a validation slice"):
+        BlendRecommender(BlendConfig(first=POPULARITY, second=EASE)).fit(TRAIN)
+
+
+def test_add_seen_reaches_both_members():
+    rec = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, weight=0.5)).fit(TRAIN)
+    rec.add_seen(WITHHELD_SLICE)
+    for member in (rec, *rec.members):
+        assert all(member.seen[u, WITHHELD[u]] == 1 for u in ALL_USERS)
+
+
+def test_the_fit_record_refits_with_the_chosen_weight():
+    rec = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, steps=2)).fit(
+        TRAIN, FitOptions(validation=WITHHELD_SLICE)
+    )
+    record = rec.fit_record()
+    refit = config_from_dict(record.refit_config)
+    assert refit.kind == "blend" and refit.weight == rec.weight
+    assert refit.second == to_dict(config_from_dict(EASE))
+    assert FitRecord.from_dict(record.to_dict()) == record
+
+
+@pytest.mark.parametrize(
+    ("changes", "phrase"),
+    [
+        ({"first": {"kind": "auto"}}, "cannot itself choose or blend"),
+        ({"second": {"kind": "blend"}}, "cannot itself choose or blend"),
+        ({"first": "ease"}, "must be a model table"),
+        ({"weight": 1.5}, "blend.weight must be a number in"),
+        ({"weight": float("nan")}, "finite number"),
+        ({"steps": 0}, "blend.steps should be a positive integer"),
+        ({"second": {"kind": "ease", "l2": -1}}, "second"),
+    ],
+)
+def test_invalid_blend_config_raises(changes, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        config_from_dict({**to_dict(BlendConfig()), **changes})
