@@ -71,6 +71,19 @@ def test_deterministic_and_history_matches_training_user():
     np.testing.assert_allclose(first.score_history(histories), first.score(np.arange(3)), atol=1e-4)
 
 
+def test_without_its_own_seed_als_takes_the_runs_seed():
+    # `train --preset als --seed N` used to train with 42 whatever N was
+    from movierec.config import TrainConfig
+    from movierec.recommender import FitOptions
+
+    train = _random_train(3)
+    by_run = AlsRecommender(AlsConfig(factors=5, iterations=4)).fit(train, FitOptions(train=TrainConfig(seed=7)))
+    by_config = AlsRecommender(AlsConfig(factors=5, iterations=4, seed=7)).fit(train)
+    other = AlsRecommender(AlsConfig(factors=5, iterations=4)).fit(train, FitOptions(train=TrainConfig(seed=8)))
+    np.testing.assert_array_equal(by_run.score(np.arange(30)), by_config.score(np.arange(30)))
+    assert not np.array_equal(by_run.score(np.arange(30)), other.score(np.arange(30)))
+
+
 def test_add_seen_resolves_only_the_users_who_gained_movies():
     train = _random_train(3)
     rec = AlsRecommender(AlsConfig(factors=5, iterations=4, seed=7)).fit(train)

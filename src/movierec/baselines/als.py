@@ -123,7 +123,7 @@ class AlsRecommender(Recommender):
             regularization=cfg.regularization,
             alpha=1.0 + cfg.alpha,  # implicit's confidence is alpha * value; ours is 1 + alpha for a rating
             iterations=cfg.iterations,
-            random_state=cfg.seed,
+            random_state=cfg.seed if cfg.seed is not None else options.train.seed,
         )
         self.loss_history, self.epoch_seconds = [], []
         self._solver = None

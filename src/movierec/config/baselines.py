@@ -50,11 +50,12 @@ class AlsConfig:
     regularization: float = 50.0  # λ on the squared norms of factors (not scaled by counts); ML-100k tuned
     alpha: float = 5.0  # confidence slope: an observed pair weighs 1 + alpha, an unobserved one 1
     iterations: int = 15  # sweeps; each solves all items, then all users
-    seed: int = 42  # seeds the initial user factors
+    seed: int | None = None  # seeds the initial user factors; None: the run's seed (`train --seed`)
 
     def __post_init__(self) -> None:
         check_finite_fields(self, "als.")
-        check_seed(self.seed, "als.seed")
+        if self.seed is not None:
+            check_seed(self.seed, "als.seed")
         for name in ("factors", "iterations"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
