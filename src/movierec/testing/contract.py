@@ -233,7 +233,7 @@ class RecommenderContract:
         assert because.method == fitted.explanation_method and because.method in METHODS
         assert because.items.shape == because.weights.shape == (N_USERS, 3, 2) and because.popular.shape == (N_USERS,)
         seen = self.train.to_csr()
-        for u in ALL_USERS:
+        for u in range(N_USERS):
             _check_because_row(because, u, items[u], set(seen[u].indices.tolist()))
         if because.method == "popularity":  # most-popular names no movie, for anyone
             assert because.popular.all() and np.all(because.items == -1)
