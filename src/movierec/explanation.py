@@ -25,7 +25,7 @@ A row is also `popular` when its scores came from the popularity fallback (a use
 Example:
     >>> history = np.array([7, 3, 5])
     >>> items, weights = strongest(history, np.array([[0.5, -0.2, 0.1]], np.float32), top=2)
-    >>> items.tolist(), weights.round(2).tolist()
+    >>> items.tolist(), [[round(float(w), 2) for w in row] for row in weights]
     ([[7, 5]], [[0.5, 0.1]])
 """
 
