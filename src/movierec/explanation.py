@@ -36,7 +36,9 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Because", "Method", "METHODS", "DEFAULT_TOP", "strongest", "stack_because"]
+from movierec.errors import ConfigError, UnknownIdError
+
+__all__ = ["Because", "Method", "METHODS", "DEFAULT_TOP", "strongest", "stack_because", "check_slots"]
 
 Method = Literal["exact", "similarity", "leave_one_out", "popularity"]
 METHODS: tuple[str, ...] = ("exact", "similarity", "leave_one_out", "popularity")
@@ -126,3 +128,23 @@ def stack_because(
     empty = (slots < 0) | popular[:, None]  # a row ranked by popularity owes nothing to its history
     items[empty], weights[empty] = -1, 0.0
     return Because(items=items, weights=weights, popular=popular, method=method)
+
+
+def check_slots(items: np.ndarray, batch: int, n_items: int) -> np.ndarray:
+    """`items` as a `[batch, k]` int64 array of item indices or -1 (an empty slot).
+
+    Raises:
+        ConfigError: on a wrong shape or dtype.
+        UnknownIdError: on an index outside `[-1, n_items)`.
+    """
+    slots = np.asarray(items)
+    if slots.ndim != 2 or slots.shape[0] != batch:
+        raise ConfigError(f"`items` must be [{batch}, k] item indices, one row per user. Received shape {slots.shape}")
+    if slots.size and slots.dtype.kind not in "iu":
+        raise ConfigError(f"`items` must be integer item indices. Received dtype {slots.dtype}")
+    slots = slots.astype(np.int64)
+    if slots.size and (slots.min() < -1 or slots.max() >= n_items):
+        raise UnknownIdError(
+            f"`items` must be indices in [0, {n_items}) or -1. Received: min {slots.min()}, max {slots.max()}"
+        )
+    return slots

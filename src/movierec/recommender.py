@@ -35,11 +35,13 @@ from movierec.config import TrainConfig, to_dict
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, ModelFitError, NotExplainableError, NotFittedError, UnknownIdError
-from movierec.explanation import DEFAULT_TOP, Because, Method, stack_because
+from movierec.explanation import DEFAULT_TOP, Because, Method, check_slots, stack_because
 from movierec.ranking import rank_rows, top_k
 from movierec.records import FitRecord
+from movierec.user_rows import SCORE_BUDGET, check_users, cold_start_fallback, histories_to_csr, users_per_batch
 
-__all__ = [
+__all__ = [  # the user-row helpers are `movierec.user_rows`'s, re-exported where kinds have always found them
+    "SCORE_BUDGET",
     "FitOptions",
     "Recommender",
     "check_users",
@@ -47,8 +49,6 @@ __all__ = [
     "cold_start_fallback",
     "users_per_batch",
 ]
-
-SCORE_BUDGET = 1 << 23  # scores held at once when scoring users in batches (32 MB of float32)
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +374,7 @@ class Recommender(abc.ABC):
         """
         self._check_fitted()
         users = check_users(users, self.n_users)
-        slots = self._check_slots(items, len(users))
+        slots = check_slots(items, len(users), self.n_items)
         top = check_k(top, "top")
         method = self.explanation_method
         histories, values, popular = self._contributions(self._histories(users), slots, users)
@@ -384,7 +384,7 @@ class Recommender(abc.ABC):
         """`explain` for users not in the fit data, from the items they liked (as `score_history` reads them)."""
         self._check_fitted()
         histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
-        slots = self._check_slots(items, len(histories))
+        slots = check_slots(items, len(histories), self.n_items)
         top = check_k(top, "top")
         method = self.explanation_method
         rows = [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
@@ -417,22 +417,6 @@ class Recommender(abc.ABC):
             `[k, h]` contributions in score units, and `[batch]` bool rows ranked by popularity.
         """
         raise NotExplainableError(f"{self.kind} cannot say why it recommends an item (no explanation method)")
-
-    def _check_slots(self, items: np.ndarray, batch: int) -> np.ndarray:
-        """`items` as a `[batch, k]` int64 array of item indices or -1, or a ConfigError / UnknownIdError."""
-        slots = np.asarray(items)
-        if slots.ndim != 2 or slots.shape[0] != batch:
-            raise ConfigError(
-                f"`items` must be [{batch}, k] item indices, one row per user. Received shape {slots.shape}"
-            )
-        if slots.size and slots.dtype.kind not in "iu":
-            raise ConfigError(f"`items` must be integer item indices. Received dtype {slots.dtype}")
-        slots = slots.astype(np.int64)
-        if slots.size and (slots.min() < -1 or slots.max() >= self.n_items):
-            raise UnknownIdError(
-                f"`items` must be indices in [0, {self.n_items}) or -1. Received: min {slots.min()}, max {slots.max()}"
-            )
-        return slots
 
     def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k most similar items to each of `items`, the item itself excluded.
@@ -506,70 +490,3 @@ class Recommender(abc.ABC):
     @abc.abstractmethod
     def _load_state(self, directory: Path) -> None:
         """Restores what `_save_state` wrote."""
-
-
-def users_per_batch(n_items: int, budget: int = SCORE_BUDGET) -> int:
-    """How many users to score at once so a `[batch, n_items]` score block stays near `budget` values.
-
-    Example:
-        >>> users_per_batch(1682), users_per_batch(59_047)
-        (4096, 142)
-    """
-    return int(np.clip(budget // max(n_items, 1), 1, 4096))
-
-
-def check_users(users: np.ndarray, n_users: int) -> np.ndarray:
-    """`users` as a `[batch]` int64 array, or UnknownIdError if an index is outside `[0, n_users)`.
-
-    Negative indices would otherwise wrap around silently.
-    """
-    users = np.asarray(users)
-    if len(users.reshape(-1)) and users.dtype.kind not in "iu":
-        raise ConfigError(f"`users` must be integer indices. Received dtype {users.dtype}")
-    users = users.astype(np.int64).reshape(-1)
-    if len(users) and (users.min() < 0 or users.max() >= n_users):
-        raise UnknownIdError(
-            f"`users` must be indices in [0, {n_users}). Received: min {users.min()}, max {users.max()}"
-        )
-    return users
-
-
-def histories_to_csr(histories: list[np.ndarray], n_items: int) -> sp.csr_matrix:
-    """`[len(histories), n_items]` binary CSR matrix, one row per history of item indices.
-
-    Raises:
-        UnknownIdError: if an item index is outside `[0, n_items)`.
-    """
-    arrays = [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
-    cols = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
-    if len(cols) and (cols.min() < 0 or cols.max() >= n_items):
-        raise UnknownIdError(
-            f"`histories` must hold item indices in [0, {n_items}). Received: min {cols.min()}, max {cols.max()}"
-        )
-    rows = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
-    matrix = sp.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(arrays), n_items))
-    matrix.data[:] = 1.0  # a repeated item counts once
-    return matrix
-
-
-def cold_start_fallback(scores: np.ndarray, history_sizes: np.ndarray, item_counts: np.ndarray) -> np.ndarray:
-    """Rows of users with no history get popularity scores instead of all-equal ones.
-
-    A model whose scores come only from a user's history (EASE, ALS) gives a user without one
-    the same score for every movie: arbitrary lists, and a perfect factorized top-k under
-    TFRS's rule that ties count as hits. Most-popular is the sensible answer for them.
-
-    Args:
-        scores: `[batch, n_items]` model scores.
-        history_sizes: `[batch]` number of training items of each user.
-        item_counts: `[n_items]` training interactions per item.
-
-    Returns:
-        `[batch, n_items]` float32, rows with `history_sizes == 0` replaced.
-    """
-    scores = np.asarray(scores, dtype=np.float32)
-    cold = np.asarray(history_sizes) == 0
-    if cold.any():
-        scores = scores.copy()
-        scores[cold] = item_counts.astype(np.float32) / max(1.0, float(item_counts.max()))
-    return scores
