@@ -2,7 +2,9 @@
 
 Starts `movierec serve` on a free local port, then runs Debian's `wrk` (2 threads, bounded
 duration) at 8 and 32 connections against four endpoints: `/health` (the floor: no model
-work), a known user's top 10, a new user's top 10 from 5 liked movies, and 10 similar movies.
+work), a known user's top 10, a new user's top 10 from 5 liked movies, and 10 similar movies;
+then the two recommendation routes again with `explain` on (`?explain=true`, `"explain": true`:
+each movie's `because`), unless `--no-explain`.
 Known users, liked lists and movies are drawn at random per request by a small Lua script,
 so caches do not flatter the numbers. Prints requests/s, p50 and p99 latency and errors per
 run with the machine's load average (`uptime`; other jobs share the cores), then the
@@ -104,7 +106,8 @@ def _ms(text: str) -> float:
 
 
 def _in_process(model_dir: Path, repeats: int = 2000) -> dict[str, np.ndarray]:
-    """Microseconds of each top-10: known user (serving engine and library recommend), new user from 5 movies.
+    """Microseconds of each top-10: known user (serving engine, its explanation, library recommend), new user
+    from 5 movies.
 
     With one BLAS thread, as the server runs (see `movierec.serving.api._lifespan`).
     """
@@ -119,11 +122,14 @@ def _in_process(model_dir: Path, repeats: int = 2000) -> dict[str, np.ndarray]:
     users = rng.integers(0, engine.n_users, repeats)
     user_ids = [str(engine.model.vocab.user_ids[u]) for u in users]
     liked = [[engine.item_ids[i] for i in rng.integers(0, engine.n_items, 5)] for _ in range(repeats)]
-    timings: dict[str, list[float]] = {"engine": [], "library": [], "new user": []}
+    timings: dict[str, list[float]] = {"engine": [], "explain": [], "library": [], "new user": []}
     for user, user_id, movies in zip(users, user_ids, liked):
         started = time.perf_counter()
-        engine.recommend_user(user_id, K)
+        ranked = engine.recommend_user(user_id, K)
         timings["engine"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        engine.explain_user(user_id, ranked)
+        timings["explain"].append(time.perf_counter() - started)
         started = time.perf_counter()
         engine.recommender.recommend(np.array([user]), K)
         timings["library"].append(time.perf_counter() - started)
@@ -162,6 +168,7 @@ def main() -> None:
     parser.add_argument("--catalogue", type=int, help="rated movies of a synthetic catalogue (e.g. 59047, ML-25M's)")
     parser.add_argument("--users", type=int, default=162_541, help="users of the synthetic data (default ML-25M's)")
     parser.add_argument("--ratings", type=int, default=5_000_000, help="synthetic ratings (default 5,000,000)")
+    parser.add_argument("--no-explain", action="store_true", help="skip the rows with explain on")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
@@ -193,6 +200,10 @@ def main() -> None:
             "new user top-10": LUA_POST % _lua_strings(liked),
             "similar top-10": LUA_GET % _lua_strings([f"/movies/{i}/similar?k={K}" for i in sample_items]),
         }
+        if not args.no_explain:  # the same requests with each movie's `because`
+            explained = [f"/users/{u}/recommendations?k={K}&explain=true" for u in sample_users]
+            scripts["known user + explain"] = LUA_GET % _lua_strings(explained)
+            scripts["new user + explain"] = LUA_POST % _lua_strings([b[:-1] + ', "explain": true}' for b in liked])
         try:
             _wait_until_up(url, server)
             for name, text in scripts.items():  # warm up every path once
@@ -215,10 +226,15 @@ def main() -> None:
     for connections in CONNECTIONS:
         ratio = results["known user top-10", connections]["rps"] / results["/health", connections]["rps"]
         print(f"known user / health throughput at {connections} connections: {ratio:.0%}")
+    if not args.no_explain:
+        for name in ("known user", "new user"):
+            for connections in CONNECTIONS:
+                ratio = results[f"{name} + explain", connections]["rps"] / results[f"{name} top-10", connections]["rps"]
+                print(f"{name} with / without explain throughput at {connections} connections: {ratio:.0%}")
     timings = _in_process(model_dir)
     median = {name: float(np.median(values)) for name, values in timings.items()}
     print(f"in-process known-user top-10 (median of 2,000): serving engine {median['engine']:.0f} us, "
-          f"library recommend() {median['library']:.0f} us")  # fmt: skip
+          f"library recommend() {median['library']:.0f} us, explaining it {median['explain']:.0f} us more")  # fmt: skip
     print(f"in-process new-user top-10 from 5 movies: median {median['new user']:.0f} us, "
           f"p99 {np.percentile(timings['new user'], 99):.0f} us")  # fmt: skip
 

@@ -135,3 +135,27 @@ def test_the_fit_record_refits_with_the_chosen_weight():
 def test_invalid_blend_config_raises(changes, phrase):
     with pytest.raises(ConfigError, match=phrase):
         config_from_dict({**to_dict(BlendConfig()), **changes})
+
+
+def test_explanations_of_two_exact_members_add_up_to_the_blended_score():
+    # EASE's score is the sum of its terms B[j, i]; the blend's terms are each member's, scaled as the blend scales
+    # its scores (weight / the member's per-user standard deviation), so they add up to the blended score up to a
+    # per-user constant (the members' means): differences between two movies match exactly
+    rec = BlendRecommender(
+        BlendConfig(first={"kind": "ease", "name": "a", "l2": 1.0}, second={"kind": "ease", "name": "b", "l2": 30.0},
+                    weight=0.3)
+    ).fit(TRAIN)  # fmt: skip
+    items = np.tile(np.arange(N_ITEMS), (N_USERS, 1))
+    distinct, values, popular = rec._contributions(rec._histories(ALL_USERS), items, ALL_USERS)
+    assert not popular.any() and rec.explanation_method == "blend"
+    scores = rec.score(ALL_USERS)
+    seen = TRAIN.to_csr()
+    for u in ALL_USERS:
+        assert set(distinct[u].tolist()) == set(seen[u].indices.tolist())
+        totals = values[u].sum(axis=1)  # [n_items]: the sum of every history movie's term
+        np.testing.assert_allclose(totals - totals[0], scores[u] - scores[u, 0], rtol=1e-4, atol=1e-4)
+    # and each term is the members' own, scaled: a numpy recomputation for one user and one movie
+    a, b = rec.members
+    u, j, i = 0, int(distinct[0][0]), 4
+    expected = 0.3 * a.weights[j, i] / a.score(ALL_USERS)[u].std() + 0.7 * b.weights[j, i] / b.score(ALL_USERS)[u].std()
+    assert values[u][i, 0] == pytest.approx(expected, rel=1e-4)

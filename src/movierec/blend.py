@@ -27,6 +27,7 @@ from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.evaluation.metrics import ndcg_at_k
 from movierec.evaluation.sampling import sample_users
+from movierec.explanation import Method
 from movierec.ranking import rank_rows
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import BlendRecord, FitRecord
@@ -212,6 +213,52 @@ class BlendRecommender(Recommender):
             except NotImplementedError:
                 continue
         raise NotImplementedError(f"{self.name}: neither member finds similar movies")
+
+    # --------------------------------------------------------------- explaining
+    @property
+    def explanation_method(self) -> Method:
+        """"blend": each member's contributions, scaled as the blend scales its scores (`movierec.explanation`)."""
+        for member in self._weighted():
+            member.explanation_method  # noqa: B018  # raises NotExplainableError for a member that cannot explain
+        return "blend"
+
+    def _weighted(self) -> list[Recommender]:
+        """The members whose weight is not zero."""
+        weight = self._weight()
+        return [m for m, share in zip(self.members, (weight, 1.0 - weight)) if share > 0]
+
+    def _histories(self, users: np.ndarray) -> list[np.ndarray]:
+        """The history of the member that weighs more (the sequential kind's keeps the order it reads)."""
+        return self._by_weight()[0]._histories(users)
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """`w c_first / sd_first + (1 - w) c_second / sd_second` per history movie (`movierec.explanation`)."""
+        weight = self._weight()
+        rows = len(histories)
+        merged: list[dict[int, np.ndarray]] = [{} for _ in range(rows)]
+        popular = np.ones(rows, dtype=bool)
+        for member, share in zip(self.members, (weight, 1.0 - weight)):
+            if share == 0:
+                continue
+            own = member._histories(users) if users is not None else histories
+            scores = member.score(users) if users is not None else member.score_history(histories)
+            spread = np.asarray(scores, np.float64).std(axis=1)
+            scale = share / np.where(spread > 0, spread, 1.0)
+            distinct, values, member_popular = member._contributions(own, items, users)
+            popular &= np.asarray(member_popular, dtype=bool)
+            for row in range(rows):
+                for column, movie in enumerate(np.asarray(distinct[row]).tolist()):
+                    part = scale[row] * np.asarray(values[row], np.float64)[:, column]
+                    merged[row][movie] = merged[row][movie] + part if movie in merged[row] else part
+        k = items.shape[1]
+        out_distinct = [np.array(list(parts), dtype=np.int64) for parts in merged]
+        out_values = [
+            np.stack(list(parts.values()), axis=1).astype(np.float32) if parts else np.zeros((k, 0), np.float32)
+            for parts in merged
+        ]
+        return out_distinct, out_values, popular
 
     def set_serving_labels(self, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
         """Passes the string ids on to members that export serving signatures (two-tower)."""

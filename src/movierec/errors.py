@@ -15,6 +15,7 @@ __all__ = [
     "ModelDirError",
     "ModelFitError",
     "NotFittedError",
+    "NotExplainableError",
 ]
 
 
@@ -44,3 +45,7 @@ class ModelFitError(MovierecError):
 
 class NotFittedError(MovierecError):
     """A recommender was asked to score or recommend before `fit` (or `load_recommender`)."""
+
+
+class NotExplainableError(MovierecError):
+    """A recommender was asked why it recommends a movie, and its kind cannot say (no `explain`)."""

@@ -7,7 +7,9 @@ hooks; everything run-specific (validation slice, side features, budget, run fol
 callbacks) reaches it through `FitOptions` (LensKit's `Trainable.train(data, options)`).
 
 `fit` remembers what each user has seen, so `recommend` excludes seen items by default,
-and checks the learned arrays for NaN (implicit's `ModelFitError`).
+and checks the learned arrays for NaN (implicit's `ModelFitError`). `explain` says, for each
+recommended item, which items of the user's history raise its score and by how much; a kind
+implements `_contributions` and names its `explanation_method` (see `movierec.explanation`).
 
 Saved layout (a directory): `recommender.json` (`kind`, sizes, config), `seen.npz` (the
 fit data as a sparse matrix) and whatever the subclass writes (numpy `.npz`, a TF
@@ -22,7 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,11 +34,14 @@ from movierec._io import atomic_dir
 from movierec.config import TrainConfig, to_dict
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
-from movierec.errors import ConfigError, ModelFitError, NotFittedError, UnknownIdError
+from movierec.errors import ConfigError, ModelFitError, NotExplainableError, NotFittedError, UnknownIdError
+from movierec.explanation import DEFAULT_TOP, Because, Method, check_slots, stack_because
 from movierec.ranking import rank_rows, top_k
 from movierec.records import FitRecord
+from movierec.user_rows import SCORE_BUDGET, check_users, cold_start_fallback, histories_to_csr, users_per_batch
 
-__all__ = [
+__all__ = [  # the user-row helpers are `movierec.user_rows`'s, re-exported where kinds have always found them
+    "SCORE_BUDGET",
     "FitOptions",
     "Recommender",
     "check_users",
@@ -44,8 +49,6 @@ __all__ = [
     "cold_start_fallback",
     "users_per_batch",
 ]
-
-SCORE_BUDGET = 1 << 23  # scores held at once when scoring users in batches (32 MB of float32)
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +220,34 @@ class Recommender(abc.ABC):
         return None
 
     # --------------------------------------------------------------- recommending
+    @overload
+    def recommend(
+        self,
+        users: np.ndarray,
+        k: int,
+        *,
+        exclude_seen: bool = ...,
+        items: np.ndarray | None = ...,
+        filter_items: np.ndarray | None = ...,
+        batch_size: int | None = ...,
+        explain: Literal[False] = ...,
+        top: int = ...,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @overload
+    def recommend(
+        self,
+        users: np.ndarray,
+        k: int,
+        *,
+        exclude_seen: bool = ...,
+        items: np.ndarray | None = ...,
+        filter_items: np.ndarray | None = ...,
+        batch_size: int | None = ...,
+        explain: Literal[True],
+        top: int = ...,
+    ) -> tuple[np.ndarray, np.ndarray, Because]: ...
+
     def recommend(
         self,
         users: np.ndarray,
@@ -226,7 +257,9 @@ class Recommender(abc.ABC):
         items: np.ndarray | None = None,
         filter_items: np.ndarray | None = None,
         batch_size: int | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        explain: bool = False,
+        top: int = DEFAULT_TOP,
+    ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Because]:
         """Top-k items per user, best first.
 
         Args:
@@ -236,10 +269,12 @@ class Recommender(abc.ABC):
             items: Only recommend among these item indices (None: every item).
             filter_items: Never recommend these item indices.
             batch_size: Users scored at once; None keeps a batch's scores near `SCORE_BUDGET`.
+            explain: Also say why: a third element, `explain(users, items, top=top)`'s `Because`.
+            top: With `explain`, history items named per recommended item.
 
         Returns:
             `(items, scores)`, both `[batch, k]`; where fewer than k items are allowed,
-            the tail has item -1 and score -inf.
+            the tail has item -1 and score -inf. With `explain`, `(items, scores, because)`.
         """
         self._check_fitted()
         users = check_users(users, self.n_users)
@@ -255,8 +290,37 @@ class Recommender(abc.ABC):
             out_scores.append(chunk_scores)
         if not out_items:
             width = min(k, self.n_items)
-            return np.zeros((0, width), np.int64), np.zeros((0, width), np.float32)
-        return np.concatenate(out_items), np.concatenate(out_scores)
+            out_items, out_scores = [np.zeros((0, width), np.int64)], [np.zeros((0, width), np.float32)]
+        ranked, scores = np.concatenate(out_items), np.concatenate(out_scores)
+        if explain:
+            return ranked, scores, self.explain(users, ranked, top=top)
+        return ranked, scores
+
+    @overload
+    def recommend_history(
+        self,
+        histories: list[np.ndarray],
+        k: int,
+        *,
+        exclude_history: bool = ...,
+        items: np.ndarray | None = ...,
+        filter_items: np.ndarray | None = ...,
+        explain: Literal[False] = ...,
+        top: int = ...,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @overload
+    def recommend_history(
+        self,
+        histories: list[np.ndarray],
+        k: int,
+        *,
+        exclude_history: bool = ...,
+        items: np.ndarray | None = ...,
+        filter_items: np.ndarray | None = ...,
+        explain: Literal[True],
+        top: int = ...,
+    ) -> tuple[np.ndarray, np.ndarray, Because]: ...
 
     def recommend_history(
         self,
@@ -266,15 +330,93 @@ class Recommender(abc.ABC):
         exclude_history: bool = True,
         items: np.ndarray | None = None,
         filter_items: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k items for users not in the fit data, from the items they liked (see `recommend`)."""
+        explain: bool = False,
+        top: int = DEFAULT_TOP,
+    ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Because]:
+        """Top-k items for users not in the fit data, from the items they liked (see `recommend`).
+
+        With `explain`, `(items, scores, explain_history(histories, items, top=top))`.
+        """
         self._check_fitted()
         k = check_k(k)
         rows = histories_to_csr(histories, self.n_items)
         scores = self.score_history(histories)
-        return rank_rows(
+        ranked, values = rank_rows(
             scores, k, exclude=rows if exclude_history else None, blocked=self._blocked(items, filter_items)
         )
+        if explain:
+            return ranked, values, self.explain_history(histories, ranked, top=top)
+        return ranked, values
+
+    # --------------------------------------------------------------- explaining
+    @property
+    def explanation_method(self) -> Method:
+        """How `explain` measures a history item's contribution (see `movierec.explanation`).
+
+        Raises:
+            NotExplainableError: for a kind that cannot explain its scores.
+        """
+        raise NotExplainableError(f"{self.kind} cannot say why it recommends an item (no explanation method)")
+
+    def explain(self, users: np.ndarray, items: np.ndarray, *, top: int = DEFAULT_TOP) -> Because:
+        """For each user and each of their items, the history items that raise its score most, and by how much.
+
+        Args:
+            users: `[batch]` user indices.
+            items: `[batch, k]` item indices to explain (usually `recommend`'s); -1 marks an empty slot.
+            top: History items named per item, at most.
+
+        Returns:
+            A `Because`: `[batch, k, top]` history items (-1 pads) and their positive contributions.
+
+        Raises:
+            NotExplainableError: for a kind that cannot explain its scores.
+        """
+        self._check_fitted()
+        users = check_users(users, self.n_users)
+        slots = check_slots(items, len(users), self.n_items)
+        top = check_k(top, "top")
+        method = self.explanation_method
+        histories, values, popular = self._contributions(self._histories(users), slots, users)
+        return stack_because(histories, values, slots, popular, method, top)
+
+    def explain_history(self, histories: list[np.ndarray], items: np.ndarray, *, top: int = DEFAULT_TOP) -> Because:
+        """`explain` for users not in the fit data, from the items they liked (as `score_history` reads them)."""
+        self._check_fitted()
+        histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
+        slots = check_slots(items, len(histories), self.n_items)
+        top = check_k(top, "top")
+        method = self.explanation_method
+        rows = [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
+        distinct, values, popular = self._contributions(rows, slots, None)
+        return stack_because(distinct, values, slots, popular, method, top)
+
+    def user_history(self, user: int) -> np.ndarray:
+        """`[h]` the items `explain` reads for a known user: oldest first where the model keeps their order
+        (the sequential kind: its input sequence), else the user's fit items by index."""
+        self._check_fitted()
+        return self._histories(check_users(np.array([user]), self.n_users))[0]
+
+    def _histories(self, users: np.ndarray) -> list[np.ndarray]:
+        """Each known user's history as `explain` reads it: their seen items (subclasses may keep an order)."""
+        seen = self.seen
+        return [seen.indices[seen.indptr[u] : seen.indptr[u + 1]].astype(np.int64) for u in users]
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """What each history item adds to each item's score; every kind that can explain implements it.
+
+        Args:
+            histories: Per row, `[n_i]` history item indices (oldest first where known; may repeat).
+            items: `[batch, k]` items to explain; -1 marks an empty slot (its values are ignored).
+            users: `[batch]` the known users of the rows, or None for new users.
+
+        Returns:
+            `(distinct, values, popular)`: per row the `[h]` distinct history items considered, per row
+            `[k, h]` contributions in score units, and `[batch]` bool rows ranked by popularity.
+        """
+        raise NotExplainableError(f"{self.kind} cannot say why it recommends an item (no explanation method)")
 
     def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k most similar items to each of `items`, the item itself excluded.
@@ -348,70 +490,3 @@ class Recommender(abc.ABC):
     @abc.abstractmethod
     def _load_state(self, directory: Path) -> None:
         """Restores what `_save_state` wrote."""
-
-
-def users_per_batch(n_items: int, budget: int = SCORE_BUDGET) -> int:
-    """How many users to score at once so a `[batch, n_items]` score block stays near `budget` values.
-
-    Example:
-        >>> users_per_batch(1682), users_per_batch(59_047)
-        (4096, 142)
-    """
-    return int(np.clip(budget // max(n_items, 1), 1, 4096))
-
-
-def check_users(users: np.ndarray, n_users: int) -> np.ndarray:
-    """`users` as a `[batch]` int64 array, or UnknownIdError if an index is outside `[0, n_users)`.
-
-    Negative indices would otherwise wrap around silently.
-    """
-    users = np.asarray(users)
-    if len(users.reshape(-1)) and users.dtype.kind not in "iu":
-        raise ConfigError(f"`users` must be integer indices. Received dtype {users.dtype}")
-    users = users.astype(np.int64).reshape(-1)
-    if len(users) and (users.min() < 0 or users.max() >= n_users):
-        raise UnknownIdError(
-            f"`users` must be indices in [0, {n_users}). Received: min {users.min()}, max {users.max()}"
-        )
-    return users
-
-
-def histories_to_csr(histories: list[np.ndarray], n_items: int) -> sp.csr_matrix:
-    """`[len(histories), n_items]` binary CSR matrix, one row per history of item indices.
-
-    Raises:
-        UnknownIdError: if an item index is outside `[0, n_items)`.
-    """
-    arrays = [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
-    cols = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
-    if len(cols) and (cols.min() < 0 or cols.max() >= n_items):
-        raise UnknownIdError(
-            f"`histories` must hold item indices in [0, {n_items}). Received: min {cols.min()}, max {cols.max()}"
-        )
-    rows = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
-    matrix = sp.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(arrays), n_items))
-    matrix.data[:] = 1.0  # a repeated item counts once
-    return matrix
-
-
-def cold_start_fallback(scores: np.ndarray, history_sizes: np.ndarray, item_counts: np.ndarray) -> np.ndarray:
-    """Rows of users with no history get popularity scores instead of all-equal ones.
-
-    A model whose scores come only from a user's history (EASE, ALS) gives a user without one
-    the same score for every movie: arbitrary lists, and a perfect factorized top-k under
-    TFRS's rule that ties count as hits. Most-popular is the sensible answer for them.
-
-    Args:
-        scores: `[batch, n_items]` model scores.
-        history_sizes: `[batch]` number of training items of each user.
-        item_counts: `[n_items]` training interactions per item.
-
-    Returns:
-        `[batch, n_items]` float32, rows with `history_sizes == 0` replaced.
-    """
-    scores = np.asarray(scores, dtype=np.float32)
-    cold = np.asarray(history_sizes) == 0
-    if cold.any():
-        scores = scores.copy()
-        scores[cold] = item_counts.astype(np.float32) / max(1.0, float(item_counts.max()))
-    return scores

@@ -28,6 +28,7 @@ from movierec.config import AutoConfig, to_dict
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.evaluation import evaluate, paired_difference, sample_users
+from movierec.explanation import Method
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import CandidateResult, FitRecord, SelectionRecord
 from movierec.registry import build_recommender, config_from_dict, load_recommender
@@ -146,6 +147,19 @@ class AutoRecommender(Recommender):
 
     def predict_ratings(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self._model().predict_ratings(users, items)
+
+    @property
+    def explanation_method(self) -> Method:
+        """The chosen candidate's: explanations are its own."""
+        return self._model().explanation_method
+
+    def _histories(self, users: np.ndarray) -> list[np.ndarray]:
+        return self._model()._histories(users)
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        return self._model()._contributions(histories, items, users)
 
     def item_embeddings(self) -> np.ndarray | None:
         return self._model().item_embeddings()

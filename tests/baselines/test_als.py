@@ -105,3 +105,51 @@ def test_add_seen_resolves_only_the_users_who_gained_movies():
 def test_config_rejects_bad_values(field, value):
     with pytest.raises(ConfigError, match=field):
         AlsConfig(**{field: value})
+
+
+def _hand_built_als() -> AlsRecommender:
+    """ALS with item factors set by hand: y0 = (1, 0), y1 = (0, 1), y2 = (1, 1), y3 = (2, 0); alpha = λ = 1."""
+    rec = AlsRecommender(AlsConfig(factors=2, alpha=1.0, regularization=1.0))
+    rec.item_factors = np.array([[1, 0], [0, 1], [1, 1], [2, 0]], np.float32)
+    rec.n_users, rec.n_items = 1, 4
+    rec.seen = sp.csr_matrix(np.array([[1, 1, 0, 0]], np.float32))
+    rec.user_factors = rec._solve(rec.seen).astype(np.float32)
+    rec.user_counts, rec.item_counts = np.array([2]), np.array([1, 1, 0, 0])
+    rec._is_fitted = True
+    return rec
+
+
+def test_explain_a_hand_built_factorisation():
+    # History {0, 1}: YᵀY = [[6, 1], [1, 2]]; A = YᵀY + alpha (y0 y0ᵀ + y1 y1ᵀ) + λI = [[8, 1], [1, 4]],
+    # A⁻¹ = [[4, -1], [-1, 8]] / 31. Movie j adds (1 + alpha) y_iᵀ A⁻¹ y_j to movie i's score:
+    #   movie 2 = (1, 1): from 0: 2 * 3/31 = 6/31, from 1: 2 * 7/31 = 14/31 (score 20/31)
+    #   movie 3 = (2, 0): from 0: 2 * 8/31 = 16/31, from 1: 2 * -2/31 = -4/31 (score 12/31): 1 is not named
+    rec = _hand_built_als()
+    np.testing.assert_allclose(rec.score(np.array([0]))[0, 2:], [20 / 31, 12 / 31], rtol=1e-6)
+    for because in (
+        rec.explain(np.array([0]), np.array([[2, 3]]), top=2),
+        rec.explain_history([np.array([1, 0, 1])], np.array([[2, 3]]), top=2),  # a repeat counts once
+    ):
+        assert because.method == "exact" and not because.popular.any()
+        np.testing.assert_array_equal(because.items[0], [[1, 0], [0, -1]])
+        np.testing.assert_allclose(because.weights[0], [[14 / 31, 6 / 31], [16 / 31, 0]], rtol=1e-6)
+
+
+def test_explain_agrees_with_implicits_explain():
+    # implicit 0.7.3's `explain` splits the same solve: its confidence is our 1 + alpha
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    rec = AlsRecommender(AlsConfig(factors=4, regularization=0.5, alpha=3.0, iterations=5)).fit(_random_train())
+    reference = AlternatingLeastSquares(factors=4, regularization=0.5, alpha=4.0)
+    reference.item_factors = rec.item_factors.astype(np.float32)
+    user = 3
+    history = rec.seen[user].indices
+    items, _ = rec.recommend(np.array([user]), k=3)
+    because = rec.explain(np.array([user]), items, top=len(history))
+    for slot, item in enumerate(items[0]):
+        total, parts, _ = reference.explain(user, rec.seen, int(item), N=len(history))
+        expected = [(j, w) for j, w in parts if w > 0]
+        np.testing.assert_allclose(total, rec.score(np.array([user]))[0, item], rtol=1e-4)
+        named = because.items[0, slot]
+        assert named[named >= 0].tolist() == [j for j, _ in expected]
+        np.testing.assert_allclose(because.weights[0, slot, : len(expected)], [w for _, w in expected], rtol=1e-4)

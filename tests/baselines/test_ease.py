@@ -115,3 +115,37 @@ def test_the_cholesky_factorisation_runs_on_one_blas_thread(monkeypatch):
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_allclose(weights, expected, rtol=1e-6, atol=1e-7)
     assert len(threads) == 1 and threads[0] and set(threads[0].values()) == {1}
+
+
+def test_explain_gives_the_weights_of_the_history_movies_exactly():
+    # score(i) = sum over history j of B[j, i]: movie j's contribution is B[j, i], checked against numpy
+    rng = np.random.default_rng(3)
+    x = (rng.random((40, 8)) < 0.4).astype(np.float32)
+    users, items = np.nonzero(x)
+    rec = EaseRecommender(EaseConfig(l2=2.0)).fit(Interactions.from_arrays(users, items, n_users=40, n_items=8))
+    weights = ease_weights(sp.csr_matrix(x), 2.0)
+    slots = np.tile(np.arange(8), (40, 1))
+    because = rec.explain(np.arange(40), slots, top=8)
+    assert because.method == "exact"
+    for u in range(40):
+        history = np.flatnonzero(x[u])
+        for i in range(8):
+            terms = weights[history, i]
+            order = np.argsort(-terms, kind="stable")
+            positive = order[terms[order] > 0]
+            expected = history[positive]
+            named = because.items[u, i]
+            np.testing.assert_array_equal(named[: len(expected)], expected)
+            assert np.all(named[len(expected) :] == -1)
+            np.testing.assert_allclose(because.weights[u, i, : len(expected)], terms[positive], rtol=1e-6)
+            # the terms, negative ones included, add up to the score
+            np.testing.assert_allclose(terms.sum(), rec.score(np.array([u]))[0, i], rtol=1e-5, atol=1e-6)
+
+
+def test_explain_names_nothing_for_movies_outside_the_fitted_cut():
+    # max_items=2 fits the two most-rated movies (0 and 1); movie 2 ranks by popularity, owing nothing to B
+    train = Interactions.from_arrays([0, 0, 1, 1, 2, 2, 3], [0, 1, 0, 1, 0, 2, 1], n_users=4, n_items=3)
+    rec = EaseRecommender(EaseConfig(l2=1.0, max_items=2)).fit(train)
+    because = rec.explain(np.array([2, 3]), np.array([[2, 1], [2, 0]]), top=2)
+    assert np.all(because.items[:, 0] == -1)  # movie 2: unfitted
+    assert because.items[0, 1, 0] == 0 and because.items[1, 1, 0] == 1  # B[0, 1] > 0 and B[1, 0] > 0

@@ -11,10 +11,12 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from movierec.cli.main import main
+from movierec.serving.model_dir import load_model_dir
 
 LINE = re.compile(r"^\s*(?P<rank>\d+)\. (?P<title>.+)  \[(?P<item>m\d+)\]  score (?P<score>-?\d+\.\d{4})$")
 N_USERS, N_ITEMS = 40, 30
@@ -119,6 +121,29 @@ def test_recommend_for_a_new_user(workdir, capsys, block_data):
     _check_ranked(_ranked_lines(capsys.readouterr().out), 5, block_data, forbidden={"m1", "m2"})
 
 
+def test_recommend_explain_follows_each_movie_with_why(workdir, capsys, block_data):
+    assert _train(workdir, "ease", workdir / "E") == 0
+    capsys.readouterr()
+    assert main(["recommend", "--model", str(workdir / "E"), "--user", "u1", "-k", "3", "--explain"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 6  # a movie, then why: three times
+    ranked = _ranked_lines("\n".join(lines[0::2]))
+    _check_ranked(ranked, 3, block_data, forbidden=block_data.seen("u1"))
+    # the library's own explanation of the same list, printed as "because you watched Title 0.031, ..."
+    model = load_model_dir(workdir / "E")
+    slots = np.array([model.vocab.item_index([r["item"] for r in ranked])])
+    because = model.recommender.explain(model.vocab.user_index(["u1"]), slots)
+    titles = model.items["title"].tolist()
+    for line, reasons in zip(lines[1::2], because.row(0), strict=True):
+        assert reasons and all(model.vocab.item_ids[j] in block_data.seen("u1") for j, _ in reasons)
+        named = ", ".join(f"{titles[j]} {weight:.2g}" for j, weight in reasons)
+        assert line == f"     because you watched {named}"
+    # the two-tower model's reasons are an approximation, and it says so
+    assert main(["recommend", "--model", str(workdir / "M"), "--liked", "m1,m2", "-k", "2", "--explain"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith("(the model's user vector is learned") and len(out) == 5
+
+
 def test_evaluate_prints_json(workdir, capsys):
     test_csv = workdir / "r_plus_stranger.csv"
     ratings = pd.read_csv(workdir / "r.csv", dtype=str)
@@ -215,6 +240,7 @@ def test_compare_config_that_is_neither_a_file_nor_a_packaged_name(tmp_path, mon
         (["--user", "nobody"], "unknown user id 'nobody'"),
         (["--liked", "m1,m999"], "unknown item id 'm999'"),
         (["--all-users"], "--all-users needs --out"),
+        (["--user", "u1", "--explain"], "--explain prints the reasons after each movie"),
     ],
 )
 def test_recommend_bad_input(args, phrase, workdir, tmp_path, capsys):

@@ -70,6 +70,28 @@ class TestSequential(RecommenderContract):
         assert fitted.recommend_history([np.array([7, 5])], k=1)[0][0, 0] == 6
         assert fitted.recommend_history([np.array([2, 0])], k=1)[0][0, 0] == 1
 
+    def test_leave_one_out_equals_rescoring_without_each_movie(self, fitted):
+        # a movie's contribution is the score drop when it leaves the input, recomputed here one sequence at a time
+        for user in (0, 13):
+            history = fitted.user_history(user)
+            assert len(history) == BLOCK - 1 and WITHHELD[user] not in history  # the cyclic sequence, oldest first
+            items, _ = fitted.recommend(np.array([user]), k=3)
+            because = fitted.explain(np.array([user]), items, top=len(history))
+            assert because.method == "leave_one_out"
+            full = fitted.score_history([history])[0]
+            np.testing.assert_allclose(full, fitted.score(np.array([user]))[0], rtol=1e-4, atol=1e-4)
+            for slot, item in enumerate(items[0]):
+                drops = {int(m): full[item] - fitted.score_history([history[history != m]])[0, item] for m in history}
+                named = because.items[0, slot]
+                got = dict(zip(named[named >= 0].tolist(), because.weights[0, slot].tolist()))
+                # every movie whose removal lowers the score is named (a batch and a single row may round a
+                # drop near 0 differently, so those are left out), with that drop as its weight
+                assert {m for m in drops if drops[m] > 1e-4} <= set(got) <= {m for m in drops if drops[m] > -1e-4}
+                for movie, weight in got.items():
+                    np.testing.assert_allclose(weight, drops[movie], rtol=1e-4, atol=1e-5)
+            # the withheld movie follows the user's latest movie: leaving that one out costs it the most
+            assert because.items[0, 0, 0] == history[-1]
+
     def test_known_user_is_their_history_read_as_a_new_user(self, fitted):
         # a known user's query is the sequence of their training movies, exactly as a new user's would be
         order = np.lexsort((CYCLIC.timestamps, CYCLIC.users))

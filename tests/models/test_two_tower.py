@@ -348,3 +348,20 @@ def test_string_id_signatures_take_non_ascii_ids(tmp_path):
     answer = export.recommend(tf.constant(["usér3"]), tf.constant(2))
     expected, _ = rec.recommend(np.array([3]), k=2)
     assert [i.decode("utf-8") for i in answer["item_ids"].numpy()[0]] == [items[j] for j in expected[0]]
+
+
+def test_explain_by_similarity_on_hand_built_movie_vectors():
+    # A new user of a model without a history feature is the mean of their movies' vectors, so movie j's share
+    # of movie i's score is y_jᵀ y_i / n. Vectors: y0 = (1, 0), y1 = (0, 1), y2 = (1, 1), y3 = (2, -1).
+    # History [0, 1, 0] (0 twice: n = 3): movie 2 gets 2/3 from 0 and 1/3 from 1 (score 1);
+    # movie 3 gets 2 * 2/3 = 4/3 from 0 and -1/3 from 1 (score 1; 1 is not named).
+    rec = TwoTowerRecommender(PRESETS["model1"])
+    rec.n_users, rec.n_items = 0, 4
+    rec._item_vectors = np.array([[1, 0], [0, 1], [1, 1], [2, -1]], np.float32)
+    rec._is_fitted = True
+    history = [np.array([0, 1, 0])]
+    np.testing.assert_allclose(rec.score_history(history)[0, 2:], [1.0, 1.0], rtol=1e-6)
+    because = rec.explain_history(history, np.array([[2, 3]]), top=2)
+    assert because.method == "similarity" and not because.popular.any()
+    np.testing.assert_array_equal(because.items[0], [[0, 1], [0, -1]])
+    np.testing.assert_allclose(because.weights[0], [[2 / 3, 1 / 3], [4 / 3, 0]], rtol=1e-6)

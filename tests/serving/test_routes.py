@@ -28,8 +28,14 @@ def test_include_seen_reads_four_spellings_only(raw, value):
 
 
 def test_read_query_known_answers():
-    assert RECOMMEND_USER.read_query(b"") == {"k": 10, "include_seen": False}
-    assert RECOMMEND_USER.read_query(b"k=3&other=x&k=5&include_seen=1") == {"k": 5, "include_seen": True}
+    assert RECOMMEND_USER.read_query(b"") == {"k": 10, "include_seen": False, "explain": False}
+    assert RECOMMEND_USER.read_query(b"k=3&other=x&k=5&include_seen=1") == {
+        "k": 5,
+        "include_seen": True,
+        "explain": False,
+    }
+    assert RECOMMEND_USER.read_query(b"explain=true")["explain"] is True
+    assert RECOMMEND_USER.read_query(b"explain=yes") is None  # FastAPI refuses it (422)
     assert RECOMMEND_USER.read_query(b"k=3&k=x") is None  # FastAPI reads (and refuses) it
     assert RECOMMEND_USER.read_query(b"%6B=0") is None  # an encoded key might be `k`
 
@@ -42,7 +48,9 @@ def test_read_query_never_accepts_a_k_out_of_bounds(query):
 
 @pytest.mark.parametrize(
     ("body", "fields"),
-    [({"liked": ["m1"]}, {"liked": ["m1"], "k": 10}), ({"liked": ["a"], "k": 3, "x": 1}, {"liked": ["a"], "k": 3}),
+    [({"liked": ["m1"]}, {"liked": ["m1"], "k": 10, "explain": False}),
+     ({"liked": ["a"], "k": 3, "x": 1}, {"liked": ["a"], "k": 3, "explain": False}),
+     ({"liked": ["a"], "explain": True}, {"liked": ["a"], "k": 10, "explain": True}), ({"liked": ["a"], "explain": 1}, None),
      ({"liked": []}, None), ({"liked": ["a"], "k": True}, None), ({"liked": ["a"], "k": 0}, None),
      ({"liked": [1]}, None), (["a"], None), ({"liked": "a"}, None)],
 )  # fmt: skip

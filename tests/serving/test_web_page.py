@@ -2,6 +2,7 @@
 
 The page serves two models (popularity and EASE) and must show a column per model, side by
 side, each holding that model's answer; a server with one model shows one column, unlabelled.
+Each title has its explanation under it ("because you watched ..."), the user's movies beside the list.
 
 Skipped (with the reason) when the `playwright` package or /usr/bin/chromium is missing;
 `apt-get install -y chromium` provides the browser (Playwright's own browser download is never used).
@@ -126,7 +127,7 @@ def _api(base_url: str, path: str, body: dict | None = None) -> dict:
 
 
 def _titles(page, results: str, model: str) -> list[str]:
-    return page.locator(f"{results} .column[data-model='{model}'] table td.title").all_inner_texts()
+    return page.locator(f"{results} .column[data-model='{model}'] table td.title button").all_inner_texts()
 
 
 def _check_columns(page, base_url: str, results: str, path: str, body: dict | None = None, rows: int = 5) -> None:
@@ -211,3 +212,48 @@ def test_clicking_a_title_shows_similar_movies(page, base_url):
     item_id = page.locator("#user-results .column[data-model='ease'] td.id").first.inner_text()
     _check_columns(page, base_url, "#similar-results", f"/movies/{item_id}/similar?k=10", rows=10)
     assert page.inner_text("#similar-error") == ""
+
+
+def test_explanations_under_each_title_with_the_history_beside(page, base_url, tmp_path):
+    page.fill("#user-id", "u3")
+    page.fill("#user-k", "5")
+    page.click("#user-submit")  # "say why" is ticked by default
+    answers = {model: _api(base_url, f"/models/{model}/users/u3/recommendations?k=5&explain=true") for model in MODELS}
+    for model in MODELS:
+        column = f"#user-results .column[data-model='{model}']"
+        expect(page.locator(f"{column} tbody tr")).to_have_count(5)
+        lines = page.locator(f"{column} td.title .because").all_inner_texts()
+        history = page.locator(f"{column} aside.history li").all_inner_texts()
+        assert history == [h["title"] for h in answers[model]["history"]] and len(history) > 0
+        if model == "pop":
+            assert lines == ["because it is popular (no movie of the history ranks it)"] * 5
+            continue
+        for line, item in zip(lines, answers[model]["items"], strict=True):  # the API's reasons, as printed
+            named = [f"{r['title']} " for r in item["because"]]
+            assert line.startswith("because you watched ") and all(title in line for title in named)
+            assert {r["title"] for r in item["because"]} <= set(history)  # only movies of the user's history
+        assert "because you watched" in lines[0]
+    # a new user: the liked movies beside the list, and named in the reasons
+    for query, title in [("movie 1 (", "Movie 1 (1990)"), ("MOVIE 2 (", "Movie 2 (1991)")]:
+        page.fill("#search", query)
+        page.locator("#search-results button", has_text=title).click()
+    page.fill("#new-k", "5")
+    page.click("#new-submit")
+    column = "#new-results .column[data-model='ease']"
+    expect(page.locator(f"{column} tbody tr")).to_have_count(5)
+    assert page.locator(f"{column} aside.history li").all_inner_texts() == ["Movie 2 (1991)", "Movie 1 (1990)"]
+    assert "because you watched Movie" in page.locator(f"{column} td.title .because").first.inner_text()
+    screenshot = tmp_path / "explained.png"  # the test artefact: the page with explanations
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
+    print(f"screenshot: {screenshot}")
+
+
+def test_explanations_can_be_turned_off(page):
+    page.uncheck("#user-explain")
+    page.fill("#user-id", "u3")
+    page.fill("#user-k", "5")
+    page.click("#user-submit")
+    expect(page.locator("#user-results .column[data-model='ease'] tbody tr")).to_have_count(5)
+    expect(page.locator("#user-results .because")).to_have_count(0)
+    expect(page.locator("#user-results aside.history")).to_have_count(0)

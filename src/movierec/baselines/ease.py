@@ -8,6 +8,9 @@ item from recommending itself. Often the strongest baseline on MovieLens.
 On a large catalogue the dense inverse is fitted on the `max_items` most-rated movies only
 (as the EASE paper did for ML-20M); the other movies are never scored by `B` and rank after
 every fitted one, by popularity. The cut is logged and recorded in the config.
+
+Explanations are exact: `score(i) = sum_j B[j, i]` over the user's history j, so movie j
+contributes `B[j, i]` (movies outside the fitted cut contribute nothing).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from movierec._checks import check_k
 from movierec.config import EaseConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
+from movierec.explanation import Method
 from movierec.ranking import top_k
 from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 
@@ -156,6 +160,29 @@ class EaseRecommender(Recommender):
             scores[:] = _UNFITTED_OFFSET + self.item_counts / max(1.0, float(self.item_counts.max()))
             scores[:, self.fitted_items] = fitted
         return cold_start_fallback(scores, rows.getnnz(axis=1), self.item_counts)
+
+    @property
+    def explanation_method(self) -> Method:
+        return "exact"
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """`B[j, i]` for each history movie j and item i: the terms of `X_u B`, exactly."""
+        position = np.full(self.n_items, -1, np.int64)  # item index -> row of B (-1: outside the fitted cut)
+        position[self.fitted_items] = np.arange(len(self.fitted_items))
+        distinct, values = [], []
+        for history, row_items in zip(histories, items):
+            history = np.unique(history)
+            rows, cols = position[history], position[np.maximum(row_items, 0)]
+            cols[row_items < 0] = -1
+            block = np.zeros((len(row_items), len(history)), np.float32)
+            fitted_rows, fitted_cols = rows >= 0, cols >= 0
+            block[np.ix_(fitted_cols, fitted_rows)] = self.weights[np.ix_(rows[fitted_rows], cols[fitted_cols])].T
+            distinct.append(history)
+            values.append(block)
+        popular = np.array([len(h) == 0 for h in distinct], bool)  # `cold_start_fallback`'s rows
+        return distinct, values, popular
 
     def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Items `j` with the largest weight `B_ij`: what a user with item `i` alone would be shown."""

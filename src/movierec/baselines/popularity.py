@@ -13,6 +13,7 @@ import numpy as np
 from movierec._checks import check_k
 from movierec.config import PopularityConfig
 from movierec.data.interactions import Interactions
+from movierec.explanation import Method
 from movierec.ranking import top_k
 from movierec.recommender import FitOptions, Recommender, check_users, histories_to_csr
 
@@ -52,6 +53,18 @@ class PopularityRecommender(Recommender):
         self._check_fitted()
         histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
         return np.tile(self.counts, (len(histories), 1))
+
+    @property
+    def explanation_method(self) -> Method:
+        return "popularity"
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """No history item takes part: every row is ranked by popularity."""
+        k = items.shape[1]
+        empty = np.zeros(0, np.int64)
+        return [empty] * len(histories), [np.zeros((k, 0), np.float32)] * len(histories), np.ones(len(items), bool)
 
     def similar_items(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The most popular other items, whatever the item: popularity knows no similarity."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "positive_int", "seed_int", "port_number", "non_empty", "add_experiment_arguments", "add_data_arguments", "data_config_from_args", "check_output_file",
-    "read_id_file", "print_ranked",
+    "read_id_file", "print_ranked", "print_explained", "because_line",
 ]  # fmt: skip
 
 
@@ -147,3 +147,24 @@ def print_ranked(table: pd.DataFrame) -> None:
     for row in table.itertuples(index=False):
         title = row.title if str(row.title).strip() else "(untitled)"
         print(f"{row.rank:>3}. {title}  [{row.item_id}]  score {row.score:.4f}")
+
+
+def print_explained(table: pd.DataFrame) -> None:
+    """`print_ranked`, each movie followed by why (`TrainedModel.recommend_users(..., explain=True)`'s columns)."""
+    for row in table.itertuples(index=False):
+        title = row.title if str(row.title).strip() else "(untitled)"
+        print(f"{row.rank:>3}. {title}  [{row.item_id}]  score {row.score:.4f}")
+        print(f"     {because_line(row.because, row.explanation)}")
+    methods = set(table["explanation"]) - {"popularity"}
+    if "similarity" in methods:
+        print("(the model's user vector is learned, not computed from the history: reasons are approximate)")
+
+
+def because_line(reasons: list[tuple[str, str, float]], explanation: str) -> str:
+    """ "because you watched Heat (1995) 0.31, Ronin (1998) 0.12" (titles, else ids), or why there is no movie."""
+    if explanation == "popularity":
+        return "because it is popular (no movie of the history ranks it)"
+    if not reasons:
+        return "because of no single movie you watched (none raises its score)"
+    named = ", ".join(f"{title if title.strip() else item_id} {weight:.2g}" for item_id, title, weight in reasons)
+    return f"because you watched {named}"

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from movierec._io import atomic_path
-from movierec.cli._common import check_output_file, positive_int, print_ranked, read_id_file
+from movierec.cli._common import check_output_file, positive_int, print_explained, print_ranked, read_id_file
 from movierec.errors import ConfigError
 from movierec.ranking import DEFAULT_K
 from movierec.serving.model_dir import TrainedModel, load_model_dir
@@ -47,6 +47,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--include-seen", action="store_true", help="keep movies the user already rated")
     parser.add_argument("--out", help="CSV file to write (user_id,rank,item_id,score)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="after each movie, the movies of the user's history that raise its score most "
+        "('because you watched ...', with each one's share of the score); printed, not written with --out",
+    )
     parser.set_defaults(func=run)
 
 
@@ -72,6 +78,8 @@ def liked_ids(args: argparse.Namespace) -> list[str] | None:
 def run(args: argparse.Namespace) -> int:
     if args.all_users and not args.out:
         raise ConfigError("--all-users needs --out FILE.csv")
+    if args.explain and args.out:
+        raise ConfigError("--explain prints the reasons after each movie; leave out --out (and --all-users)")
     liked = liked_ids(args)  # bad input fails before the model loads
     if args.out:
         check_output_file(args.out)
@@ -80,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
         _write_all_users(model, args.k, args.include_seen, Path(args.out))
         return 0
     if liked is not None:
-        table = model.recommend_new_user(liked, args.k)
+        table = model.recommend_new_user(liked, args.k, explain=args.explain)
     else:
-        table = model.recommend_users([args.user], args.k, include_seen=args.include_seen)
+        table = model.recommend_users([args.user], args.k, include_seen=args.include_seen, explain=args.explain)
     if args.out:
         with atomic_path(args.out) as tmp:
             table[["user_id", "rank", "item_id", "score"]].to_csv(tmp, index=False, float_format="%.6f")
@@ -94,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"no movie is left to recommend to user {args.user!r}: they rated all {n_items:,} movies the "
                   "model knows (add --include-seen to list them)")  # fmt: skip
+    elif args.explain:
+        print_explained(table)
     else:
         print_ranked(table)
     return 0

@@ -198,18 +198,25 @@ class KerasRecommender(Recommender):
     # ------------------------------------------------------------------ scoring
     def score(self, users: np.ndarray) -> np.ndarray:
         users = check_users(users, self.n_users)
-        user_vectors, item_vectors = self._user_vectors, self._item_vectors
-        if self.scores_by_retrieval and user_vectors is not None and item_vectors is not None:
-            scores = user_vectors[users] @ item_vectors.T
-        else:
-            scores = self._scorer.score(tf.constant(users.astype(np.int32))).numpy()
+        scores = self._model_scores(users)
         # A user the model knows nothing about (no training rows, no features) has a zero query:
         # every movie ties. Most-popular is the sensible answer (as for EASE and ALS).
-        tied = scores.max(axis=1, initial=-np.inf) == scores.min(axis=1, initial=np.inf)
+        tied = _tied(scores)
         if tied.any():
             sizes = np.where(tied, 0, 1)
             scores = cold_start_fallback(scores, sizes, np.asarray(self.seen.getnnz(axis=0)))
         return scores
+
+    def _model_scores(self, users: np.ndarray) -> np.ndarray:
+        """`[batch, n_items]` the model's own scores of checked `users` (no popularity fallback)."""
+        user_vectors, item_vectors = self._user_vectors, self._item_vectors
+        if self.scores_by_retrieval and user_vectors is not None and item_vectors is not None:
+            return user_vectors[users] @ item_vectors.T
+        return self._scorer.score(tf.constant(users.astype(np.int32))).numpy()
+
+    def _popular_rows(self, users: np.ndarray | None, batch: int) -> np.ndarray:
+        """`[batch]` bool: the known `users` whose scores all tie, so `score` ranks them by popularity."""
+        return np.zeros(batch, bool) if users is None else _tied(self._model_scores(users))
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         histories_to_csr(histories, self.n_items)  # raises UnknownIdError on bad item indices
@@ -242,6 +249,11 @@ class KerasRecommender(Recommender):
         if self._item_vectors.shape[0] != self.n_items:
             raise ValueError(f"the exported index has {self._item_vectors.shape[0]} movies; expected {self.n_items}")
         self._user_vectors = embed_users(self._export.embed_users, self.n_users, self.embed_batch_size)
+
+
+def _tied(scores: np.ndarray) -> np.ndarray:
+    """`[batch]` bool: rows whose scores are all equal."""
+    return np.asarray(scores.max(axis=1, initial=-np.inf) == scores.min(axis=1, initial=np.inf))
 
 
 def embed_users(embed: Any, n_users: int, batch_size: int = 4096) -> np.ndarray:

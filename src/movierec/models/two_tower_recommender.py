@@ -3,6 +3,11 @@
 Training, cached vectors, scoring and the SavedModel export are `KerasRecommender`'s; this class
 adds the towers' side tables, the recency decision and the rating head. Rating and re-rank scoring
 run the exported TF functions.
+
+Explanations are an approximation (`explanation_method` "similarity"): a known user's vector is
+learned for the user, not computed from the movies they watched, so a history movie j is credited
+`y_jᵀ y_i / n`, its share of a query that would be the mean of the user's n movies. For a new user
+of a model without a history feature that mean is the query itself, and the split is exact.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from movierec.config import TwoTowerConfig, resolve_train_config, to_dict
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
 from movierec.data.recency import decide_recency, weighted_stream
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, NotFittedError
+from movierec.explanation import Method
 from movierec.models.export import ExportModule, ServingLabels
 from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows
 from movierec.models.towers import TowerInputs
@@ -189,6 +195,27 @@ class TwoTowerRecommender(KerasRecommender):
             for i in range(0, len(users), batch_size)
         ]
         return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    @property
+    def explanation_method(self) -> Method:
+        return "similarity"
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """`y_jᵀ y_i` times the share of movie j in the history (see the module docstring)."""
+        vectors = self.item_embeddings()
+        if vectors is None:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() first")
+        distinct, values = [], []
+        for history, row_items in zip(histories, items):
+            if users is None:  # a new user's latest movies, as `score_history` reads them
+                history = np.asarray(history, np.int64)[-self.config.history_length :]
+            movies, counts = np.unique(history, return_counts=True)
+            share = counts.astype(np.float32) / np.float32(max(1, len(history)))
+            distinct.append(movies)
+            values.append((vectors[np.maximum(row_items, 0)] @ vectors[movies].T) * share[None, :])
+        return distinct, values, self._popular_rows(users, len(histories))
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
         vectors = self._item_vectors

@@ -8,6 +8,9 @@ then the one-row top-k): no DataFrame, no per-request model set-up. Ranking is t
 own (`movierec.ranking`), so the answers equal `Recommender.recommend` for that one user
 exactly (tests compare them).
 
+With `explain`, each recommended movie also gets `because` (the history movies that raise its score
+most, `Recommender.explain`), computed after the ranking and only for requests that ask.
+
 Similar movies by embedding cosine (two-tower models, ALS) use unit vectors normalised once,
 not per request (the library's `similar_items` normalises the whole catalogue each call), with
 the same arithmetic, so the answers are the same bit for bit. `warm_up` runs each kind of
@@ -28,11 +31,15 @@ import numpy as np
 
 from movierec._checks import check_k
 from movierec.errors import UnknownIdError
+from movierec.explanation import Because
 from movierec.ranking import DEFAULT_K, SeenItems, rank_row
 from movierec.recommender import Recommender
 from movierec.serving.model_dir import TrainedModel, shown_id
 
-__all__ = ["ServingEngine"]
+__all__ = ["ServingEngine", "EXPLAIN_TOP", "HISTORY_SHOWN"]
+
+EXPLAIN_TOP = 3  # history movies named per recommended movie (`because`)
+HISTORY_SHOWN = 20  # the latest of a user's movies an explained answer lists (`history`)
 
 
 class ServingEngine:
@@ -91,6 +98,35 @@ class ServingEngine:
         k = check_k(k)
         scores = np.array(self.recommender.score_history([history]), dtype=np.float32)[0]
         return self._ranked(*rank_row(scores, k, exclude=history))
+
+    def explain_user(self, user_id: str, ranked: list[dict[str, Any]]) -> dict[str, Any]:
+        """Adds `because` to each of a known user's `ranked` movies; returns the answer's `explanation` and
+        `history` fields (`Recommender.explain`). Off the hot path: only requests asking for it pay."""
+        user = self.user_index(user_id)
+        because = self.recommender.explain(np.array([user]), self._slots(ranked), top=EXPLAIN_TOP)
+        return self._explained(ranked, because, self.recommender.user_history(user))
+
+    def explain_liked(self, liked: list[str], ranked: list[dict[str, Any]]) -> dict[str, Any]:
+        """`explain_user` for a new user from the movies they liked (`Recommender.explain_history`)."""
+        history = self.item_index(liked)
+        because = self.recommender.explain_history([history], self._slots(ranked), top=EXPLAIN_TOP)
+        return self._explained(ranked, because, history)
+
+    def _slots(self, ranked: list[dict[str, Any]]) -> np.ndarray:
+        return np.asarray([[self._item_index[item["item_id"]] for item in ranked]], np.int64).reshape(1, -1)
+
+    def _explained(self, ranked: list[dict[str, Any]], because: Because, history: np.ndarray) -> dict[str, Any]:
+        ids, titles = self.item_ids, self.titles
+        for item, reasons in zip(ranked, because.row(0)):
+            item["because"] = [{"item_id": ids[j], "title": titles[j], "weight": w} for j, w in reasons]
+        popular = bool(because.popular[0])
+        latest = np.asarray(history, np.int64)[::-1]
+        _, first = np.unique(latest, return_index=True)
+        latest = latest[np.sort(first)][:HISTORY_SHOWN]
+        return {
+            "explanation": "popularity" if popular else because.method,
+            "history": [{"item_id": ids[j], "title": titles[j]} for j in latest.tolist()],
+        }
 
     def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
         """The k movies most like `item_id` (`Recommender.similar_items`)."""

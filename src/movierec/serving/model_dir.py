@@ -30,6 +30,7 @@ import pandas as pd
 from movierec._io import atomic_dir, file_sha256, output_problem
 from movierec.data import Dataset, Vocab
 from movierec.errors import ConfigError, DataError, ModelDirError, MovierecError, UnknownIdError
+from movierec.explanation import Because
 from movierec.recommender import Recommender
 from movierec.records import MODEL_FORMAT, ModelMeta
 from movierec.registry import load_recommender
@@ -88,16 +89,27 @@ class TrainedModel:
         }
 
     def recommend_users(
-        self, user_ids: list[str], k: int, include_seen: bool = False, batch_size: int = 1024
+        self, user_ids: list[str], k: int, include_seen: bool = False, batch_size: int = 1024, explain: bool = False
     ) -> pd.DataFrame:
         """Top-k per user as a long table `user_id, rank, item_id, title, score`.
 
+        With `explain`, two more columns (`Recommender.explain`): `because`, a list of `(item_id, title, weight)`
+        of the user's movies that raise the movie's score most, and `explanation`, how that was measured
+        ("popularity" for a list ranked by popularity).
+
         Raises:
             UnknownIdError: if a user id is not in the model.
+            NotExplainableError: with `explain`, for a kind that cannot explain.
         """
         users = self.vocab.user_index(user_ids)
-        items, scores = self.recommender.recommend(users, k, exclude_seen=not include_seen, batch_size=batch_size)
-        return self._table(np.asarray(user_ids, dtype=object), items, scores)
+        ids = np.asarray(user_ids, dtype=object)
+        if not explain:
+            items, scores = self.recommender.recommend(users, k, exclude_seen=not include_seen, batch_size=batch_size)
+            return self._table(ids, items, scores)
+        items, scores, because = self.recommender.recommend(
+            users, k, exclude_seen=not include_seen, batch_size=batch_size, explain=True
+        )
+        return self._table(ids, items, scores, because)
 
     def iter_recommendations(
         self, users: np.ndarray, k: int, include_seen: bool = False, batch_size: int = 4096
@@ -114,14 +126,19 @@ class TrainedModel:
                 logger.info("  %s/%s users (%.0f s, about %.0f s left)", f"{done:,}", f"{len(users):,}", elapsed,
                             elapsed / done * (len(users) - done))  # fmt: skip
 
-    def recommend_new_user(self, item_ids: list[str], k: int) -> pd.DataFrame:
-        """Top-k for someone not in the training data, from movies they liked (excluded from output)."""
+    def recommend_new_user(self, item_ids: list[str], k: int, explain: bool = False) -> pd.DataFrame:
+        """Top-k for someone not in the training data, from movies they liked (excluded from output);
+        `explain` as in `recommend_users`."""
         known = self.vocab.item_index(item_ids, missing="mask")
         if (known < 0).any():
             bad = [i for i, pos in zip(item_ids, known) if pos < 0]
             raise UnknownIdError(f"unknown item id {', '.join(shown_id(b) for b in bad[:5])}")
-        items, values = self.recommender.recommend_history([known], k)
-        return self._table(np.asarray(["(new user)"], dtype=object), items, values)
+        ids = np.asarray(["(new user)"], dtype=object)
+        if not explain:
+            items, values = self.recommender.recommend_history([known], k)
+            return self._table(ids, items, values)
+        items, values, because = self.recommender.recommend_history([known], k, explain=True)
+        return self._table(ids, items, values, because)
 
     def similar_items(self, item_id: str, k: int) -> pd.DataFrame:
         """The k movies most similar to `item_id` as a table `rank, item_id, title, score` (best first)."""
@@ -129,19 +146,30 @@ class TrainedModel:
         items, scores = self.recommender.similar_items(np.array([index]), k)
         return self._table(np.asarray([item_id], dtype=object), items, scores).drop(columns="user_id")
 
-    def _table(self, user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    def _table(
+        self, user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray, because: Because | None = None
+    ) -> pd.DataFrame:
         n, width = items.shape
         flat_items = items.reshape(-1)
         valid = flat_items >= 0
+        titles = self.items["title"].to_numpy()
         frame = pd.DataFrame(
             {
                 "user_id": np.repeat(user_ids, width),
                 "rank": np.tile(np.arange(1, width + 1), n),
                 "item_id": self.vocab.item_ids[np.maximum(flat_items, 0)],
-                "title": self.items["title"].to_numpy()[np.maximum(flat_items, 0)],
+                "title": titles[np.maximum(flat_items, 0)],
                 "score": scores.reshape(-1),
             }
         )
+        if because is not None:
+            ids = self.vocab.item_ids
+            frame["because"] = [
+                [(str(ids[j]), str(titles[j]), weight) for j, weight in reasons]
+                for row in range(n)
+                for reasons in because.row(row)
+            ]
+            frame["explanation"] = np.repeat(np.where(because.popular, "popularity", because.method), width)
         return frame[valid].reset_index(drop=True)
 
 

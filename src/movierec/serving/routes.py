@@ -10,7 +10,7 @@ refused) by the `ServingEngine` alone.
 
 Example:
     >>> ROUTES[0].method, ROUTES[0].path, [param.name for param in ROUTES[0].query]
-    ('GET', '/users/{user_id}/recommendations', ['k', 'include_seen'])
+    ('GET', '/users/{user_id}/recommendations', ['k', 'include_seen', 'explain'])
     >>> K.fast(b"5"), K.fast(b"0"), K.fast(b"5.0")
     (5, None, None)
 """
@@ -38,7 +38,19 @@ from movierec.serving.schemas import (
     SimilarMovies,
 )
 
-__all__ = ["Param", "PathId", "Route", "ROUTES", "K", "INCLUDE_SEEN", "TOO_LONG", "Responses", "error", "new_user_body"]
+__all__ = [
+    "Param",
+    "PathId",
+    "Route",
+    "ROUTES",
+    "K",
+    "INCLUDE_SEEN",
+    "EXPLAIN",
+    "TOO_LONG",
+    "Responses",
+    "error",
+    "new_user_body",
+]
 
 Responses = dict[int | str, dict[str, Any]]
 BOOLEANS = {b"true": True, b"false": False, b"1": True, b"0": False}  # other spellings go to FastAPI
@@ -141,6 +153,9 @@ class Route:
 
 K = Param("k", int, DEFAULT_K, f"number of movies, 1..{MAX_K}, in digits (not 5.0 or +5)", low=1, high=MAX_K)
 INCLUDE_SEEN = Param("include_seen", bool, False)
+EXPLAIN = Param(
+    "explain", bool, False, "add `because` (the user's movies that raise each movie's score most) to each movie"
+)
 USER_ID = PathId("user_id", "a user id known to the model; '/' as %2F")
 MOVIE_ID = PathId("movie_id", "a movie id known to the model; '/' as %2F")
 TOO_LONG: Responses = {414: error(f"URL longer than {MAX_URL_BYTES:,} bytes")}
@@ -149,23 +164,32 @@ BAD_REQUEST: Responses = {400: error("a request the model cannot answer"), **TOO
 
 def new_user_body(body: Any) -> dict[str, Any] | None:
     """`NewUserRequest`'s fields from a parsed JSON body, or None unless it is plainly valid (FastAPI reads the rest):
-    a non-empty list of at most `MAX_LIKED` string ids and, if given, an int `k` within `K`'s bounds."""
+    a non-empty list of at most `MAX_LIKED` string ids and, if given, an int `k` within `K`'s bounds and a
+    bool `explain`."""
     if type(body) is not dict:
         return None
-    liked, k = body.get("liked"), body.get("k", K.default)
+    liked, k, explain = body.get("liked"), body.get("k", K.default), body.get("explain", False)
     if type(liked) is not list or not 1 <= len(liked) <= MAX_LIKED or type(k) is not int or not K.within(k):
         return None
-    if not all(type(item) is str for item in liked):
+    if type(explain) is not bool or not all(type(item) is str for item in liked):
         return None
-    return {"liked": liked, "k": k}
+    return {"liked": liked, "k": k, "explain": explain}
 
 
-def _recommend_user(engine: ServingEngine, user_id: str, k: int, include_seen: bool) -> dict[str, Any]:
-    return {"user_id": user_id, "items": engine.recommend_user(user_id, k, include_seen)}
+def _recommend_user(
+    engine: ServingEngine, user_id: str, k: int, include_seen: bool, explain: bool = False
+) -> dict[str, Any]:
+    items = engine.recommend_user(user_id, k, include_seen)
+    if not explain:
+        return {"user_id": user_id, "items": items}
+    return {"user_id": user_id, "items": items, **engine.explain_user(user_id, items)}
 
 
-def _recommend_new_user(engine: ServingEngine, liked: list[str], k: int) -> dict[str, Any]:
-    return {"user_id": None, "items": engine.recommend_liked(liked, k)}
+def _recommend_new_user(engine: ServingEngine, liked: list[str], k: int, explain: bool = False) -> dict[str, Any]:
+    items = engine.recommend_liked(liked, k)
+    if not explain:
+        return {"user_id": None, "items": items}
+    return {"user_id": None, "items": items, **engine.explain_liked(liked, items)}
 
 
 def _similar_movies(engine: ServingEngine, movie_id: str, k: int) -> dict[str, Any]:
@@ -180,7 +204,7 @@ def _search_items(engine: ServingEngine, query: str, limit: int) -> list[dict[st
 ROUTES: tuple[Route, ...] = (
     Route(
         "recommend_user", "GET", "/users/{user_id}/recommendations", _recommend_user, Recommendations,
-        {404: error("unknown user id or model name"), **BAD_REQUEST}, USER_ID, (K, INCLUDE_SEEN), hot=True,
+        {404: error("unknown user id or model name"), **BAD_REQUEST}, USER_ID, (K, INCLUDE_SEEN, EXPLAIN), hot=True,
     ),
     Route(
         "recommend_new_user", "POST", "/recommendations", _recommend_new_user, Recommendations,

@@ -7,15 +7,17 @@ schemathesis test, and `NewUserRequest` validates request bodies the fast path d
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from movierec.ranking import DEFAULT_K
+from movierec.serving.engine import EXPLAIN_TOP, HISTORY_SHOWN
 
 __all__ = [
     "MAX_K", "MAX_LIKED", "MAX_SEARCH", "MAX_QUERY", "TopK", "ErrorDetail", "HealthResponse", "RankedItem",
-    "Recommendations", "SimilarMovies", "NewUserRequest", "ItemInfo", "DataSummary", "ModelInfo",
+    "Recommendations", "SimilarMovies", "NewUserRequest", "ItemInfo", "DataSummary", "ModelInfo", "Reason",
+    "HistoryItem",
 ]  # fmt: skip
 
 MAX_K = 1000  # the largest top-k a request may ask for
@@ -41,16 +43,44 @@ class HealthResponse(BaseModel):
     items: int = Field(description="movies the model can recommend")
 
 
+class Reason(BaseModel):
+    item_id: str = Field(description="a movie of the user's history")
+    title: str
+    weight: float = Field(description="how much it raises the recommended movie's score, in score units (> 0)")
+
+
 class RankedItem(BaseModel):
     rank: int = Field(description="1 for the best movie")
     item_id: str
     title: str
     score: float = Field(description="model score; higher is better, comparable within one response only")
+    because: list[Reason] | None = Field(
+        default=None,
+        description="with explain: the user's movies that raise this movie's score most, strongest first "
+        f"(at most {EXPLAIN_TOP}); empty when none does (or when the list is ranked by popularity)",
+    )
+
+
+class HistoryItem(BaseModel):
+    item_id: str
+    title: str
 
 
 class Recommendations(BaseModel):
     user_id: str | None = Field(description="the known user, or null for a new user")
     items: list[RankedItem]
+    explanation: Literal["exact", "similarity", "leave_one_out", "popularity", "blend"] | None = Field(
+        default=None,
+        description="with explain: how `because` was measured: exact (EASE, ALS: the score's own terms), "
+        "similarity (two-tower: an approximation by movie-vector similarity), leave_one_out (sequential: the "
+        "score drop without the movie), popularity (the list is ranked by popularity; `because` names none), "
+        "blend (a blend of two models: each member's own contributions, scaled as the blend scales its scores)",
+    )
+    history: list[HistoryItem] | None = Field(
+        default=None,
+        description=f"with explain: the user's movies the explanation reads, latest first where the model "
+        f"keeps their order (sequential; else by index), at most {HISTORY_SHOWN}",
+    )
 
 
 class SimilarMovies(BaseModel):
@@ -64,6 +94,9 @@ class NewUserRequest(BaseModel):
         min_length=1, max_length=MAX_LIKED, description=f"ids of movies the new user liked (1..{MAX_LIKED}; excluded)"
     )
     k: TopK = DEFAULT_K
+    explain: bool = Field(
+        default=False, strict=True, description="add `because` (the liked movies that raise its score) to each movie"
+    )
 
 
 class ItemInfo(BaseModel):

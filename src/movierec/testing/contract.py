@@ -26,10 +26,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from movierec.config import from_dict, to_dict
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
+from movierec.explanation import METHODS, Because
 from movierec.recommender import Recommender
 from movierec.records import FitRecord
 from movierec.registry import config_from_dict, load_recommender
@@ -222,3 +225,83 @@ class RecommenderContract:
         config = self.make().config
         assert from_dict(type(config), to_dict(config)) == config
         assert config_from_dict(to_dict(config)) == config
+
+    # ------------------------------------------------------------------ explanations
+    def test_explain_names_only_history_items_strongest_first(self, fitted: Recommender) -> None:
+        items, scores = fitted.recommend(ALL_USERS, k=3)
+        because = fitted.explain(ALL_USERS, items, top=2)
+        assert because.method == fitted.explanation_method and because.method in METHODS
+        assert because.items.shape == because.weights.shape == (N_USERS, 3, 2) and because.popular.shape == (N_USERS,)
+        seen = self.train.to_csr()
+        for u in range(N_USERS):
+            _check_because_row(because, u, items[u], set(seen[u].indices.tolist()))
+        if because.method == "popularity":  # most-popular names no movie, for anyone
+            assert because.popular.all() and np.all(because.items == -1)
+        else:  # every user here has a history: a model not collapsed to popularity names a reason for the top movie
+            assert np.all(because.items[because.popular] == -1)
+            assert np.all(because.items[~because.popular, 0, 0] >= 0)
+        # a row said to be popular is scored by popularity: the training counts, scaled
+        counts = self.train.item_counts().astype(np.float32)
+        for row in fitted.score(ALL_USERS)[because.popular]:
+            np.testing.assert_allclose(row / row.max(), counts / counts.max(), rtol=1e-6)
+
+    def test_recommend_with_explain_adds_because_and_keeps_the_list(self, fitted: Recommender) -> None:
+        items, scores = fitted.recommend(ALL_USERS, k=3)
+        explained_items, explained_scores, because = fitted.recommend(ALL_USERS, k=3, explain=True, top=2)
+        np.testing.assert_array_equal(explained_items, items)
+        np.testing.assert_array_equal(explained_scores, scores)
+        again = fitted.explain(ALL_USERS, items, top=2)
+        np.testing.assert_array_equal(because.items, again.items)
+        np.testing.assert_allclose(because.weights, again.weights, rtol=1e-5, atol=1e-6)
+        history = [np.array([0, 1, 2, 3])]
+        new_items, _, new_because = fitted.recommend_history(history, k=3, explain=True)
+        _check_because_row(new_because, 0, new_items[0], {0, 1, 2, 3})
+        if new_because.method in ("exact", "leave_one_out"):  # the score's own parts: movies 0-3 raise movie 4
+            assert new_because.items[0, 0, 0] >= 0
+
+    def test_explain_survives_save_and_load(self, fitted: Recommender, tmp_path: Any) -> None:
+        fitted.save(tmp_path / "model")
+        loaded = load_recommender(tmp_path / "model")
+        items, _ = fitted.recommend(ALL_USERS, k=3)
+        before, after = fitted.explain(ALL_USERS, items), loaded.explain(ALL_USERS, items)
+        assert after.method == before.method
+        np.testing.assert_array_equal(after.popular, before.popular)
+        np.testing.assert_allclose(after.weights, before.weights, rtol=1e-4, atol=1e-5)
+        clear = np.abs(np.diff(before.weights, axis=2)).min(axis=2, initial=np.inf) > 1e-4  # no near-tie to swap
+        np.testing.assert_array_equal(after.items[clear], before.items[clear])
+
+    def test_explain_refuses_bad_input(self, fitted: Recommender) -> None:
+        with pytest.raises(UnknownIdError, match="users"):
+            fitted.explain(np.array([N_USERS]), np.zeros((1, 1), np.int64))
+        with pytest.raises(ConfigError, match="one row per user"):
+            fitted.explain(ALL_USERS, np.zeros((1, 1), np.int64))
+        with pytest.raises(UnknownIdError, match="items"):
+            fitted.explain(ALL_USERS[:1], np.array([[N_ITEMS]]))
+        with pytest.raises(ConfigError, match="`top` should be a positive integer"):
+            fitted.explain(ALL_USERS[:1], np.array([[0]]), top=0)
+        with pytest.raises(UnknownIdError, match="histories"):
+            fitted.explain_history([np.array([N_ITEMS])], np.array([[0]]))
+
+    # each kind runs it on its own class: the "different executors" are the kinds, not state shared between them
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(history=st.lists(st.integers(0, N_ITEMS - 1), max_size=7), k=st.integers(1, N_ITEMS))
+    def test_explanations_never_name_a_movie_outside_the_history(
+        self, fitted: Recommender, history: list[int], k: int
+    ) -> None:
+        items, _, because = fitted.recommend_history([np.array(history, np.int64)], k=k, explain=True, top=3)
+        _check_because_row(because, 0, items[0], set(history))
+
+
+def _check_because_row(because: Because, row: int, items: np.ndarray, history: set[int]) -> None:
+    """One row of a `Because` is well formed: history movies only, positive weights, strongest first, -1 padded."""
+    named, weights = because.items[row], because.weights[row]
+    assert set(named[named >= 0].tolist()) <= history
+    assert np.all(weights[named >= 0] > 0) and np.all(weights[named < 0] == 0)
+    assert np.all(np.diff(weights, axis=1) <= 0)  # strongest first, pads last
+    assert np.all(named[items < 0] == -1)  # an empty slot explains nothing
+    for slot in named:  # a movie is named once per recommended movie
+        assert len(set(slot[slot >= 0].tolist())) == int((slot >= 0).sum())

@@ -1,4 +1,12 @@
-"""`SequentialRecommender`: the sequential kind (`SequentialConfig`) behind the `Recommender` contract."""
+"""`SequentialRecommender`: the sequential kind (`SequentialConfig`) behind the `Recommender` contract.
+
+Explanations leave one movie out (`explanation_method` "leave_one_out"): for each of the latest
+`LEAVE_ONE_OUT` distinct movies of the user's input sequence, the model is run again on the sequence
+without it (every occurrence; the older movies move up, none is added), and the movie's contribution
+to a recommended movie is the drop in that movie's score. All of a user's variants are scored in one
+batch of the model's own `score_history`, trained weights untouched; attention weights are not used,
+as they say where the model looked, not how much a movie moved the score.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,9 @@ from movierec._env import import_tensorflow
 from movierec.config import SequentialConfig, resolve_train_config
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError
+from movierec.explanation import Method
 from movierec.models.export import ExportModule, ServingLabels
-from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows
+from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows, pad_histories
 from movierec.models.sequential.model import SequentialModel
 from movierec.models.sequential.windows import make_sequence_dataset, sequence_windows
 from movierec.recommender import FitOptions
@@ -22,6 +31,8 @@ tf, tfrs = import_tensorflow()
 __all__ = ["SequentialRecommender"]
 
 logger = logging.getLogger(__name__)
+
+LEAVE_ONE_OUT = 50  # the latest distinct movies of an input sequence that `explain` leaves out, one at a time
 
 
 class SequentialRecommender(KerasRecommender):
@@ -96,6 +107,32 @@ class SequentialRecommender(KerasRecommender):
     def _history_length(self) -> int:
         return int(self.config.max_length)
 
+    @property
+    def explanation_method(self) -> Method:
+        return "leave_one_out"
+
+    def _histories(self, users: np.ndarray) -> list[np.ndarray]:
+        """Each known user's input sequence (oldest first): the stored latest movies the model reads."""
+        tower = self._export.user_tower if self._export is not None else self.model.user_tower
+        table = np.asarray(tower.history.numpy())[users]  # [batch, max_length] item + 1, 0 pads
+        return [row[row > 0].astype(np.int64) - 1 for row in table]
+
+    def _contributions(
+        self, histories: list[np.ndarray], items: np.ndarray, users: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """The score drop of each recommended movie when one of the latest input movies is left out."""
+        length = self.config.max_length
+        distinct, values = [], []
+        for history, row_items in zip(histories, items):
+            sequence = np.asarray(history, np.int64)[-length:]
+            recent = _latest_distinct(sequence, LEAVE_ONE_OUT)
+            variants = [sequence] + [sequence[sequence != movie] for movie in recent]
+            scores = self._scorer.score_history(tf.constant(pad_histories(variants, length))).numpy()
+            columns = np.maximum(row_items, 0)
+            distinct.append(recent)
+            values.append((scores[0, columns][:, None] - scores[1:, columns].T).astype(np.float32))
+        return distinct, values, self._popular_rows(users, len(histories))
+
     def _export_module(self, item_vectors: np.ndarray, labels: ServingLabels | None) -> ExportModule:
         return ExportModule(self.model, item_vectors, history_length=self.config.max_length, labels=labels)
 
@@ -106,3 +143,10 @@ def _targets(data: Interactions, length: int, latest_only: bool) -> np.ndarray:
     lengths = ends - begins
     starts = np.repeat(begins - np.cumsum(lengths) + lengths, lengths)
     return flat[np.arange(int(lengths.sum())) + starts]
+
+
+def _latest_distinct(sequence: np.ndarray, limit: int) -> np.ndarray:
+    """`[<= limit]` the distinct movies of `sequence`, the latest first."""
+    backwards = sequence[::-1]
+    _, first = np.unique(backwards, return_index=True)
+    return backwards[np.sort(first)][:limit]
