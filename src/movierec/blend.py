@@ -217,7 +217,7 @@ class BlendRecommender(Recommender):
     # --------------------------------------------------------------- explaining
     @property
     def explanation_method(self) -> Method:
-        """"blend": each member's contributions, scaled as the blend scales its scores (`movierec.explanation`)."""
+        """ "blend": each member's contributions, scaled as the blend scales its scores (`movierec.explanation`)."""
         for member in self._weighted():
             member.explanation_method  # noqa: B018  # raises NotExplainableError for a member that cannot explain
         return "blend"
