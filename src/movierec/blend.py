@@ -47,7 +47,7 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     A row whose scores are all equal becomes all zeros.
 
     Example:
-        >>> standardise(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])).round(4).tolist()
+        >>> standardise(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])).astype(np.float64).round(4).tolist()
         [[-1.2247, 0.0, 1.2247], [0.0, 0.0, 0.0]]
     """
     scores = np.asarray(scores, dtype=np.float64)
