@@ -22,7 +22,7 @@ from movierec.config import AutoConfig, ChoiceConfig, DataConfig, TrainConfig, r
 from movierec.data import load_dataset
 from movierec.errors import ConfigError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
-from movierec.experiments.backup import backup_problem
+from movierec.experiments.backup import backup_problem, remove_backup
 from movierec.records import ModelMeta
 from movierec.registry import config_from_dict
 from movierec.serving.model_dir import check_model_out, save_model_dir
@@ -145,6 +145,7 @@ def _train(
         epoch_search=search,
     )
     save_model_dir(args.out, recommender, data.vocab, dataset, meta)
+    remove_backup(backup)  # only now: a run killed while exporting loads the trained weights from it
     print(f"trained {model_config.name} on {dataset.summary()}")
     summary = recommender.fit_record().summary()
     if summary:  # what fitting decided beyond the weights (default / auto: the model it kept)

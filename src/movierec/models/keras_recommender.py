@@ -13,6 +13,9 @@ user), so a loaded model scores exactly as the in-memory one.
 from __future__ import annotations
 
 import abc
+import json
+import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +27,20 @@ from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
-from movierec.training import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics, learning_rate_callback
+from movierec.training import (
+    DataEpoch,
+    EpochProgress,
+    EpochTimer,
+    StopOnNonFiniteLoss,
+    ValidationMetrics,
+    learning_rate_callback,
+)
 
 tf, tfrs = import_tensorflow()
+
+logger = logging.getLogger(__name__)
+
+TRAINED = "trained"  # the backup's subfolder holding the finished fit's weights and history
 
 __all__ = ["KerasRecommender", "latest_rows", "build_history", "pad_histories"]
 
@@ -81,6 +95,8 @@ class KerasRecommender(Recommender):
         self._item_vectors: np.ndarray | None = None
         self._export: Any = None  # a loaded SavedModel, when restored with load_recommender
         self._module_cache: ExportModule | None = None
+        # the epoch the training batches are drawn for; made by _new_model, after any tf.distribute set-up
+        self._data_epoch: DataEpoch | None = None
 
     @property
     def trains_in_epochs(self) -> bool:
@@ -99,7 +115,13 @@ class KerasRecommender(Recommender):
     def _train(
         self, train_ds: Any, data: Interactions, options: FitOptions, cfg: TrainConfig, validation_ds: Any = None
     ) -> None:
-        """Runs Keras `fit` on `self.model` with the shared callbacks; records history and epoch times."""
+        """Runs Keras `fit` on `self.model` with the shared callbacks; records history and epoch times.
+
+        With a backup folder, the trained weights and history are saved there once `fit` is done, and a run
+        that finds them (killed after training, during the export) loads them instead of training again.
+        """
+        if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)):
+            return
         validation = options.validation if options.validation is not None and len(options.validation) else None
         callbacks: list[Any] = [StopOnNonFiniteLoss()]
         schedule = learning_rate_callback(cfg.learning_rate_schedule, cfg.learning_rate, cfg.epochs)
@@ -107,7 +129,10 @@ class KerasRecommender(Recommender):
             callbacks.append(schedule)
         if options.backup_dir is not None:
             # Keras' own fault tolerance: weights, optimizer and epoch after each epoch, restored on a restart.
-            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=True))
+            # The last epoch's checkpoint stays until the trained weights are saved beside it (`_save_trained`).
+            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=False))
+        if self._data_epoch is not None:  # after the restore: a resumed run draws its epoch's batch order
+            callbacks.append(self._data_epoch)
         if validation is not None:
             callbacks.append(
                 ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)
@@ -146,12 +171,39 @@ class KerasRecommender(Recommender):
         )
         self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
         self.epoch_seconds = timer.seconds
+        if options.backup_dir is not None:
+            self._save_trained(Path(options.backup_dir))
         self.refresh_embeddings()
 
+    def _save_trained(self, backup_dir: Path) -> None:
+        """Saves the trained weights (the best epoch's, after early stopping) and history into the backup."""
+        done = backup_dir / TRAINED
+        partial = backup_dir / f"{TRAINED}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        self.model.save_weights(str(partial / "weights"))
+        record = {"history": self.history, "epoch_seconds": self.epoch_seconds}
+        (partial / "history.json").write_text(json.dumps(record))
+        partial.rename(done)  # complete or absent
+
+    def _load_trained(self, backup_dir: Path) -> bool:
+        """Loads what `_save_trained` saved, if it is there; True when training is thereby done."""
+        done = backup_dir / TRAINED
+        if not (done / "history.json").is_file():
+            return False
+        record = json.loads((done / "history.json").read_text())
+        self.model.load_weights(str(done / "weights")).assert_existing_objects_matched()
+        self.history = {k: [float(v) for v in vals] for k, vals in record["history"].items()}
+        self.epoch_seconds = [float(v) for v in record["epoch_seconds"]]
+        logger.info("%s: training had finished before the run was stopped; its weights are loaded", self.name)
+        self.refresh_embeddings()
+        return True
+
     def _new_model(self) -> None:
-        """Forgets the export wrapper and any loaded export (call before building a new model)."""
+        """Forgets the export wrapper and any loaded export (call before building a new model and its data)."""
         self._module_cache = None
         self._export = None
+        self._data_epoch = DataEpoch()
 
     def _learned_arrays(self) -> dict[str, np.ndarray]:
         arrays = {}

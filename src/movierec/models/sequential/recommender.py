@@ -72,7 +72,9 @@ class SequentialRecommender(KerasRecommender):
             steps_per_execution=cfg.steps_per_execution,
         )
         self.model.build_for_training()
-        train_ds = make_sequence_dataset(data, length, cfg.batch_size, shuffle=True, seed=cfg.seed, latest_only=latest)
+        train_ds = make_sequence_dataset(
+            data, length, cfg.batch_size, shuffle=True, seed=cfg.seed, latest_only=latest, epoch=self._data_epoch
+        )
         self._train(train_ds, data, options, cfg)
 
     def add_seen(self, interactions: Interactions) -> None:
