@@ -55,7 +55,7 @@ def test_serve_workers_on_a_model_that_cannot_load_exits_with_the_first_error(po
         "bytes": target.stat().st_size, "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
     }  # fmt: skip
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    process = _serve("--model", broken, "--workers", "2", "--port", _free_port())
+    process = _serve("--model", broken, "--workers", "2", "--port", _free_port(), "--trust")  # not signed: trusted
     try:  # today's server restarts its workers with a traceback every few seconds, forever
         _, err = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:

@@ -147,3 +147,13 @@ def print_ranked(table: pd.DataFrame) -> None:
     for row in table.itertuples(index=False):
         title = row.title if str(row.title).strip() else "(untitled)"
         print(f"{row.rank:>3}. {title}  [{row.item_id}]  score {row.score:.4f}")
+
+
+def add_trust_argument(parser: argparse.ArgumentParser) -> None:
+    """`--trust`: load a model folder this installation did not sign (see `movierec._trust`)."""
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="load a model folder that this installation of movierec did not write (another machine or user, or "
+        "changed since): a model folder holds a TensorFlow program that runs when it is loaded",
+    )

@@ -13,9 +13,13 @@ user), so a loaded model scores exactly as the in-memory one.
 from __future__ import annotations
 
 import abc
+import contextlib
+import errno
 import json
 import logging
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,7 @@ from movierec.config import TrainConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
-from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
+from movierec.recommender import TRAINED, FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 from movierec.training import (
     DataEpoch,
     EpochProgress,
@@ -39,8 +43,6 @@ from movierec.training import (
 tf, tfrs = import_tensorflow()
 
 logger = logging.getLogger(__name__)
-
-TRAINED = "trained"  # the backup's subfolder holding the finished fit's weights and history
 
 __all__ = ["KerasRecommender", "latest_rows", "build_history", "pad_histories"]
 
@@ -166,9 +168,10 @@ class KerasRecommender(Recommender):
             )
         timer = EpochTimer()
         callbacks += [timer, EpochProgress(self.name, cfg.epochs)]
-        result = self.model.fit(
-            train_ds, validation_data=validation_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0
-        )
+        with disk_errors(options.backup_dir):
+            result = self.model.fit(
+                train_ds, validation_data=validation_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0
+            )
         self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
         self.epoch_seconds = timer.seconds
         if options.backup_dir is not None:
@@ -282,11 +285,12 @@ class KerasRecommender(Recommender):
     def _save_state(self, directory: Path) -> None:
         if self._export is not None:
             raise RuntimeError("re-saving a loaded export is not supported; copy the directory instead")
-        if self._serving_ids is None or self.model is None or self._item_vectors is None:
-            self._module.save(directory / "saved_model")
-            return
-        labels = ServingLabels(user_ids=self._serving_ids[0], item_ids=self._serving_ids[1], seen=self.seen)
-        self._export_module(self._item_vectors, labels).save(directory / "saved_model")
+        with disk_errors(directory):
+            if self._serving_ids is None or self.model is None or self._item_vectors is None:
+                self._module.save(directory / "saved_model")
+                return
+            labels = ServingLabels(user_ids=self._serving_ids[0], item_ids=self._serving_ids[1], seen=self.seen)
+            self._export_module(self._item_vectors, labels).save(directory / "saved_model")
 
     def _load_state(self, directory: Path) -> None:
         self._export = load_export(directory / "saved_model")
@@ -294,6 +298,23 @@ class KerasRecommender(Recommender):
         if self._item_vectors.shape[0] != self.n_items:
             raise ValueError(f"the exported index has {self._item_vectors.shape[0]} movies; expected {self.n_items}")
         self._user_vectors = embed_users(self._export.embed_users, self.n_users, self.embed_batch_size)
+
+
+@contextlib.contextmanager
+def disk_errors(where: str | Path | None) -> Iterator[None]:
+    """TensorFlow's error for a full disk (or quota) while writing under `where`, as the `OSError` it is.
+
+    TensorFlow reports a failed write (ENOSPC, EDQUOT) as a `ResourceExhaustedError` with a long message;
+    as an `OSError` it reaches the CLI's one line for machine errors, and callers clean up what was half-written.
+    """
+    try:
+        yield
+    except tf.errors.OpError as e:
+        text = str(e)
+        for code in (errno.ENOSPC, errno.EDQUOT):
+            if os.strerror(code) in text:
+                raise OSError(code, os.strerror(code), None if where is None else str(where)) from e
+        raise
 
 
 def embed_users(embed: Any, n_users: int, batch_size: int = 4096) -> np.ndarray:
