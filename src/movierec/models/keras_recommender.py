@@ -34,6 +34,7 @@ from movierec.recommender import TRAINED, FitOptions, Recommender, check_users, 
 from movierec.training import (
     DataEpoch,
     EpochProgress,
+    EpochRandomState,
     EpochTimer,
     StopOnNonFiniteLoss,
     ValidationMetrics,
@@ -135,6 +136,7 @@ class KerasRecommender(Recommender):
             callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=False))
         if self._data_epoch is not None:  # after the restore: a resumed run draws its epoch's batch order
             callbacks.append(self._data_epoch)
+        callbacks.append(EpochRandomState(cfg.seed))  # and its epoch's dropout masks
         if validation is not None:
             callbacks.append(
                 ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)

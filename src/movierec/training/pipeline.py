@@ -9,10 +9,11 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
+from movierec.training.keras_internals import layer_generators
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["set_seed", "make_dataset", "prefetched", "DataEpoch"]
+__all__ = ["set_seed", "make_dataset", "prefetched", "DataEpoch", "EpochRandomState"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,28 @@ class DataEpoch(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # t
 
     def on_epoch_end(self, epoch, logs=None):
         self.variable.assign(epoch + 1)  # Keras makes the next epoch's iterator before on_epoch_begin
+
+
+class EpochRandomState(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
+    """Reseeds each Keras layer's random generator (dropout) from `(seed, epoch, layer)` when an epoch begins.
+
+    Dropout layers draw from a `tf.random.Generator` (`keras_internals.layer_generators` switches them from
+    TensorFlow's legacy stateful ops, which cannot be reseeded). An epoch's dropout masks then depend on the epoch number only, so a run resumed from its backup draws
+    what the uninterrupted run drew (a generator's position is not part of Keras' backup). Random numbers
+    drawn by raw TensorFlow ops inside a model (a two-tower model's history dropout, sampled negatives)
+    are not covered: they restart in a new process.
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = seed
+
+    def on_train_begin(self, logs=None):
+        layer_generators(self.model)  # dropout layers on generators before Keras traces the training step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for number, generator in enumerate(layer_generators(self.model)):
+            generator.reset_from_seed(int(np.random.SeedSequence([self.seed, epoch, number]).generate_state(1)[0]))
 
 
 def epoch_seeds(seed: int, epoch: DataEpoch | None):
