@@ -73,10 +73,12 @@ def make_block_data(seed: int = 0) -> BlockData:
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
-    """Points MOVIEREC_CACHE at a temporary folder for the whole session (never the user's cache)."""
+    """Points MOVIEREC_CACHE at a temporary folder for the whole session (never the user's cache), and the model
+    signing key at a session key file (never the user's config folder)."""
     with pytest.MonkeyPatch.context() as patch:
         path = tmp_path_factory.mktemp("movierec-cache")
         patch.setenv("MOVIEREC_CACHE", str(path))
+        patch.setenv("MOVIEREC_KEY_FILE", str(tmp_path_factory.mktemp("movierec-config") / "signing.key"))
         yield path
 
 

@@ -48,7 +48,10 @@ __all__ = [  # the user-row helpers are `movierec.user_rows`'s, re-exported wher
     "histories_to_csr",
     "cold_start_fallback",
     "users_per_batch",
+    "TRAINED",
 ]
+
+TRAINED = "trained"  # a finished fit's weights and history, in its FitOptions.backup_dir (until the export)
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,8 @@ class FitOptions:
     # so logging and progress need no TensorFlow
     epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = ()
     # trainable models back up their state here after each epoch; a fit killed midway and started again
-    # with the same backup_dir (and the same data and config) resumes from the last finished epoch
+    # with the same backup_dir (and the same data and config) resumes from the last finished epoch; a finished
+    # fit keeps its weights in backup_dir/TRAINED, so a run killed while exporting loads them instead of training
     backup_dir: Path | None = None
 
 

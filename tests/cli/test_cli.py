@@ -65,6 +65,7 @@ def test_train_writes_a_model_dir(workdir):
         "vocab.json",
         "items.csv",
         "manifest.json",
+        "SIGNATURE",  # the manifest's HMAC under this user's key (the suite's session key)
     }
     assert (model / "recommender" / "seen.npz").is_file()
     meta = json.loads((model / "model.json").read_text())

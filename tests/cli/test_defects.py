@@ -123,7 +123,7 @@ def test_json_safe():
 def test_an_os_error_is_one_line(odd_model, capsys, monkeypatch):
     import movierec.cli.recommend as recommend_module
 
-    def boom(*args):
+    def boom(*args, **kwargs):
         raise OSError(28, "No space left on device", "/full/disk/recs.csv")
 
     monkeypatch.setattr(recommend_module, "load_model_dir", boom)

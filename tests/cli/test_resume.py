@@ -64,7 +64,6 @@ def test_killed_training_resumes_and_ends_like_an_uninterrupted_run(tmp_path, bl
     assert "resuming from the backup of an interrupted run" in stderr
     assert not backup.exists()  # removed once training finished
 
-    # Stated tolerance: the resumed run sees the remaining epochs' batches in a different order, so its
-    # weights differ slightly; its recommendations must still give every user their own block, like
-    # the uninterrupted run's.
+    # The resumed run draws each epoch's batch order from (seed, epoch), as the uninterrupted run does (the
+    # bit-for-bit check is tests/reliability/test_resume_identical.py); here: every user gets their own block.
     assert _own_block_share(out, block_data) == _own_block_share(tmp_path / "R", block_data) == 1.0

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,33 @@ def test_non_finite_rating_names_its_line(value, tmp_path, run_cli):
     ratings.write_text(f"{HEADER}a,x,4,1\nb,y,{value},2\nc,z,3,3\n")
     code, _, err = run_cli(*_train(ratings, tmp_path))
     assert (code, err) == (2, f"movierec train: error: {ratings} line 3: non-finite rating '{value}'\n")
+
+
+def test_rating_beyond_float32_is_one_line_and_no_numpy_warning(tmp_path, run_cli):
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(f"{HEADER}a,x,4,1\nb,y,1e39,2\nc,z,3,3\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "overflow encountered in cast" would fail here
+        code, out, err = run_cli(*_train(ratings, tmp_path))
+    assert (code, out, err) == (2, "", f"movierec train: error: {ratings} line 3: non-finite rating '1e39'\n")
+
+
+@pytest.mark.parametrize("value", ["1e30", "-2e6", "1000001"])
+def test_absurdly_large_rating_for_a_ranking_model_names_its_line(value, tmp_path, run_cli):
+    # today: the ranking model trains on 1e30, saves, and serves "score": null, empty lists and a lone rank 3
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(f"{HEADER}a,x,4,1\nb,y,{value},2\nc,z,3,3\n")
+    code, out, err = run_cli("train", "--ratings", ratings, "--preset", "ranking", "--out", tmp_path / "M")
+    assert (code, out) == (2, "")
+    assert err == (f"movierec train: error: {ratings} line 3: rating '{value}' is beyond ±1,000,000 (ratings are "
+                   "scores such as 1 to 5)\n")  # fmt: skip
+    assert not (tmp_path / "M").exists()
+
+
+def test_a_rating_of_a_million_is_still_read(tmp_path, run_cli):
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(f"{HEADER}a,x,4,1\nb,y,1e6,2\nc,z,-1000000,3\n")
+    assert run_cli(*_train(ratings, tmp_path))[0] == 0
 
 
 def test_empty_preset_is_one_line(tmp_path, ratings_csv, run_cli):

@@ -55,7 +55,7 @@ def test_serve_workers_on_a_model_that_cannot_load_exits_with_the_first_error(po
         "bytes": target.stat().st_size, "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
     }  # fmt: skip
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    process = _serve("--model", broken, "--workers", "2", "--port", _free_port())
+    process = _serve("--model", broken, "--workers", "2", "--port", _free_port(), "--trust")  # not signed: trusted
     try:  # today's server restarts its workers with a traceback every few seconds, forever
         _, err = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -116,3 +116,41 @@ def test_idle_connections_are_closed(pop_model, monkeypatch):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_stalled_request_body_is_timed_out(pop_model, monkeypatch, caplog):
+    # today: a client that sends a request head and half its body holds the request handler forever
+    from movierec.cli.serve import server_options
+    from movierec.serving.connections import IdleClosing
+
+    monkeypatch.setattr(IdleClosing, "request_start_seconds", 0.5)
+    parsed = type("Args", (), {"host": "127.0.0.1", "port": _free_port(), "access_log": False})()
+    server = uvicorn.Server(uvicorn.Config(create_app(pop_model), **server_options(parsed)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    body = b'{"liked": ["m1"], "k": 3}'
+    head = b"POST /recommendations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        address = ("127.0.0.1", parsed.port)
+        with socket.create_connection(address) as stalled, socket.create_connection(address) as slow:
+            stalled.settimeout(5)
+            slow.settimeout(5)
+            stalled.sendall(head % len(body) + body[:10])  # then nothing
+            slow.sendall(head % len(body) + body[:10])
+            for start in range(10, len(body), 5):  # the rest in pieces, each well within the deadline
+                time.sleep(0.2)
+                slow.sendall(body[start : start + 5])
+            assert slow.recv(4096).startswith(b"HTTP/1.1 200")  # a slow but steady body is answered
+            started = time.monotonic()
+            assert stalled.recv(1024) == b""  # closed by the server, not by the 5 s socket timeout (which raises)
+            assert time.monotonic() - started < 2
+        with socket.create_connection(address) as after:  # the server still answers
+            after.settimeout(5)
+            after.sendall(head % len(body) + body)
+            assert after.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert "Traceback" not in caplog.text

@@ -36,13 +36,16 @@ def _randomise(path) -> None:
 def _resign(folder) -> None:
     """Rewrites the manifest after a change, so only the consistency checks can catch it."""
     from movierec._io import file_sha256
+    from movierec._trust import SIGNATURE, signature
 
     files = {
         p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.name not in (MANIFEST, SIGNATURE)
     }
-    (folder / MANIFEST).write_text(json.dumps({"files": files}))
+    manifest = json.dumps({"files": files}).encode()
+    (folder / MANIFEST).write_bytes(manifest)
+    (folder / SIGNATURE).write_text(signature(manifest))  # with this user's key: only the other checks can fail
 
 
 def _drop_last_item_row(folder) -> None:

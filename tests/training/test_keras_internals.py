@@ -9,11 +9,13 @@ import pytest
 
 from movierec._env import import_tensorflow
 from movierec.training.keras_internals import (
+    GENERATOR_ATTRIBUTES,
     MODEL_ATTRIBUTES,
     OPTIMIZER_ATTRIBUTES,
     TRACES_MODULE,
     adam_moments,
     count_train_step,
+    layer_generators,
     require,
     steps_per_execution,
     uses_cluster_coordinator,
@@ -67,3 +69,21 @@ def test_the_helpers_read_what_keras_does():
     first, second = adam_moments(optimizer, variable)
     np.testing.assert_allclose(first.numpy(), [0.2, -0.1], rtol=1e-6)
     np.testing.assert_allclose(second.numpy(), [0.004, 0.001], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", GENERATOR_ATTRIBUTES)
+def test_random_generator_attributes_exist(name):
+    layer = tf.keras.layers.Dropout(0.5, seed=1)
+    assert hasattr(layer, "_random_generator"), "tf-keras layers no longer have _random_generator"
+    require(layer._random_generator, "_maybe_init")()  # made lazily: _generator exists from here
+    require(layer._random_generator, name)
+
+
+def test_layer_generators_finds_dropout_and_reseeding_repeats_its_masks():
+    model = tf.keras.Sequential([tf.keras.layers.Dense(8, input_shape=(4,)), tf.keras.layers.Dropout(0.5, seed=1)])
+    (generator,) = layer_generators(model)
+    generator.reset_from_seed(7)
+    first = model(tf.ones([3, 4]), training=True).numpy()
+    assert not np.array_equal(first, model(tf.ones([3, 4]), training=True).numpy())  # the masks move on
+    generator.reset_from_seed(7)
+    assert np.array_equal(first, model(tf.ones([3, 4]), training=True).numpy())  # and repeat from the same seed

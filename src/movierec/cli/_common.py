@@ -168,3 +168,13 @@ def because_line(reasons: list[tuple[str, str, float]], explanation: str) -> str
         return "because of no single movie you watched (none raises its score)"
     named = ", ".join(f"{title if title.strip() else item_id} {weight:.2g}" for item_id, title, weight in reasons)
     return f"because you watched {named}"
+
+
+def add_trust_argument(parser: argparse.ArgumentParser) -> None:
+    """`--trust`: load a model folder this installation did not sign (see `movierec._trust`)."""
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="load a model folder that this installation of movierec did not write (another machine or user, or "
+        "changed since): a model folder holds a TensorFlow program that runs when it is loaded",
+    )

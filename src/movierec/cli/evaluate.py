@@ -8,7 +8,7 @@ import logging
 import math
 from typing import Any
 
-from movierec.cli._common import check_output_file, positive_int
+from movierec.cli._common import add_trust_argument, check_output_file, positive_int
 from movierec.config import save_json
 from movierec.data import Interactions, load_csv
 from movierec.errors import DataError
@@ -29,6 +29,7 @@ def register(subparsers) -> None:
         "model does not know are dropped and counted.",
     )
     parser.add_argument("--model", required=True, help="model directory written by `movierec train`")
+    add_trust_argument(parser)
     parser.add_argument("--test", required=True, help="held-out ratings CSV")
     parser.add_argument("-k", "--ks", type=positive_int, nargs="+", default=[1, 5, 10, 50, 100], help="cut-offs")
     parser.add_argument("--out", help="write the metrics as JSON here (an undefined metric is null)")
@@ -48,7 +49,7 @@ def json_safe(metrics: dict[str, Any], digits: int | None = None) -> dict[str, A
 def run(args: argparse.Namespace) -> int:
     if args.out:
         check_output_file(args.out)
-    model = load_model_dir(args.model)
+    model = load_model_dir(args.model, trust=args.trust)
     test = load_csv(args.test).ratings
     users = model.vocab.user_index(test["user_id"], missing="mask")
     items = model.vocab.item_index(test["item_id"], missing="mask")

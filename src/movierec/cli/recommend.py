@@ -13,7 +13,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from movierec._io import atomic_path
-from movierec.cli._common import check_output_file, positive_int, print_explained, print_ranked, read_id_file
+from movierec.cli._common import (
+    add_trust_argument,
+    check_output_file,
+    positive_int,
+    print_explained,
+    print_ranked,
+    read_id_file,
+)
 from movierec.errors import ConfigError
 from movierec.ranking import DEFAULT_K
 from movierec.serving.model_dir import TrainedModel, load_model_dir
@@ -32,6 +39,7 @@ def register(subparsers) -> None:
         "(repeatable, each comma-separated) or --liked-file (one id per line, taken verbatim: ids may hold commas).",
     )
     parser.add_argument("--model", required=True, help="model directory written by `movierec train`")
+    add_trust_argument(parser)
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="a user id known to the model")
     who.add_argument("--all-users", action="store_true", help="every user of the model (needs --out)")
@@ -83,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     liked = liked_ids(args)  # bad input fails before the model loads
     if args.out:
         check_output_file(args.out)
-    model = load_model_dir(args.model)
+    model = load_model_dir(args.model, trust=args.trust)
     if args.all_users:
         _write_all_users(model, args.k, args.include_seen, Path(args.out))
         return 0

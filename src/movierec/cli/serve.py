@@ -12,9 +12,9 @@ from pathlib import Path
 
 import uvicorn
 
-from movierec.cli._common import port_number, positive_int
+from movierec.cli._common import add_trust_argument, port_number, positive_int
 from movierec.errors import ModelDirError
-from movierec.serving.api import FAILURE_ENV, MODEL_ENV, create_app
+from movierec.serving.api import FAILURE_ENV, MODEL_ENV, TRUST_ENV, create_app
 from movierec.serving.connections import KEEP_ALIVE_SECONDS, MAX_INCOMPLETE_BYTES, protocol_path
 from movierec.serving.model_dir import verify_model_dir
 from movierec.serving.specs import model_specs, specs_to_text
@@ -52,6 +52,7 @@ def register(subparsers) -> None:
         default=1,
         help="worker processes, each with its own copy of the models (default 1; about one per core)",
     )
+    add_trust_argument(parser)
     parser.add_argument("--access-log", action="store_true", help="log every request (off: it costs throughput)")
     parser.set_defaults(func=run)
 
@@ -73,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"movierec serve: warning: --host {args.host} lets other machines reach the API, which has no "
               "authentication; use 127.0.0.1 (the default) unless that is meant", file=sys.stderr)  # fmt: skip
     if args.workers == 1:
-        app = create_app(specs)  # a bad --model fails here, as a one-line error, before the port opens
+        app = create_app(
+            specs, trust=args.trust
+        )  # a bad --model fails here, as a one-line error, before the port opens
         print(f"movierec on http://{args.host}:{args.port}/  (models: {names}; API docs at /docs; Ctrl-C to stop)")
         with _StopSignals() as stopped:
             uvicorn.run(app, **options)
@@ -81,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt  # as for every command: "interrupted", exit code 130
         return 0
     for spec in specs:  # each worker loads the models itself; check them once here, before the port opens
-        verify_model_dir(spec.path)
+        verify_model_dir(spec.path, trust=args.trust)
     os.environ[MODEL_ENV] = specs_to_text(specs)
+    os.environ[TRUST_ENV] = "1" if args.trust else "0"
     print(f"movierec on http://{args.host}:{args.port}/  (models: {names}; {args.workers} workers; "
           "API docs at /docs; Ctrl-C to stop)")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="movierec-serve-") as folder:

@@ -20,9 +20,10 @@ from movierec.cli._common import (
 )
 from movierec.config import AutoConfig, BlendConfig, ChoiceConfig, DataConfig, TrainConfig, read_toml, to_dict
 from movierec.data import load_dataset
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, ModelDirError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
-from movierec.experiments.backup import backup_problem
+from movierec.experiments.backup import backup_problem, remove_backup
+from movierec.recommender import TRAINED
 from movierec.records import ModelMeta
 from movierec.registry import config_from_dict
 from movierec.serving.model_dir import check_model_out, save_model_dir
@@ -135,10 +136,17 @@ def _train(
     logger.info("%s (%.1f s); training %s (%s) ...", dataset.summary(), time.perf_counter() - started,
                 model_config.name, model_config.kind)  # fmt: skip
     started = time.perf_counter()
-    recommender, data, search = fit_final(
-        model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
-        validation_split=args.validation_split,
-    )  # fmt: skip
+    try:
+        recommender, data, search = fit_final(
+            model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
+            validation_split=args.validation_split,
+        )  # fmt: skip
+    except OSError as e:  # a full disk while writing the backup: it is half-written, so it goes
+        remove_backup(backup)
+        raise ModelDirError(
+            f"cannot write the training backup in {backup}: {e.strerror or e} (the backup was removed; "
+            "free some space and run again)"
+        ) from e
     logger.info("trained in %.1f s; writing %s%s ...", time.perf_counter() - started, args.out,
                 " (replacing the model there)" if replaces else "")  # fmt: skip
     meta = ModelMeta(
@@ -149,7 +157,17 @@ def _train(
         data=to_dict(data_config),
         epoch_search=search,
     )
-    save_model_dir(args.out, recommender, data.vocab, dataset, meta)
+    try:
+        save_model_dir(args.out, recommender, data.vocab, dataset, meta)
+    except ModelDirError as e:  # a full disk while exporting (the half-written folder is already gone)
+        if not any(backup.rglob(f"{TRAINED}/history.json")):
+            remove_backup(backup)  # nothing in it worth keeping
+            raise
+        raise ModelDirError(
+            f"{e}; the trained weights are kept in {backup}: free some space and run the same command again to "
+            "export them without training"
+        ) from e
+    remove_backup(backup)  # only now: a run killed while exporting loads the trained weights from it
     print(f"trained {model_config.name} on {dataset.summary()}")
     summary = recommender.fit_record().summary()
     if summary:  # what fitting decided beyond the weights (default / auto: the model it kept)

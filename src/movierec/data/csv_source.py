@@ -42,6 +42,9 @@ ITEM_REQUIRED = ("item_id", "title")
 _BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
 _CHECK_ROWS = 1_000_000  # lines per block of the line-numbered checker
 _FLOAT32_MAX = float(np.finfo(np.float32).max)  # ratings are stored as float32
+# Ratings are scores (1-5, 0-10, 0-100, counts): one beyond a million is a data error, and its square overflows a
+# rating model's float32 loss (a rating of 1e30 trained, saved and served "score": null).
+MAX_RATING = 1e6
 
 
 def load_csv(ratings_path: str | Path, items_path: str | Path | None = None, name: str | None = None) -> Dataset:
@@ -157,7 +160,7 @@ def _checked_columns(table: pa.Table) -> pd.DataFrame | None:
         column, table = table.column(name), table.drop_columns([name])
         if name == "rating":
             values = column.to_numpy()
-            if not np.isfinite(values).all():
+            if not (np.abs(values) <= MAX_RATING).all():  # non-finite or out of range: the line-numbered reader
                 return None
             columns[name] = values.astype(np.float32, copy=False)
         elif name == "timestamp":
@@ -190,7 +193,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     frame = _checked_columns(table)
     if frame is None:
         raise DataError(
-            f"ratings file {path} has no rows, or an empty id or a missing or non-finite rating or timestamp"
+            f"ratings file {path} has no rows, or an empty id or a missing, non-finite or out-of-range "
+            f"(beyond ±{MAX_RATING:,.0f}) rating or timestamp"
         )
     return frame
 
@@ -344,6 +348,13 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path, *, integer: bool) -> 
         unparsed = np.isnan(numbers[position]) and raw.iloc[position].lower() != "nan"
         kind = "non-integer" if integer else "non-numeric" if unparsed else "non-finite"
         raise DataError(f"{path} line {line}: {kind} {what} {raw.iloc[position]!r}")
+    if not integer and (np.abs(numbers) > MAX_RATING).any():
+        position = int((np.abs(numbers) > MAX_RATING).argmax())
+        line = int(raw.index[position]) + 2
+        raise DataError(
+            f"{path} line {line}: rating {raw.iloc[position]!r} is beyond ±{MAX_RATING:,.0f} (ratings are scores "
+            "such as 1 to 5)"
+        )
     if integer:
         outside = (values.abs() >= 2.0**63).to_numpy()
         if outside.any():  # would wrap around silently in int64

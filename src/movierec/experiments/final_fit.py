@@ -23,7 +23,7 @@ import pandas as pd
 from movierec.config import ExperimentConfig, SplitConfig, TrainConfig, resolve_train_config, to_dict
 from movierec.data import Dataset
 from movierec.errors import ConfigError
-from movierec.experiments.backup import prepare_backup, remove_backup
+from movierec.experiments.backup import prepare_backup
 from movierec.experiments.data import PreparedData, prepare_data
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import EpochSearch
@@ -54,8 +54,9 @@ def fit_final(
         refit: Train a second time on all ratings for the chosen number of epochs.
         backup_dir: Where a trainable model backs up each epoch. A run killed midway resumes from its
             last finished epoch when started again with the same model, budget and data (checked by a
-            fingerprint; another run's backup is discarded). Removed once training finishes. Early
-            stopping's patience restarts at the resumed epoch.
+            fingerprint; another run's backup is discarded), and one killed after training (while it
+            exports) loads the trained weights. The caller removes it (`remove_backup`) once the model is
+            saved. Early stopping's patience restarts at the resumed epoch.
         validation_split: How the validation slice is drawn (a `SplitConfig.strategy`): "random" rows,
             the latest ratings in time ("temporal": what the model will be asked next, so choices such
             as recency weighting see any drift), or each user's latest rating ("leave_last").
@@ -106,7 +107,6 @@ def fit_final(
                 logger.info("%s: best %s at epoch %d of %d", record.model, monitor, best_epoch, len(curve))
             if not refit:
                 probe.add_seen(staged.validation)  # watched, so never recommended
-                remove_backup(backup_dir)
                 return probe, staged, search
             logger.info("%s: refitting on all ratings for %d epochs", record.model, best_epoch)
             # auto refits the candidate it chose, as it was decided (e.g. a two-tower model's recency)
@@ -117,5 +117,4 @@ def fit_final(
     recommender = build_recommender(model_config)
     second = None if backup_dir is None else Path(backup_dir) / ("refit" if search is not None else "fit")
     recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
-    remove_backup(backup_dir)
     return recommender, data, search

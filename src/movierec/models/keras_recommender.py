@@ -13,6 +13,13 @@ user), so a loaded model scores exactly as the in-memory one.
 from __future__ import annotations
 
 import abc
+import contextlib
+import errno
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +30,20 @@ from movierec.config import TrainConfig
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
-from movierec.recommender import FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
-from movierec.training import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics, learning_rate_callback
+from movierec.recommender import TRAINED, FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
+from movierec.training import (
+    DataEpoch,
+    EpochProgress,
+    EpochRandomState,
+    EpochTimer,
+    StopOnNonFiniteLoss,
+    ValidationMetrics,
+    learning_rate_callback,
+)
 
 tf, tfrs = import_tensorflow()
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["KerasRecommender", "latest_rows", "build_history", "pad_histories"]
 
@@ -81,6 +98,8 @@ class KerasRecommender(Recommender):
         self._item_vectors: np.ndarray | None = None
         self._export: Any = None  # a loaded SavedModel, when restored with load_recommender
         self._module_cache: ExportModule | None = None
+        # the epoch the training batches are drawn for; made by _new_model, after any tf.distribute set-up
+        self._data_epoch: DataEpoch | None = None
 
     @property
     def trains_in_epochs(self) -> bool:
@@ -99,7 +118,13 @@ class KerasRecommender(Recommender):
     def _train(
         self, train_ds: Any, data: Interactions, options: FitOptions, cfg: TrainConfig, validation_ds: Any = None
     ) -> None:
-        """Runs Keras `fit` on `self.model` with the shared callbacks; records history and epoch times."""
+        """Runs Keras `fit` on `self.model` with the shared callbacks; records history and epoch times.
+
+        With a backup folder, the trained weights and history are saved there once `fit` is done, and a run
+        that finds them (killed after training, during the export) loads them instead of training again.
+        """
+        if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)):
+            return
         validation = options.validation if options.validation is not None and len(options.validation) else None
         callbacks: list[Any] = [StopOnNonFiniteLoss()]
         schedule = learning_rate_callback(cfg.learning_rate_schedule, cfg.learning_rate, cfg.epochs)
@@ -107,7 +132,11 @@ class KerasRecommender(Recommender):
             callbacks.append(schedule)
         if options.backup_dir is not None:
             # Keras' own fault tolerance: weights, optimizer and epoch after each epoch, restored on a restart.
-            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=True))
+            # The last epoch's checkpoint stays until the trained weights are saved beside it (`_save_trained`).
+            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=False))
+        if self._data_epoch is not None:  # after the restore: a resumed run draws its epoch's batch order
+            callbacks.append(self._data_epoch)
+        callbacks.append(EpochRandomState(cfg.seed))  # and its epoch's dropout masks
         if validation is not None:
             callbacks.append(
                 ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)
@@ -141,17 +170,45 @@ class KerasRecommender(Recommender):
             )
         timer = EpochTimer()
         callbacks += [timer, EpochProgress(self.name, cfg.epochs)]
-        result = self.model.fit(
-            train_ds, validation_data=validation_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0
-        )
+        with disk_errors(options.backup_dir):
+            result = self.model.fit(
+                train_ds, validation_data=validation_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0
+            )
         self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
         self.epoch_seconds = timer.seconds
+        if options.backup_dir is not None:
+            self._save_trained(Path(options.backup_dir))
         self.refresh_embeddings()
 
+    def _save_trained(self, backup_dir: Path) -> None:
+        """Saves the trained weights (the best epoch's, after early stopping) and history into the backup."""
+        done = backup_dir / TRAINED
+        partial = backup_dir / f"{TRAINED}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        self.model.save_weights(str(partial / "weights"))
+        record = {"history": self.history, "epoch_seconds": self.epoch_seconds}
+        (partial / "history.json").write_text(json.dumps(record))
+        partial.rename(done)  # complete or absent
+
+    def _load_trained(self, backup_dir: Path) -> bool:
+        """Loads what `_save_trained` saved, if it is there; True when training is thereby done."""
+        done = backup_dir / TRAINED
+        if not (done / "history.json").is_file():
+            return False
+        record = json.loads((done / "history.json").read_text())
+        self.model.load_weights(str(done / "weights")).assert_existing_objects_matched()
+        self.history = {k: [float(v) for v in vals] for k, vals in record["history"].items()}
+        self.epoch_seconds = [float(v) for v in record["epoch_seconds"]]
+        logger.info("%s: training had finished before the run was stopped; its weights are loaded", self.name)
+        self.refresh_embeddings()
+        return True
+
     def _new_model(self) -> None:
-        """Forgets the export wrapper and any loaded export (call before building a new model)."""
+        """Forgets the export wrapper and any loaded export (call before building a new model and its data)."""
         self._module_cache = None
         self._export = None
+        self._data_epoch = DataEpoch()
 
     def _learned_arrays(self) -> dict[str, np.ndarray]:
         arrays = {}
@@ -237,11 +294,12 @@ class KerasRecommender(Recommender):
     def _save_state(self, directory: Path) -> None:
         if self._export is not None:
             raise RuntimeError("re-saving a loaded export is not supported; copy the directory instead")
-        if self._serving_ids is None or self.model is None or self._item_vectors is None:
-            self._module.save(directory / "saved_model")
-            return
-        labels = ServingLabels(user_ids=self._serving_ids[0], item_ids=self._serving_ids[1], seen=self.seen)
-        self._export_module(self._item_vectors, labels).save(directory / "saved_model")
+        with disk_errors(directory):
+            if self._serving_ids is None or self.model is None or self._item_vectors is None:
+                self._module.save(directory / "saved_model")
+                return
+            labels = ServingLabels(user_ids=self._serving_ids[0], item_ids=self._serving_ids[1], seen=self.seen)
+            self._export_module(self._item_vectors, labels).save(directory / "saved_model")
 
     def _load_state(self, directory: Path) -> None:
         self._export = load_export(directory / "saved_model")
@@ -254,6 +312,23 @@ class KerasRecommender(Recommender):
 def _tied(scores: np.ndarray) -> np.ndarray:
     """`[batch]` bool: rows whose scores are all equal."""
     return np.asarray(scores.max(axis=1, initial=-np.inf) == scores.min(axis=1, initial=np.inf))
+
+
+@contextlib.contextmanager
+def disk_errors(where: str | Path | None) -> Iterator[None]:
+    """TensorFlow's error for a full disk (or quota) while writing under `where`, as the `OSError` it is.
+
+    TensorFlow reports a failed write (ENOSPC, EDQUOT) as a `ResourceExhaustedError` with a long message;
+    as an `OSError` it reaches the CLI's one line for machine errors, and callers clean up what was half-written.
+    """
+    try:
+        yield
+    except tf.errors.OpError as e:
+        text = str(e)
+        for code in (errno.ENOSPC, errno.EDQUOT):
+            if os.strerror(code) in text:
+                raise OSError(code, os.strerror(code), None if where is None else str(where)) from e
+        raise
 
 
 def embed_users(embed: Any, n_users: int, batch_size: int = 4096) -> np.ndarray:

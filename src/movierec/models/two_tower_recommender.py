@@ -151,7 +151,7 @@ class TwoTowerRecommender(KerasRecommender):
                 steps_per_execution=cfg.steps_per_execution,
             )
             self.model.build_for_training()
-        train_ds = make_dataset(stream, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        train_ds = make_dataset(stream, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=self._data_epoch)
         # Keras' own validation pass gives the validation loss, drawn in TensorBoard; a fit that logs
         # nowhere (`movierec train`, tuning trials) skips it: early stopping reads NDCG@10.
         logged = options.run_dir is not None or bool(options.epoch_hooks)

@@ -86,6 +86,7 @@ logger = logging.getLogger(__name__)
 MODEL_ENV = "MOVIEREC_SERVE_MODEL"
 # A file where a worker that cannot load its models writes why, before it exits as a start-up failure
 FAILURE_ENV = "MOVIEREC_SERVE_FAILURES"
+TRUST_ENV = "MOVIEREC_SERVE_TRUST"  # "1": workers load model folders this installation did not sign (--trust)
 # The page is self-contained: forbid every request that does not go back to this server.
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
 
@@ -117,6 +118,7 @@ def create_app(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     hot_path: bool = True,
+    trust: bool = False,
 ) -> ServingApp:
     """Loads every model once and returns the FastAPI app serving them (the first one unprefixed too).
 
@@ -125,6 +127,7 @@ def create_app(
         max_body_bytes: Larger request bodies get a 413.
         hot_path: Answer the busiest routes before FastAPI (`HotPath`); False serves everything
             through FastAPI (same answers, slower; for tests and measurements).
+        trust: Load model folders this installation did not sign (`serve --trust`; see `load_model_dir`).
 
     Raises:
         ConfigError: on a bad or repeated model name.
@@ -132,7 +135,7 @@ def create_app(
     """
     engines: dict[str, ServingEngine] = {}
     for spec in model_specs(models):
-        engine = engines[spec.name] = ServingEngine(load_model_dir(spec.path))
+        engine = engines[spec.name] = ServingEngine(load_model_dir(spec.path, trust=trust))
         engine.warm_up()
         logger.info("serving %s (%s) from %s: %d users, %d movies", spec.name, engine.name, spec.path,
                     engine.n_users, engine.n_items)  # fmt: skip
@@ -149,7 +152,7 @@ def app_from_environment() -> ServingApp:
     if not text:
         raise ConfigError(f"${MODEL_ENV} must name a model directory (or hold a JSON list of them)")
     try:
-        return create_app(specs_from_text(text))
+        return create_app(specs_from_text(text), trust=os.environ.get(TRUST_ENV) == "1")
     except Exception as e:  # any failure repeats in every restarted worker
         line = str(e) if isinstance(e, MovierecError) else f"{type(e).__name__}: {str(e).strip()[:200]}"
         line = line.splitlines()[0] if line.strip() else type(e).__name__

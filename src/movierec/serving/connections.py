@@ -1,9 +1,11 @@
-"""Connections that say nothing are closed: uvicorn's HTTP protocols with a deadline for each request's start.
+"""Connections that say nothing are closed: uvicorn's HTTP protocols with deadlines on what the client sends.
 
 uvicorn times a connection out only between requests (`timeout_keep_alive`, armed once a response is
 sent): a client that connects and sends nothing, or half a request line, holds its connection (and a
-file descriptor) forever. Here a connection with no request in progress must start one within
-`REQUEST_START_SECONDS`, from its opening and from the first bytes after a response, or it is closed.
+file descriptor) forever, and one that sends a request head and part of its body holds a worker's
+request handler too (it waits for the rest). Here a connection with no request in progress must start
+one within `REQUEST_START_SECONDS`, from its opening and from the first bytes after a response, and a
+request whose body is still coming must send more of it within that time, or the connection is closed.
 The deadline is one timer per connection and per such wait, never per byte or per request answered.
 
 `serve` passes `protocol_path()` to uvicorn as its `http` class (a string, so `--workers` can import it).
@@ -37,15 +39,19 @@ class IdleClosing:
 
     request_start_seconds: float = REQUEST_START_SECONDS
     _deadline: asyncio.TimerHandle | None = None
+    _received = 0  # data_received calls so far: a body that made no progress since a deadline was armed stalled
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)  # type: ignore[misc]
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        self._received += 1
         if self._deadline is None and self._idle():
             self._arm()  # the first bytes of a request: its head must be complete in time
         super().data_received(data)  # type: ignore[misc]
+        if self._deadline is None and self._reading_body():
+            self._arm()  # the head is in, the body is not: the rest must keep coming
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._deadline is not None:
@@ -57,14 +63,31 @@ class IdleClosing:
         cycle = self.cycle  # type: ignore[attr-defined]
         return cycle is None or cycle.response_complete
 
+    def _reading_body(self) -> bool:
+        cycle = self.cycle  # type: ignore[attr-defined]
+        return cycle is not None and not cycle.response_complete and cycle.more_body
+
     def _arm(self) -> None:
         loop: asyncio.AbstractEventLoop = self.loop  # type: ignore[attr-defined]
-        self._deadline = loop.call_later(self.request_start_seconds, self._expire, self.cycle)  # type: ignore[attr-defined]
+        self._deadline = loop.call_later(
+            self.request_start_seconds,
+            self._expire,
+            self.cycle,  # type: ignore[attr-defined]
+            self._received,
+        )
 
-    def _expire(self, cycle: Any) -> None:
+    def _expire(self, cycle: Any, received: int) -> None:
         self._deadline = None
         transport = self.transport  # type: ignore[attr-defined]
-        if transport.is_closing() or not self._idle():
+        if transport.is_closing():
+            return
+        if self._reading_body():
+            if self.cycle is cycle and self._received == received:  # type: ignore[attr-defined]
+                transport.close()  # not one byte of the body since the deadline was armed: the request stalled
+            else:
+                self._arm()  # the body is coming: time the next wait for it
+            return
+        if not self._idle():
             return  # answering a request: the next wait arms its own deadline
         if self.cycle is cycle:  # type: ignore[attr-defined]
             transport.close()  # no request started since the deadline was armed

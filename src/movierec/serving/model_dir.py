@@ -6,7 +6,10 @@ Layout of `MODEL_DIR` (written to a temporary folder, then renamed):
 * `recommender/`: `Recommender.save` output (a TF SavedModel for TFRS models, `.npz` for baselines);
 * `vocab.json`: user and movie ids in index order;
 * `items.csv`: movie id, title, genres in index order (titles for output);
-* `manifest.json`: size and SHA-256 of every other file, checked at load.
+* `manifest.json`: size and SHA-256 of every other file, checked at load (a file it does not list is refused);
+* `SIGNATURE`: the manifest's HMAC under this user's key (`movierec._trust`): a folder without a valid one was
+  not written by this installation, and loads only with `trust=True` (`--trust`), since a SavedModel is a
+  program that runs when loaded.
 
 The movies each user has seen (excluded from recommendations) are part of the saved
 recommender (`recommender/seen.npz`). A directory that fails its manifest, or whose parts
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from movierec._io import atomic_dir, file_sha256, output_problem
+from movierec._trust import SIGNATURE, key_path, signature, signature_matches
 from movierec.data import Dataset, Vocab
 from movierec.errors import ConfigError, DataError, ModelDirError, MovierecError, UnknownIdError
 from movierec.explanation import Because
@@ -236,13 +240,19 @@ def save_model_dir(
                 for path in sorted(tmp.rglob("*"))
                 if path.is_file()
             }
-            (tmp / MANIFEST).write_text(json.dumps({"files": files}, indent=1) + "\n")
+            manifest = (json.dumps({"files": files}, indent=1) + "\n").encode()
+            (tmp / MANIFEST).write_bytes(manifest)
+            (tmp / SIGNATURE).write_text(signature(manifest) + "\n")
     except OSError as e:
         raise ModelDirError(f"cannot write the model to {directory}: {e.strerror or e}") from e
 
 
-def verify_model_dir(directory: str | Path) -> ModelMeta:
-    """Checks `directory` against its manifest without loading the model; returns its `model.json`.
+def verify_model_dir(directory: str | Path, trust: bool = False) -> ModelMeta:
+    """Checks `directory` against its manifest and signature without loading the model; returns its `model.json`.
+
+    Args:
+        directory: A model directory.
+        trust: Load a folder this installation did not sign (from another machine or user, or changed since).
 
     Raises:
         ModelDirError: as `load_model_dir`.
@@ -262,14 +272,20 @@ def verify_model_dir(directory: str | Path) -> ModelMeta:
         _verify_manifest(directory)
     else:
         logger.warning("%s has no manifest (format %s): loaded without verification", directory, meta["format"])
+    if not trust:
+        _verify_signature(directory, meta["format"] == FORMAT)
     try:
         return ModelMeta.from_dict(meta, where=f"{directory}/model.json")
     except DataError as e:
         raise ModelDirError(str(e)) from e
 
 
-def load_model_dir(directory: str | Path) -> TrainedModel:
-    """Loads a model directory written by `save_model_dir`, verified against its manifest.
+def load_model_dir(directory: str | Path, trust: bool = False) -> TrainedModel:
+    """Loads a model directory written by `save_model_dir`, verified against its manifest and signature.
+
+    Args:
+        directory: A model directory.
+        trust: Load it even if this installation did not sign it (see `verify_model_dir`).
 
     Raises:
         ModelDirError: if `directory` is missing, is not a movierec model directory, or is
@@ -277,7 +293,7 @@ def load_model_dir(directory: str | Path) -> TrainedModel:
     """
     directory = Path(directory)
     started = time.perf_counter()
-    meta = verify_model_dir(directory)
+    meta = verify_model_dir(directory, trust=trust)
     try:
         vocab = Vocab.from_dict(json.loads((directory / "vocab.json").read_text()))
         items = pd.read_csv(
@@ -293,6 +309,7 @@ def load_model_dir(directory: str | Path) -> TrainedModel:
     except Exception as e:  # a truncated array or SavedModel surfaces as many kinds of error
         raise ModelDirError(f"{directory}/recommender is corrupt: {type(e).__name__}: {_first_line(e)}") from e
     _check_consistent(directory, vocab, items, recommender)
+    _check_same_model(directory, meta, recommender)
     model = TrainedModel(recommender=recommender, vocab=vocab, items=items, meta=meta)
     seconds = time.perf_counter() - started
     # a slow load (a large catalogue) is reported, a quick one stays quiet
@@ -309,7 +326,18 @@ def _verify_manifest(directory: Path) -> None:
             raise TypeError("files is not an object")
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ModelDirError(f"{directory}/{MANIFEST} is missing or unreadable: {e}") from e
+    if not files:
+        raise ModelDirError(f"{directory}/{MANIFEST} lists no files: it verifies nothing")
+    on_disk = {path.relative_to(directory).as_posix() for path in directory.rglob("*") if not path.is_dir()}
+    unlisted = sorted(on_disk - set(files) - {MANIFEST, SIGNATURE})
+    if unlisted:
+        raise ModelDirError(
+            f"{directory} holds files its {MANIFEST} does not list ({', '.join(unlisted[:3])}"
+            f"{', ...' if len(unlisted) > 3 else ''}): it was changed after it was written"
+        )
     for name, expected in files.items():
+        if not isinstance(expected, dict):
+            raise ModelDirError(f"{directory}/{MANIFEST} is unreadable: the entry of {name} is not an object")
         path = directory / name
         if not path.is_file():
             raise ModelDirError(f"{directory} is incomplete: {name} is missing")
@@ -320,6 +348,33 @@ def _verify_manifest(directory: Path) -> None:
             )
         if file_sha256(path) != expected.get("sha256"):
             raise ModelDirError(f"{directory} is corrupt: {name} does not match its checksum in {MANIFEST}")
+
+
+def _verify_signature(directory: Path, has_manifest: bool) -> None:
+    """Refuses, in one line, a folder this installation's key did not sign."""
+    try:
+        signed = (directory / SIGNATURE).read_text() if has_manifest else ""
+        good = bool(signed) and signature_matches((directory / MANIFEST).read_bytes(), signed)
+    except (OSError, UnicodeDecodeError):
+        good = False
+    if not good:
+        raise ModelDirError(
+            f"{directory} was not signed by this installation of movierec (no valid {SIGNATURE} for the key in "
+            f"{key_path()}); a model folder holds a TensorFlow program that runs when it is loaded: pass --trust "
+            "if you trust where it came from"
+        )
+
+
+def _check_same_model(directory: Path, meta: ModelMeta, recommender: Recommender) -> None:
+    """model.json must describe the recommender the folder holds (not another kind's model.json copied in)."""
+    config = recommender.config
+    described = (meta.model.get("kind"), meta.model.get("name"))
+    held = (getattr(config, "kind", None), getattr(config, "name", None))
+    if described != held:
+        raise ModelDirError(
+            f"{directory} is inconsistent: model.json describes {described[0]} model {described[1]!r}, "
+            f"recommender/ holds {held[0]} model {held[1]!r}"
+        )
 
 
 def _check_consistent(directory: Path, vocab: Vocab, items: pd.DataFrame, recommender: Recommender) -> None:

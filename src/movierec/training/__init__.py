@@ -3,9 +3,11 @@
 from movierec.training.callbacks import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
 from movierec.training.distribute import STRATEGIES, make_strategy
 from movierec.training.optimizers import learning_rate_callback, make_optimizer
-from movierec.training.pipeline import make_dataset, set_seed
+from movierec.training.pipeline import DataEpoch, EpochRandomState, make_dataset, set_seed
 
 __all__ = [
+    "DataEpoch",
+    "EpochRandomState",
     "EpochProgress",
     "EpochTimer",
     "StopOnNonFiniteLoss",

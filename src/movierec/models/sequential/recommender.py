@@ -85,7 +85,7 @@ class SequentialRecommender(KerasRecommender):
         self.model.build_for_training()
         train_ds = make_sequence_dataset(
             data, length, cfg.batch_size, shuffle=True, seed=cfg.seed, latest_only=latest,
-            target_window=self.config.target_window,
+            target_window=self.config.target_window, epoch=self._data_epoch,
         )  # fmt: skip
         self._train(train_ds, data, options, cfg)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.data.interactions import Interactions
-from movierec.training.pipeline import prefetched
+from movierec.training.pipeline import DataEpoch, epoch_seeds, prefetched
 
 tf, tfrs = import_tensorflow()
 
@@ -62,6 +62,7 @@ def make_sequence_dataset(
     seed: int,
     latest_only: bool = False,
     target_window: int = 1,
+    epoch: DataEpoch | None = None,
 ):
     """`tf.data` pipeline of next-movie batches `{"sequence", "next": [windows, T] int32}` (`sequence_windows`).
 
@@ -127,14 +128,14 @@ def make_sequence_dataset(
     if not shuffle:
         return prefetched(batches(tf.range(n_windows, dtype=tf.int64), None))
 
-    def epoch(epoch_seed):
+    def one_epoch(epoch_seed):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(n_windows, dtype=tf.int64), seed=tf.stack([epoch_seed, 0])
         )
         return batches(order, tf.stack([epoch_seed, 1]))
 
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    seeds = epoch_seeds(seed, epoch)  # by (seed, epoch) when `epoch` is given: a resumed run repeats the orders
     # the cuts depend on the sorted window lengths only, so every epoch has this many batches
     sorted_sizes = np.sort(ends - begins)
     n_batches = len(np.unique((np.cumsum(sorted_sizes) - sorted_sizes) // batch_size))
-    return prefetched(seeds.flat_map(epoch).apply(tf.data.experimental.assert_cardinality(n_batches)))
+    return prefetched(seeds.flat_map(one_epoch).apply(tf.data.experimental.assert_cardinality(n_batches)))
