@@ -193,8 +193,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     frame = _checked_columns(table)
     if frame is None:
         raise DataError(
-            f"ratings file {path} has no rows, or an empty id or a missing, non-finite or out-of-range "
-            f"(beyond ±{MAX_RATING:,.0f}) rating or timestamp"
+            f"ratings file {path} has no rows, or an empty id or a missing or non-finite rating or timestamp, "
+            f"or a rating beyond ±{MAX_RATING:,.0f}"
         )
     return frame
 

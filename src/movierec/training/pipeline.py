@@ -33,9 +33,9 @@ class DataEpoch(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # t
     the callbacks *after* `BackupAndRestore`, which restores the optimizer's step count read here.
 
     Example:
-        >>> epoch = DataEpoch()
-        >>> dataset = make_dataset(train, 256, shuffle=True, seed=1, epoch=epoch)
-        >>> model.fit(dataset, epochs=5, callbacks=[backup, epoch])
+        >>> epoch = DataEpoch()  # doctest: +SKIP
+        >>> dataset = make_dataset(train, 256, shuffle=True, seed=1, epoch=epoch)  # doctest: +SKIP
+        >>> model.fit(dataset, epochs=5, callbacks=[backup, epoch])  # doctest: +SKIP
     """
 
     def __init__(self) -> None:
