@@ -11,7 +11,7 @@ import numpy as np
 
 from movierec.errors import ConfigError
 
-__all__ = ["check_k", "check_ks", "check_finite_fields", "check_seed", "SEED_LIMIT"]
+__all__ = ["check_k", "check_ks", "check_finite_fields", "check_model_table", "check_seed", "SEED_LIMIT"]
 
 SEED_LIMIT = 2**32  # seeds are in [0, 2**32): numpy's legacy seeding and TensorFlow's int64 both take them
 
@@ -56,3 +56,19 @@ def check_seed(seed: object, name: str = "seed") -> int:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < SEED_LIMIT:
         raise ConfigError(f"`{name}` should be an integer from 0 to {SEED_LIMIT - 1}. Received: `{name}` = {seed!r}")
     return int(seed)
+
+
+def check_model_table(table: Any, where: str, refused: tuple[str, ...], why: str) -> None:
+    """ConfigError unless `table` is a model table (a dict with a string `kind`) of a kind not in `refused`.
+
+    The candidates of `choice` and the members of `blend` are model tables checked this way.
+
+    Example:
+        >>> check_model_table({"kind": "auto"}, "blend.first", ("auto",), "a member cannot itself choose")
+        Traceback (most recent call last):
+        movierec.errors.ConfigError: blend.first: a member cannot itself choose (kind 'auto')
+    """
+    if not isinstance(table, dict) or not isinstance(table.get("kind"), str):
+        raise ConfigError(f"{where} must be a model table with a `kind`. Received: {table!r}")
+    if table["kind"] in refused:
+        raise ConfigError(f"{where}: {why} (kind {table['kind']!r})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from movierec._checks import check_finite_fields
+from movierec._checks import check_finite_fields, check_model_table
 from movierec.errors import ConfigError
 
 __all__ = ["BlendConfig"]
@@ -35,11 +35,8 @@ class BlendConfig:
     def __post_init__(self) -> None:
         check_finite_fields(self, "blend.")
         for name in ("first", "second"):
-            table = getattr(self, name)
-            if not isinstance(table, dict) or not isinstance(table.get("kind"), str):
-                raise ConfigError(f"blend.{name} must be a model table with a `kind`. Received: {table!r}")
-            if table["kind"] in ("auto", "choice", "blend"):
-                raise ConfigError(f"blend.{name}: a member cannot itself choose or blend (kind {table['kind']!r})")
+            refused = ("auto", "choice", "blend")
+            check_model_table(getattr(self, name), f"blend.{name}", refused, "a member cannot itself choose or blend")
         weight = self.weight
         if weight is not None and (
             not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from movierec._checks import check_finite_fields
+from movierec._checks import check_finite_fields, check_model_table
 from movierec.errors import ConfigError
 
 __all__ = ["ChoiceConfig", "DEFAULT_PRESET"]
@@ -40,11 +40,9 @@ class ChoiceConfig:
     def __post_init__(self) -> None:
         check_finite_fields(self, "choice.")
         for name in ("unordered", "ordered"):
-            table = getattr(self, name)
-            if not isinstance(table, dict) or not isinstance(table.get("kind"), str):
-                raise ConfigError(f"choice.{name} must be a model table with a `kind`. Received: {table!r}")
-            if table["kind"] in ("auto", "choice"):
-                raise ConfigError(f"choice.{name}: a candidate cannot itself choose (kind {table['kind']!r})")
+            check_model_table(
+                getattr(self, name), f"choice.{name}", ("auto", "choice"), "a candidate cannot itself choose"
+            )
         margin = self.margin_se
         if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not margin >= 0:
             raise ConfigError(f"choice.margin_se must be a number >= 0. Received: {margin!r}")
