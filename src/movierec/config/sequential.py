@@ -39,6 +39,10 @@ class SequentialConfig:
     heads: int = 1  # attention heads per block; must divide embedding_dim
     dropout: float = 0.2  # on the movie embeddings, attention weights and feed-forward outputs
     activation: Literal["relu", "gelu", "swish"] = "relu"  # of the feed-forward layers
+    # "sasrec": residual blocks as in SASRec; "ligr": each residual scaled by a sigmoid gate of the running
+    # sequence and a gated linear unit as feed-forward (LiGR's layer, eSASRec's; pair with activation "swish")
+    block: Literal["sasrec", "ligr"] = "sasrec"
+    feed_forward_multiplier: int = 1  # hidden width of the feed-forward layers, in multiples of embedding_dim
     l2_normalize: bool = False  # unit-length query and movie vectors (cosine scores); pair with a temperature
     temperature: float | None = None  # divides every logit of the loss (None = 1)
     loss: LossConfig = field(default_factory=lambda: LossConfig(kind="full"))  # which negatives (see LossConfig)
@@ -59,7 +63,7 @@ class SequentialConfig:
 
     def __post_init__(self) -> None:
         check_finite_fields(self)
-        for name in ("embedding_dim", "max_length", "blocks", "heads", "target_window"):
+        for name in ("embedding_dim", "max_length", "blocks", "heads", "target_window", "feed_forward_multiplier"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} should be a positive integer. Received: {value!r}")
@@ -69,6 +73,8 @@ class SequentialConfig:
             raise ConfigError(f"dropout must be in [0, 1). Received: {self.dropout!r}")
         if self.activation not in ("relu", "gelu", "swish"):
             raise ConfigError(f"activation must be relu, gelu or swish. Received: {self.activation!r}")
+        if self.block not in ("sasrec", "ligr"):
+            raise ConfigError(f"block must be 'sasrec' or 'ligr'. Received: {self.block!r}")
         if self.windows not in ("all", "latest"):
             raise ConfigError(f"windows must be 'all' or 'latest'. Received: {self.windows!r}")
         if self.temperature is not None and not self.temperature > 0:

@@ -20,7 +20,7 @@ from movierec._env import import_tensorflow
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["SequenceEncoder", "causal_mask"]
+__all__ = ["GatedFeedForward", "SequenceEncoder", "causal_mask"]
 
 
 def causal_mask(valid):
@@ -34,8 +34,35 @@ def causal_mask(valid):
     return tf.logical_and(lower[None, :, :], valid[:, None, :])
 
 
+class GatedFeedForward(tf.keras.layers.Layer):  # type: ignore[name-defined]  # tf is imported at run time
+    """`W2 dropout(act(W1 x) * W3 x)`, no biases: the gated linear unit of LiGR's blocks (SwiGLU with swish).
+
+    Args:
+        dim: Width of the input and output.
+        hidden: Width of the gated unit.
+        activation: Of the gate (`"swish"` makes SwiGLU).
+        dropout: Rate on the gated unit.
+        seed: Of the dropout.
+    """
+
+    def __init__(self, dim: int, hidden: int, activation: str, dropout: float, seed: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = tf.keras.layers.Dense(hidden, activation=activation, use_bias=False, name="gate")
+        self.up = tf.keras.layers.Dense(hidden, use_bias=False, name="up")
+        self.dropout = tf.keras.layers.Dropout(dropout, seed=seed)
+        self.down = tf.keras.layers.Dense(dim, use_bias=False, name="down")
+
+    def call(self, x, training=False):
+        return self.down(self.dropout(self.gate(x) * self.up(x), training=training))
+
+
 class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # tf is imported at run time
     """Movie embeddings + learned positions -> pre-norm causal self-attention blocks -> layer norm.
+
+    A `"sasrec"` block adds its attention and feed-forward outputs to the running sequence; a `"ligr"`
+    block (LiGR, Govindaraju et al. 2025, the layer of eSASRec) scales each by a sigmoid gate read from
+    the running sequence, `x + sigmoid(G x) * f(norm(x))`, and its feed-forward is a gated linear unit
+    without biases (`GatedFeedForward`).
 
     Args:
         n_items: Number of movies (token `i + 1` is movie `i`; token 0 pads).
@@ -44,7 +71,9 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
         blocks: Number of (self-attention, feed-forward) blocks.
         heads: Attention heads per block (`dim` must be a multiple).
         dropout: Rate on the embeddings, the attention weights and each block's outputs.
-        activation: Of the feed-forward layer.
+        activation: Of the feed-forward layer (of the gate of a "ligr" block's gated unit).
+        block: "sasrec" (plain residuals) or "ligr" (gated residuals, gated feed-forward unit).
+        feed_forward_multiplier: Hidden width of the feed-forward layers, in multiples of `dim`.
         item_embedding: An `Embedding(n_items (+1), dim)` to share (e.g. the movie tower's), or None.
         regularizer: L2 penalty on a new item embedding table, or None.
 
@@ -70,6 +99,8 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
         heads: int = 1,
         dropout: float = 0.0,
         activation: str = "relu",
+        block: str = "sasrec",
+        feed_forward_multiplier: int = 1,
         item_embedding: Any = None,
         regularizer: Any = None,
         **kwargs: Any,
@@ -83,16 +114,36 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
         self.position_embedding = tf.keras.layers.Embedding(length, dim, name="position_embedding")
         self.input_dropout = tf.keras.layers.Dropout(dropout, seed=101)
         self.attention_norms, self.attentions, self.feed_norms, self.feed_forwards = [], [], [], []
+        self.gated = block == "ligr"
+        # a "ligr" block's gates and the dropout of its attention output (a "sasrec" block adds it as it is)
+        self.attention_gates, self.feed_gates, self.attention_dropouts = [], [], []
+        hidden = dim * feed_forward_multiplier
         for b in range(blocks):
             self.attention_norms.append(tf.keras.layers.LayerNormalization(epsilon=1e-6, name=f"attention_norm_{b}"))
             self.attentions.append(
                 tf.keras.layers.MultiHeadAttention(heads, dim // heads, dropout=dropout, name=f"attention_{b}")
             )
             self.feed_norms.append(tf.keras.layers.LayerNormalization(epsilon=1e-6, name=f"feed_norm_{b}"))
+            if self.gated:
+                self.attention_gates.append(
+                    tf.keras.layers.Dense(dim, activation="sigmoid", name=f"attention_gate_{b}")
+                )
+                self.feed_gates.append(tf.keras.layers.Dense(dim, activation="sigmoid", name=f"feed_gate_{b}"))
+                self.attention_dropouts.append(tf.keras.layers.Dropout(dropout, seed=2000 + b))
+                self.feed_forwards.append(
+                    tf.keras.Sequential(
+                        [
+                            GatedFeedForward(dim, hidden, activation, dropout, seed=3000 + b, name="gated_unit"),
+                            tf.keras.layers.Dropout(dropout, seed=1000 + b),
+                        ],
+                        name=f"feed_forward_{b}",
+                    )
+                )
+                continue
             self.feed_forwards.append(
                 tf.keras.Sequential(
                     [
-                        tf.keras.layers.Dense(dim, activation=None if activation == "linear" else activation),
+                        tf.keras.layers.Dense(hidden, activation=None if activation == "linear" else activation),
                         tf.keras.layers.Dense(dim),
                         tf.keras.layers.Dropout(dropout, seed=1000 + b),
                     ],
@@ -111,10 +162,15 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
         x = self.item_embedding(tf.maximum(sequence - 1, 0)) * self._scale + self.position_embedding(positions)[None]
         x = self.input_dropout(x, training=training) * keep
         mask = causal_mask(valid)
-        for norm, attention, feed_norm, feed_forward in zip(
-            self.attention_norms, self.attentions, self.feed_norms, self.feed_forwards
+        for b, (norm, attention, feed_norm, feed_forward) in enumerate(
+            zip(self.attention_norms, self.attentions, self.feed_norms, self.feed_forwards)
         ):
             h = norm(x)
-            x = x + attention(h, h, attention_mask=mask, training=training)
-            x = (x + feed_forward(feed_norm(x), training=training)) * keep
+            attended = attention(h, h, attention_mask=mask, training=training)
+            if self.gated:
+                x = x + self.attention_gates[b](x) * self.attention_dropouts[b](attended, training=training)
+                x = (x + self.feed_gates[b](x) * feed_forward(feed_norm(x), training=training)) * keep
+            else:
+                x = x + attended
+                x = (x + feed_forward(feed_norm(x), training=training)) * keep
         return self.output_norm(x) * keep

@@ -95,6 +95,8 @@ class SequentialModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is impo
             heads=config.heads,
             dropout=config.dropout,
             activation=config.activation,
+            block=config.block,
+            feed_forward_multiplier=config.feed_forward_multiplier,
             name="sequence_encoder",
         )
         self.user_tower = SequenceQuery(self.encoder, history, config.l2_normalize, name="sequence_query")
