@@ -23,13 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # Tiny models on the 320-rating block data, 10 batches an epoch, so the order of the batches matters: a two-tower
-# model whose only random draw is the shuffle, and a sequential model with dropout (Keras layers' generators).
-# Not yet bit for bit: raw TensorFlow random ops inside a model (a two-tower model's history dropout, sampled
-# negatives), which restart their sequence in a new process (docs/reliability.md).
+# model whose only random draw is the shuffle, a sequential model with dropout (Keras layers' generators), and a
+# two-tower model drawing from its own generators (history dropout, negatives sampled from a popularity mix).
 CONFIGS = {
     "shuffle_only": 'kind = "two_tower"\nname = "M"\nembedding_dim = 8\nlayer_sizes = [16, 8]\nbatch_size = 32\n',
     "sequential_dropout": 'kind = "sequential"\nname = "M"\nembedding_dim = 8\nmax_length = 4\nbatch_size = 32\n'
     "dropout = 0.3\n",
+    "owned_draws": 'kind = "two_tower"\nname = "M"\nembedding_dim = 8\nlayer_sizes = [16, 8]\nbatch_size = 32\n'
+    'user_features = ["history"]\nhistory_dropout = 0.5\n'
+    'loss = { kind = "sampled", negatives = 6, sampler = "popularity" }\n',
 }
 EPOCHS = 40  # an epoch takes about 0.1 s: the kill comes after the first epoch's backup, well before the end
 EPOCH_LINE = re.compile(r"^M epoch (\d+)/\d+: loss (\S+),", re.MULTILINE)

@@ -20,6 +20,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.config.loss import LossConfig
+from movierec.training.pipeline import epoch_generator
 
 tf, tfrs = import_tensorflow()
 
@@ -111,6 +112,8 @@ class RetrievalTask(tfrs.tasks.Retrieval):  # type: ignore[name-defined]  # tfrs
             # log(K Q(j)): how much more often than uniformly each movie is drawn (logQ correction)
             self._log_expected = tf.constant(np.log(config.negatives * mixture).astype(np.float32))
         self._beta = gbce_beta(config.negatives, self.n_items, config.calibration)
+        # the draws of `sampled` and `gbce` (reseeded each epoch by EpochRandomState: a resumed run repeats them)
+        self.epoch_generator = epoch_generator() if config.kind in ("sampled", "gbce") else None
 
     @property
     def uses_catalogue(self) -> bool:
@@ -121,12 +124,14 @@ class RetrievalTask(tfrs.tasks.Retrieval):  # type: ignore[name-defined]  # tfrs
         """`[K]` int32 movie indices for one batch: every movie for `full`, a draw for `sampled` / `gbce`."""
         if self.config.kind == "full":
             return tf.range(self.n_items, dtype=tf.int32)
-        k = self.config.negatives
-        uniform = tf.random.uniform([k], 0, self.n_items, dtype=tf.int32)
+        k, draws = self.config.negatives, self.epoch_generator
+        assert draws is not None  # made for `sampled` and `gbce`, the kinds that draw
+        uniform = draws.uniform([k], 0, self.n_items, dtype=tf.int32)
         if self._log_frequency is None:
             return uniform
-        by_frequency = tf.cast(tf.random.categorical(self._log_frequency[None, :], k)[0], tf.int32)
-        return tf.where(tf.random.uniform([k]) < self.config.popularity_share, by_frequency, uniform)
+        seed = draws.make_seeds(1)[:, 0]
+        by_frequency = tf.cast(tf.random.stateless_categorical(self._log_frequency[None, :], k, seed)[0], tf.int32)
+        return tf.where(draws.uniform([k]) < self.config.popularity_share, by_frequency, uniform)
 
     @tf.autograph.experimental.do_not_convert  # branches on the config only
     def catalogue_loss(self, query, positives, positive_ids, negatives, negative_ids=None, sample_weight=None):

@@ -18,6 +18,7 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
+from movierec.training.pipeline import epoch_generator
 
 tf, tfrs = import_tensorflow()
 
@@ -120,6 +121,8 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         self._history = None
         if inputs.history is not None:
             self._history = _table(_with_unknown_row(inputs.history.astype(np.int32)), "history")
+        # the history dropout's draws (reseeded each epoch by EpochRandomState: a resumed run repeats them)
+        self.epoch_generator = epoch_generator() if inputs.history is not None and config.history_dropout > 0 else None
         if inputs.history is not None:
             self.history_embedding = tf.keras.layers.Embedding(
                 inputs.n_history_items + 1, config.embedding_dim, embeddings_regularizer=reg, name="history_embedding"
@@ -168,7 +171,8 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
             if training and self.config.history_dropout > 0:
                 # Hiding part of the history (as denoising autoencoders do) stops the tower from
                 # memorising exact histories; at serving time the whole history is used.
-                keep = tf.random.uniform(tf.shape(hist)) >= self.config.history_dropout
+                assert self.epoch_generator is not None  # made when there is a history to drop from
+                keep = self.epoch_generator.uniform(tf.shape(hist)) >= self.config.history_dropout
                 mask = tf.logical_and(mask, keep)
             weights = tf.cast(mask, tf.float32)
             summed = tf.reduce_sum(self.history_embedding(hist) * weights[:, :, None], axis=1)

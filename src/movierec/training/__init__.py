@@ -3,7 +3,14 @@
 from movierec.training.callbacks import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
 from movierec.training.distribute import STRATEGIES, make_strategy
 from movierec.training.optimizers import learning_rate_callback, make_optimizer
-from movierec.training.pipeline import DataEpoch, EpochRandomState, make_dataset, set_seed
+from movierec.training.pipeline import (
+    DataEpoch,
+    EpochRandomState,
+    epoch_generator,
+    make_dataset,
+    owned_generators,
+    set_seed,
+)
 
 __all__ = [
     "DataEpoch",
@@ -18,4 +25,6 @@ __all__ = [
     "learning_rate_callback",
     "make_optimizer",
     "set_seed",
+    "epoch_generator",
+    "owned_generators",
 ]

@@ -13,7 +13,15 @@ from movierec.training.keras_internals import layer_generators
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["set_seed", "make_dataset", "prefetched", "DataEpoch", "EpochRandomState"]
+__all__ = [
+    "set_seed",
+    "make_dataset",
+    "prefetched",
+    "DataEpoch",
+    "EpochRandomState",
+    "epoch_generator",
+    "owned_generators",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +63,33 @@ class DataEpoch(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # t
         self.variable.assign(epoch + 1)  # Keras makes the next epoch's iterator before on_epoch_begin
 
 
+def epoch_generator():
+    """A `tf.random.Generator` for a layer's own draws (sampled negatives, history dropout).
+
+    Stored as the layer's `epoch_generator` attribute, it is reseeded with the Keras layers' generators
+    by `EpochRandomState` when each epoch begins; outside `fit` it draws from seed 0.
+
+    Example:
+        >>> self.epoch_generator = epoch_generator()  # in a layer's __init__  # doctest: +SKIP
+        >>> keep = self.epoch_generator.uniform(tf.shape(history)) >= rate  # in its call  # doctest: +SKIP
+    """
+    return tf.random.Generator.from_seed(0)
+
+
+def owned_generators(model) -> list:
+    """The `epoch_generator` of `model` and of each of its submodules that has one, in a fixed order."""
+    found = (getattr(module, "epoch_generator", None) for module in (model, *model.submodules))
+    return [generator for generator in found if isinstance(generator, tf.random.Generator)]
+
+
 class EpochRandomState(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
-    """Reseeds each Keras layer's random generator (dropout) from `(seed, epoch, layer)` when an epoch begins.
+    """Reseeds every random generator of a model from `(seed, epoch, number)` when an epoch begins.
 
     Dropout layers draw from a `tf.random.Generator` (`keras_internals.layer_generators` switches them from
-    TensorFlow's legacy stateful ops, which cannot be reseeded). An epoch's dropout masks then depend on the epoch number only, so a run resumed from its backup draws
-    what the uninterrupted run drew (a generator's position is not part of Keras' backup). Random numbers
-    drawn by raw TensorFlow ops inside a model (a two-tower model's history dropout, sampled negatives)
-    are not covered: they restart in a new process.
+    TensorFlow's legacy stateful ops, which cannot be reseeded); a layer's own draws (sampled negatives,
+    a two-tower model's history dropout) from its `epoch_generator` (`owned_generators`). An epoch's random
+    numbers then depend on the epoch number only, so a run resumed from its backup draws what the
+    uninterrupted run drew (a generator's position is not part of Keras' backup).
     """
 
     def __init__(self, seed: int) -> None:
@@ -73,7 +100,7 @@ class EpochRandomState(tf.keras.callbacks.Callback):  # type: ignore[name-define
         layer_generators(self.model)  # dropout layers on generators before Keras traces the training step
 
     def on_epoch_begin(self, epoch, logs=None):
-        for number, generator in enumerate(layer_generators(self.model)):
+        for number, generator in enumerate(layer_generators(self.model) + owned_generators(self.model)):
             generator.reset_from_seed(int(np.random.SeedSequence([self.seed, epoch, number]).generate_state(1)[0]))
 
 
