@@ -60,14 +60,17 @@ def test_resumed_training_gives_the_uninterrupted_model_bit_for_bit(tmp_path, bl
     config.write_text(CONFIGS[kind])
     reference = _train(ratings, config, tmp_path / "R")  # runs beside the killed and resumed one
     killed = _train(ratings, config, tmp_path / "M")
-    _kill_after_first_epochs(killed, tmp_path / ".M.resume")
+    backup = tmp_path / ".M.resume"
+    _kill_after_first_epochs(killed, backup)
     assert not (tmp_path / "M").exists(), "the run ended before it was killed: more epochs needed"
+    assert (backup / "fingerprint.json").is_file()  # (these two from tests/cli/test_resume.py, now `slow`)
     resumed = _train(ratings, config, tmp_path / "M")
     stderr = {}
     for name, process in (("resumed", resumed), ("reference", reference)):
         stderr[name] = process.communicate(timeout=600)[1]
         assert process.returncode == 0, stderr[name][-2000:]
     assert "resuming from the backup of an interrupted run" in stderr["resumed"]
+    assert not backup.exists()  # removed once training finished
 
     # every epoch the resumed run trained has the uninterrupted run's loss, to the last printed digit
     losses = {name: dict(EPOCH_LINE.findall(text)) for name, text in stderr.items()}
