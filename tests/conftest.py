@@ -8,14 +8,25 @@ first (implicit's checkerboard idea, at the scale of a two-tower model).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 import movierec  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before anything imports TensorFlow)
+
+# No per-example time limit for Hypothesis (its default is 200 ms): on a loaded machine, two xdist workers on two
+# shared cores, an example of tests/data/test_vocab.py took 339 ms and failed the run as "flaky". What the
+# properties assert is unchanged; a test that needs a time limit sets its own.
+settings.register_profile("movierec", deadline=None)
+settings.load_profile("movierec")
 
 N_GROUP_USERS = 20  # users per group
 N_BLOCK_ITEMS = 15  # movies per block
@@ -71,14 +82,64 @@ def make_block_data(seed: int = 0) -> BlockData:
     return BlockData(ratings, items, user_group, item_block)
 
 
+def _xdist_shared_folder(tmp_path_factory) -> Path | None:
+    """The folder every pytest-xdist worker of this run shares (the run's own basetemp, the parent of each
+    worker's), or None outside xdist."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Holds an exclusive lock on the file `lock` (POSIX `flock`; `build_once` shares nothing elsewhere)."""
+    import fcntl
+
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def build_once(tmp_path_factory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """`build_once(name, build)`: a folder `build(folder)` filled once per test run, shared by every xdist worker
+    (the first worker to ask builds it under a lock, the others wait and reuse it); a session folder without xdist.
+    For fixtures that train models through the CLI (minutes under load): each worker built its own copy before.
+    The folders are read-only by convention: tests that change a model copy it first."""
+    shared = _xdist_shared_folder(tmp_path_factory)
+
+    def build(name: str, fill: Callable[[Path], None]) -> Path:
+        if shared is None or os.name != "posix":
+            folder = tmp_path_factory.mktemp(name)
+            fill(folder)
+            return folder
+        folder = shared / f"shared-{name}"
+        with _exclusive(shared / f"shared-{name}.lock"):
+            if not (folder / ".built").is_file():
+                shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half way
+                folder.mkdir()
+                fill(folder)
+                (folder / ".built").touch()
+        return folder
+
+    return build
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
     """Points MOVIEREC_CACHE at a temporary folder for the whole session (never the user's cache), and the model
-    signing key at a session key file (never the user's config folder)."""
+    signing key at a session key file (never the user's config folder). Under xdist the key file is the run's,
+    shared by its workers, so a model one worker trained (`build_once`) is trusted by the others."""
     with pytest.MonkeyPatch.context() as patch:
         path = tmp_path_factory.mktemp("movierec-cache")
         patch.setenv("MOVIEREC_CACHE", str(path))
-        patch.setenv("MOVIEREC_KEY_FILE", str(tmp_path_factory.mktemp("movierec-config") / "signing.key"))
+        shared = _xdist_shared_folder(tmp_path_factory)
+        config = tmp_path_factory.mktemp("movierec-config") if shared is None else shared / "movierec-config"
+        config.mkdir(exist_ok=True)
+        patch.setenv("MOVIEREC_KEY_FILE", str(config / "signing.key"))
         yield path
 
 

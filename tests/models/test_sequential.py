@@ -52,6 +52,12 @@ SMALL = dataclasses.replace(
 FAST = TrainConfig(epochs=30, batch_size=16, learning_rate=0.05, optimizer="adam", seed=13)
 
 
+@pytest.fixture(scope="module")
+def small_fitted() -> SequentialRecommender:
+    """SMALL fitted on CYCLIC with FAST, once for the module: TestSequential's model, and the export's graph check's."""
+    return SequentialRecommender(SMALL).fit(CYCLIC, FitOptions(train=FAST))
+
+
 class TestSequential(RecommenderContract):
     kind = "sequential"
     train = CYCLIC
@@ -64,6 +70,11 @@ class TestSequential(RecommenderContract):
 
     def fit_options(self) -> FitOptions:
         return FitOptions(train=FAST)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def fitted(cls, small_fitted) -> Recommender:
+        return small_fitted  # what the contract's `fitted` fits (make() and fit_options() below), shared
 
     def test_known_answer(self, fitted):
         # the movie after each user's latest one is their withheld movie: it comes first for every user
@@ -312,12 +323,11 @@ def test_latest_rows_keeps_each_users_newest():
     assert sorted(zip(recent.users.tolist(), recent.items.tolist())) == [(0, 0), (0, 2), (1, 1)]
 
 
-def test_no_history_table_is_a_graph_constant(tmp_path):
+def test_no_history_table_is_a_graph_constant(tmp_path, small_fitted):
     """Issue #7: the export stores the [n_users, length] history once, as a variable, in no function graph."""
     from tensorflow.core.protobuf import saved_model_pb2
 
-    rec = SequentialRecommender(SMALL).fit(CYCLIC, FitOptions(train=dataclasses.replace(FAST, epochs=1)))
-    rec.save(tmp_path / "model")
+    small_fitted.save(tmp_path / "model")  # the module's model (a 1-epoch fit of its own cost ~15 s under load)
     proto = saved_model_pb2.SavedModel()
     proto.ParseFromString((tmp_path / "model" / "saved_model" / "saved_model.pb").read_bytes())
     graph = proto.meta_graphs[0].graph_def

@@ -27,15 +27,19 @@ kind = "popularity"
 
 
 @pytest.fixture(scope="session")
-def model_dirs(tmp_path_factory, block_data) -> dict[str, Path]:
-    """preset -> model directory, trained on `block_data` (two-tower models for 2 epochs)."""
-    folder = tmp_path_factory.mktemp("models")
-    block_data.ratings.to_csv(folder / "r.csv", index=False)
-    block_data.items.to_csv(folder / "i.csv", index=False)
-    (folder / "auto.toml").write_text(AUTO_TOML)
-    for preset in KINDS:
-        choice = ["--config", str(folder / "auto.toml")] if preset == "auto" else ["--preset", preset]
-        args = ["train", "--ratings", str(folder / "r.csv"), "--items", str(folder / "i.csv"),
-                *choice, "--epochs", "2", "--out", str(folder / preset)]  # fmt: skip
-        assert main(args) == 0
+def model_dirs(build_once, block_data) -> dict[str, Path]:
+    """preset -> model directory, trained on `block_data` (two-tower models for 2 epochs); built once per test run
+    and shared by the xdist workers (`build_once`): tests must not change them (copy one first)."""
+
+    def train_all(folder: Path) -> None:
+        block_data.ratings.to_csv(folder / "r.csv", index=False)
+        block_data.items.to_csv(folder / "i.csv", index=False)
+        (folder / "auto.toml").write_text(AUTO_TOML)
+        for preset in KINDS:
+            choice = ["--config", str(folder / "auto.toml")] if preset == "auto" else ["--preset", preset]
+            args = ["train", "--ratings", str(folder / "r.csv"), "--items", str(folder / "i.csv"),
+                    *choice, "--epochs", "2", "--out", str(folder / preset)]  # fmt: skip
+            assert main(args) == 0
+
+    folder = build_once("serving-models", train_all)
     return {preset: folder / preset for preset in KINDS}
