@@ -46,12 +46,17 @@ def _key(create: bool) -> bytes | None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_bytes(32)
-    try:  # O_EXCL: two processes creating the key at once keep the first one's
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # written whole beside it, then linked into place: a process never reads a half-written key, and of two
+    # processes creating the key at once the second's link fails and it keeps the first one's
+    written = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    with os.fdopen(os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(key.hex() + "\n")
+    try:
+        os.link(written, path)
     except FileExistsError:
         return _key(create=False)
-    with os.fdopen(handle, "w") as out:
-        out.write(key.hex() + "\n")
+    finally:
+        written.unlink(missing_ok=True)
     return key
 
 

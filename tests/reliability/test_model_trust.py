@@ -78,6 +78,22 @@ def test_signing_key_is_created_private(pop_model):
     assert len(bytes.fromhex(Path(key).read_text().strip())) == 32  # 256 random bits
 
 
+def test_processes_creating_the_key_at_once_all_sign_with_the_first_ones(tmp_path, monkeypatch):
+    # 16 threads (one process: the same pid) create the key together; every signature is the one written key's
+    import hashlib
+    import hmac
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "race" / "signing.key"
+    monkeypatch.setenv(KEY_ENV, str(path))
+    with ThreadPoolExecutor(16) as pool:
+        signed = list(pool.map(lambda _: signature(b"manifest"), range(16)))
+    key = bytes.fromhex(path.read_text().strip())
+    assert len(key) == 32
+    assert set(signed) == {hmac.new(key, b"manifest", hashlib.sha256).hexdigest()}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["signing.key"]  # no temporary file left
+
+
 def test_manifest_that_lists_no_files_is_refused(pop_model, tmp_path, run_cli):
     folder = tmp_path / "empty-manifest"
     shutil.copytree(pop_model, folder)
