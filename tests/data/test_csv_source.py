@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,8 +183,32 @@ def test_parquet_ratings_load_like_csv(tmp_path):
     with pytest.raises(DataError, match=r"missing column\(s\) timestamp"):
         load_csv(tmp_path / "bad.parquet")
     frame.assign(rating=[1.0, None, 2.0]).to_parquet(tmp_path / "nan.parquet", index=False)
-    with pytest.raises(DataError, match="missing or non-finite rating"):
+    with pytest.raises(DataError, match="nan.parquet row 2: missing rating$"):
         load_csv(tmp_path / "nan.parquet")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"rating": [1.0, 2.0, float("inf")]}, "row 3: non-finite rating inf"),
+        ({"rating": [1.0, 2.0, float("nan")]}, "row 3: non-finite rating nan"),
+        ({"rating": [1.0, -2e6, 3.0]}, "row 2: rating -2000000.0 is beyond ±1,000,000 (ratings are scores"),
+        ({"item_id": ["m1", "m2", ""]}, "row 3: empty item_id"),
+        ({"user_id": ["", "7", "8"]}, "row 1: empty user_id"),
+        ({"timestamp": [1.0, None, 3.0]}, "row 2: missing timestamp"),
+    ],
+)
+def test_a_bad_parquet_row_is_named(tmp_path, change, message):
+    columns = {"user_id": ["7", "7", "8"], "item_id": ["m1", "m2", "m1"], "rating": [4.0, 3.0, 5.0],
+               "timestamp": [1, 2, 3]}  # fmt: skip
+    # pyarrow keeps a NaN a NaN (pandas' to_parquet writes it as a missing value)
+    pq.write_table(pa.table({**columns, **change}), tmp_path / "r.parquet")
+    with pytest.raises(DataError) as error:
+        load_csv(tmp_path / "r.parquet")
+    assert str(error.value).startswith(f"ratings file {tmp_path / 'r.parquet'} {message}")
+    pd.DataFrame(columns).iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
+    with pytest.raises(DataError, match="empty.parquet has no rows$"):
+        load_csv(tmp_path / "empty.parquet")
 
 
 _cells = st.text(alphabet=st.sampled_from('ab7 ,"é'), min_size=1, max_size=4).filter(lambda s: s.strip())

@@ -192,11 +192,33 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"ratings file {path} cannot be read as Parquet: {str(e).strip()}") from e
     frame = _checked_columns(table)
     if frame is None:
-        raise DataError(
-            f"ratings file {path} has no rows, or an empty id or a missing or non-finite rating or timestamp, "
-            f"or a rating beyond ±{MAX_RATING:,.0f}"
-        )
+        raise DataError(f"ratings file {path} {_parquet_problem(table)}")
     return frame
+
+
+def _parquet_problem(table: pa.Table) -> str:
+    """What `_checked_columns` refused, at the first row that has it (rows counted from 1, as lines are)."""
+    if table.num_rows == 0:
+        return "has no rows"
+    for name in RATING_COLUMNS:
+        missing = table.column(name).is_null().to_numpy(zero_copy_only=False)
+        if missing.any():
+            return f"row {int(missing.argmax()) + 1}: missing {name}"
+    ratings = table.column("rating").to_numpy()
+    bad = ~(np.abs(ratings) <= MAX_RATING)
+    if bad.any():
+        row = int(bad.argmax())
+        if not np.isfinite(ratings[row]):
+            return f"row {row + 1}: non-finite rating {float(ratings[row])!r}"
+        return (
+            f"row {row + 1}: rating {float(ratings[row])!r} is beyond ±{MAX_RATING:,.0f} (ratings are scores "
+            "such as 1-5 stars)"
+        )
+    for name in ("user_id", "item_id"):
+        empty = pc.equal(pc.cast(table.column(name), pa.string()), "").to_numpy(zero_copy_only=False)
+        if empty.any():
+            return f"row {int(empty.argmax()) + 1}: empty {name}"
+    return "has a value movierec cannot read"  # not reached: every refusal of _checked_columns is named above
 
 
 def _read_checked(path: Path) -> pd.DataFrame:
