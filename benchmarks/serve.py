@@ -79,7 +79,8 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 300) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"movierec serve exited with code {server.returncode}")
+            reason = (server.stderr.read() if server.stderr else "").strip().splitlines()
+            raise SystemExit(f"movierec serve exited with code {server.returncode}: {reason[-1] if reason else ''}")
         try:
             with urllib.request.urlopen(url + "/health", timeout=2):
                 return
@@ -147,7 +148,7 @@ def _synthetic_model(users: int, movies: int, ratings: int) -> Path:
     """ALS trained once on synthetic ML-25M-shaped ratings of that size; reused afterwards."""
     folder = BENCH_DIR / f"synth-{users}x{movies}-{ratings}"
     model_dir = folder / "als"
-    if (model_dir / "model.json").is_file():
+    if _loads(model_dir):
         return model_dir
     if not (folder / "data" / "ratings.csv").is_file():
         print(f"writing {ratings:,} synthetic ratings of {users:,} users and {movies:,} movies (once) ...", flush=True)
@@ -158,6 +159,21 @@ def _synthetic_model(users: int, movies: int, ratings: int) -> Path:
     subprocess.run([*MOVIEREC, "train", "--ratings", str(folder / "data"), "--config", str(folder / "als.toml"),
                     "--out", str(model_dir)], check=True)  # fmt: skip
     return model_dir
+
+
+def _loads(model_dir: Path) -> bool:
+    """Whether a model folder this benchmark trained earlier still loads (trained by an older movierec, or
+    before models were signed, it is trained again: `train --out` replaces a model folder)."""
+    from movierec.errors import ModelDirError
+    from movierec.serving.model_dir import verify_model_dir
+
+    if not (model_dir / "model.json").is_file():
+        return False
+    try:
+        verify_model_dir(model_dir)
+    except ModelDirError:
+        return False
+    return True
 
 
 def main() -> None:
@@ -176,9 +192,9 @@ def main() -> None:
         raise SystemExit("give --model or --catalogue, not both")
     model_dir = _synthetic_model(args.users, args.catalogue, args.ratings) if args.catalogue else None
     model_dir = model_dir or args.model or DEFAULT_MODEL
-    if not (model_dir / "model.json").is_file():
-        if args.model:
-            raise SystemExit(f"{model_dir} is not a model directory")
+    if args.model is not None and not (model_dir / "model.json").is_file():
+        raise SystemExit(f"{model_dir} is not a model directory")
+    if args.model is None and not _loads(model_dir):
         print(f"training model1 on ml-100k into {model_dir} (once) ...", flush=True)
         subprocess.run([*MOVIEREC, "train", "--ratings", "ml-100k", "--preset", "model1", "--out", str(model_dir)],
                        check=True)  # fmt: skip
