@@ -24,23 +24,33 @@ def numpy_z(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean(1, keepdims=True)) / scores.std(1, keepdims=True)
 
 
-def numpy_curve(first: np.ndarray, second: np.ndarray, seen: np.ndarray, relevant: np.ndarray, steps: int):
-    """Mean NDCG@10 of each weight, one relevant movie per user, recomputed without movierec's ranking."""
-    curve = []
-    for weight in np.linspace(0, 1, steps + 1):
-        mixed = weight * numpy_z(first) + (1 - weight) * numpy_z(second)
-        mixed[seen] = -np.inf
-        order = np.argsort(-mixed, axis=1, kind="stable")[:, :10]
-        gains = [1 / np.log2(list(row).index(r) + 2) if r in row else 0.0 for row, r in zip(order, relevant)]
-        curve.append((round(float(weight), 6), float(np.mean(gains))))
-    return curve
+def numpy_ndcg(weight, first, second, seen, relevant) -> float:
+    """Mean NDCG@10 of one weight, one relevant movie per user, recomputed without movierec's ranking."""
+    mixed = weight * numpy_z(first) + (1 - weight) * numpy_z(second)
+    mixed[seen] = -np.inf
+    order = np.argsort(-mixed, axis=1, kind="stable")[:, :10]
+    return float(np.mean([1 / np.log2(list(row).index(r) + 2) if r in row else 0.0 for row, r in zip(order, relevant)]))
+
+
+def numpy_curve(first, second, seen, relevant, steps: int, refine: int = 0):
+    """The weights `_choose_weight` tries: `steps + 1` even ones, then `refine` times the two halfway points
+    beside the best so far (first maximum: the smaller weight on ties); `(weight, NDCG@10)` sorted."""
+    curve = {round(float(w), 6): numpy_ndcg(w, first, second, seen, relevant) for w in np.linspace(0, 1, steps + 1)}
+    spacing = 1 / steps
+    for _ in range(refine):
+        best = max(sorted(curve), key=lambda w: (curve[w], -w))
+        spacing /= 2
+        for w in (round(best - spacing, 6), round(best + spacing, 6)):
+            if 0 < w < 1 and w not in curve:
+                curve[w] = numpy_ndcg(w, first, second, seen, relevant)
+    return sorted(curve.items())
 
 
 class TestBlend(RecommenderContract):
     kind = "blend"
 
     def make(self) -> Recommender:
-        return BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, steps=4))
+        return BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, steps=4, refine=0))
 
     def fit_options(self):
         return FitOptions(validation=WITHHELD_SLICE)
@@ -72,6 +82,46 @@ class TestBlend(RecommenderContract):
         loaded = load_recommender(tmp_path / "m")
         assert loaded.record == fitted.record and [m.kind for m in loaded.members] == ["popularity", "ease"]
         np.testing.assert_array_equal(loaded.score(ALL_USERS), fitted.score(ALL_USERS))
+
+
+class FixedScores:
+    """A member whose scores are a given table (what `_choose_weight` reads of a member)."""
+
+    def __init__(self, name: str, table: np.ndarray) -> None:
+        self.name, self.table = name, table
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        return self.table[users]
+
+
+def test_refining_finds_a_weight_between_the_grid_points():
+    # random member scores for 60 users and 40 movies; one withheld movie per user, three seen ones
+    rng = np.random.default_rng(36)
+    users, items = 60, 40
+    first, second = rng.normal(size=(users, items)), rng.normal(size=(users, items))
+    picks = np.stack([rng.choice(items, 4, replace=False) for _ in range(users)])
+    relevant = picks[:, 0]
+    first[np.arange(users), relevant] += 1.2  # the first member knows more, the second a little
+    second[np.arange(users), relevant] += 0.6
+    seen = np.zeros((users, items), dtype=bool)
+    seen[np.arange(users)[:, None], picks[:, 1:]] = True
+    rows, cols = np.nonzero(seen)
+    data = Interactions.from_arrays(rows, cols, n_users=users, n_items=items)
+    validation = Interactions.from_arrays(np.arange(users), relevant, n_users=users, n_items=items)
+    blend = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, steps=4, refine=2))
+    blend.members = [FixedScores("a", first), FixedScores("b", second)]
+    record = blend._choose_weight(data, validation, seed=0)
+    expected = numpy_curve(first, second, seen, relevant, steps=4, refine=2)
+    assert [w for w, _ in record.curve] == [w for w, _ in expected]
+    np.testing.assert_allclose([v for _, v in record.curve], [v for _, v in expected], atol=1e-6)
+    assert len(record.curve) == 5 + 2 + 2  # the grid, then two new weights a round
+    assert record.weight == max(expected, key=lambda point: (point[1], -point[0]))[0]
+    assert record.weight == 0.625  # this instance's best lies between grid points (the grid's 0.75, then 0.625 twice)
+    grid_only = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, steps=4, refine=0))
+    grid_only.members = blend.members
+    coarse = grid_only._choose_weight(data, validation, seed=0)
+    assert [w for w, _ in coarse.curve] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert dict(record.curve)[0.625] > max(v for _, v in coarse.curve) + 0.02  # 0.521 against 0.496
 
 
 def test_standardise_matches_numpy_and_leaves_flat_rows_at_zero():
@@ -129,6 +179,9 @@ def test_the_fit_record_refits_with_the_chosen_weight():
         ({"weight": 1.5}, "blend.weight must be a number in"),
         ({"weight": float("nan")}, "finite number"),
         ({"steps": 0}, "blend.steps should be a positive integer"),
+        ({"refine": -1}, "blend.refine should be an integer from 0 to 20"),
+        ({"refine": 2.5}, "refine: expected int"),
+        ({"refine": 21}, "blend.refine should be an integer from 0 to 20"),
         ({"second": {"kind": "ease", "l2": -1}}, "second"),
     ],
 )

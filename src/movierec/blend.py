@@ -4,8 +4,10 @@ Each member's scores are standardised per user (mean 0, standard deviation 1 ove
 that a softmax model's logits and EASE's regression outputs are on one scale; the blend scores
 `w * z(first) + (1 - w) * z(second)`. The weight is chosen on the validation slice (NDCG@10 over
 the whole catalogue, seen movies excluded, as `movierec.evaluation` scores models) among `steps + 1`
-evenly spaced values, so `w = 1` (the first alone) and `w = 0` (the second alone) are always
-candidates: the blend is never chosen worse on validation than its better member. Measured on
+evenly spaced values, then `refine` times among the two halfway points beside the best so far (a 0.1
+grid refined twice ends 0.025 apart where it matters: on MovieLens 1M leave-last-out the best weight
+was 0.95, between the grid's 0.9 and 1). `w = 1` (the first alone) and `w = 0` (the second alone) are
+always candidates: the blend is never chosen worse on validation than its better member. Measured on
 MovieLens leave-last-out splits: a sequential model and EASE err on different users.
 
 `save` stores each member as a complete saved recommender (`first/`, `second/`) and the weight with
@@ -114,25 +116,37 @@ class BlendRecommender(Recommender):
         logger.info("%s: %s", self.name, self.record.summary())
 
     def _choose_weight(self, data: Interactions, validation: Interactions, seed: int) -> BlendRecord:
+        """The weight of the best validation NDCG@10: an even grid, then `refine` halvings around its best."""
         started = time.perf_counter()
         scored = sample_users(validation, self.config.check_users, seed=seed)
         users = np.unique(scored.users)
         seen, relevant = data.to_csr(), scored.to_csr()
-        weights = np.linspace(0.0, 1.0, self.config.steps + 1)
-        per_weight: list[list[np.ndarray]] = [[] for _ in weights]
-        for start in range(0, len(users), CHUNK):
-            chunk = users[start : start + CHUNK]
-            first, second = (standardise(member.score(chunk)) for member in self.members)
-            for position, weight in enumerate(weights):
-                lists = rank_rows(weight * first + (1.0 - weight) * second, 10, exclude=seen[chunk])[0]
-                per_weight[position].append(ndcg_at_k(lists, relevant[chunk], 10))
-        means = [float(np.nanmean(np.concatenate(parts))) if len(users) else 0.0 for parts in per_weight]
-        best = int(np.argmax(means))  # the first maximum: ties go to the smaller weight of the first member
+
+        def ndcg(weights: list[float]) -> list[float]:
+            parts: list[list[np.ndarray]] = [[] for _ in weights]
+            for start in range(0, len(users), CHUNK):
+                chunk = users[start : start + CHUNK]
+                first, second = (standardise(member.score(chunk)) for member in self.members)
+                for position, weight in enumerate(weights):
+                    lists = rank_rows(weight * first + (1.0 - weight) * second, 10, exclude=seen[chunk])[0]
+                    parts[position].append(ndcg_at_k(lists, relevant[chunk], 10))
+            return [float(np.nanmean(np.concatenate(p))) if len(users) else 0.0 for p in parts]
+
+        grid = [round(float(w), 6) for w in np.linspace(0.0, 1.0, self.config.steps + 1)]
+        curve = dict(zip(grid, ndcg(grid)))
+        spacing = 1.0 / self.config.steps
+        for _ in range(self.config.refine):
+            # the first maximum: ties go to the smaller weight of the first member
+            best = max(sorted(curve), key=lambda w: (curve[w], -w))
+            spacing /= 2
+            new = [w for w in (round(best - spacing, 6), round(best + spacing, 6)) if 0.0 < w < 1.0 and w not in curve]
+            curve.update(zip(new, ndcg(new)))
+        best = max(sorted(curve), key=lambda w: (curve[w], -w))
         return BlendRecord(
             first=self.members[0].name,
             second=self.members[1].name,
-            weight=round(float(weights[best]), 6),
-            curve=tuple((round(float(w), 6), round(m, 6)) for w, m in zip(weights, means)),
+            weight=best,
+            curve=tuple((w, round(curve[w], 6)) for w in sorted(curve)),
             users=int(len(users)),
             seconds=round(time.perf_counter() - started, 3),
         )

@@ -16,7 +16,8 @@ class BlendConfig:
     """Scores `weight * z(first) + (1 - weight) * z(second)`, each member's scores standardised per user.
 
     Both members are trained on the same data; `weight` is then chosen on the validation slice among
-    `steps + 1` evenly spaced values from 0 (the second alone) to 1 (the first alone), unless given.
+    `steps + 1` evenly spaced values from 0 (the second alone) to 1 (the first alone), then refined
+    `refine` times around the best (the spacing halved each time), unless given.
 
     Example:
         >>> BlendConfig().first["kind"], BlendConfig().second["kind"]
@@ -29,6 +30,8 @@ class BlendConfig:
     second: dict[str, Any] = field(default_factory=lambda: {"kind": "ease"})  # a model table with a `kind`
     weight: float | None = None  # of the first member; None: chosen on the validation slice
     steps: int = 10  # weights tried: 0, 1/steps, ..., 1
+    # then this many rounds try the two weights halfway between the best so far and its neighbours
+    refine: int = 2
     # validation users the weight is chosen on at most (a fixed random sample beyond that)
     check_users: int = 3000
 
@@ -46,3 +49,6 @@ class BlendConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"blend.{name} should be a positive integer. Received: {value!r}")
+        refine = self.refine
+        if isinstance(refine, bool) or not isinstance(refine, int) or not 0 <= refine <= 20:
+            raise ConfigError(f"blend.refine should be an integer from 0 to 20. Received: {refine!r}")
