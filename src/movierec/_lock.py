@@ -21,9 +21,11 @@ from pathlib import Path
 from movierec._io import process_alive
 from movierec.errors import ConfigError
 
-__all__ = ["output_lock", "lock_path"]
+__all__ = ["output_lock", "lock_path", "abandon_locks"]
 
 logger = logging.getLogger(__name__)
+
+_held: set[Path] = set()  # the lock files this process holds (see abandon_locks)
 
 
 def lock_path(output: str | Path) -> Path:
@@ -65,10 +67,23 @@ def output_lock(output: str | Path, flag: str = "--out") -> Iterator[None]:
             logger.warning("taking over the lock %s of pid %d, which is no longer running", path, previous)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held.add(path)
         yield
     finally:
+        _held.discard(path)
         path.unlink(missing_ok=True)
         os.close(fd)
+
+
+def abandon_locks() -> None:
+    """Removes the lock files this process holds, as its `finally` blocks would; for a process about to `os._exit`.
+
+    The locks themselves are released by the kernel when the process ends; without this, the next run would take
+    over each file with a notice about a run that died.
+    """
+    for path in list(_held):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _read_pid(fd: int) -> int | None:

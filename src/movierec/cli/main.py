@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import signal
 import sys
-import threading
 
+from movierec.cli._signals import stop_on_signals
 from movierec.errors import MovierecError
 
 __all__ = ["main", "build_parser"]
@@ -57,16 +56,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops a command like Ctrl-C does: one line, exit 130, children stopped, nothing half-written."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, interrupt)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
@@ -78,21 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    _stop_on_sigterm()
-    try:
-        result = args.func(args)
-    except MovierecError as e:
-        print(f"movierec {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # the machine, not the code: a full disk, a read-only folder, a vanished file
-        where = f": {e.filename}" if e.filename else ""
-        print(f"movierec {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        # Outputs are written to temporary paths and renamed, so an interrupted command leaves
-        # no half-written file; a child process (tensorboard) is stopped by subprocess.run.
-        print(f"movierec {args.command}: interrupted", file=sys.stderr)
-        return 130
+    # SIGTERM stops a command like Ctrl-C does: one line, exit 130, children stopped, nothing half-written;
+    # within seconds, even while TensorFlow holds the main thread (`movierec.cli._signals`)
+    with stop_on_signals(args.command) as stop:
+        try:
+            result = args.func(args)
+        except MovierecError as e:
+            print(f"movierec {args.command}: error: {e}", file=sys.stderr)
+            return 2
+        except OSError as e:  # the machine, not the code: a full disk, a read-only folder, a vanished file
+            where = f": {e.filename}" if e.filename else ""
+            print(f"movierec {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            # Outputs are written to temporary paths and renamed, so an interrupted command leaves
+            # no half-written file; a child process (tensorboard) is stopped by subprocess.run.
+            stop.say_interrupted()
+            return 130
     return int(result or 0)
 
 

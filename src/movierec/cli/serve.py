@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from movierec.cli._common import add_trust_argument, port_number, positive_int
+from movierec.cli._signals import graceful_stop
 from movierec.errors import ModelDirError
 from movierec.serving.api import FAILURE_ENV, MODEL_ENV, TRUST_ENV, create_app
 from movierec.serving.connections import KEEP_ALIVE_SECONDS, MAX_INCOMPLETE_BYTES, protocol_path
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             specs, trust=args.trust
         )  # a bad --model fails here, as a one-line error, before the port opens
         print(f"movierec on http://{args.host}:{args.port}/  (models: {names}; API docs at /docs; Ctrl-C to stop)")
-        with _StopSignals() as stopped:
+        with graceful_stop(), _StopSignals() as stopped:  # uvicorn finishes its requests, however long
             uvicorn.run(app, **options)
         if stopped.signals:
             raise KeyboardInterrupt  # as for every command: "interrupted", exit code 130
@@ -93,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         failures = Path(folder) / "failures"
         os.environ[FAILURE_ENV] = str(failures)  # a worker that cannot load its models writes why, and stops
         try:
-            uvicorn.run("movierec.serving.api:app_from_environment", factory=True, workers=args.workers, **options)
+            with graceful_stop():  # uvicorn's supervisor stops its workers
+                uvicorn.run("movierec.serving.api:app_from_environment", factory=True, workers=args.workers, **options)
         finally:
             del os.environ[FAILURE_ENV]
         first = failures.read_text().splitlines()[:1] if failures.exists() else []

@@ -33,6 +33,7 @@ from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.recommender import TRAINED, FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 from movierec.training import (
     DataEpoch,
+    EpochBackup,
     EpochProgress,
     EpochRandomState,
     EpochTimer,
@@ -126,14 +127,29 @@ class KerasRecommender(Recommender):
         if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)):
             return
         validation = options.validation if options.validation is not None and len(options.validation) else None
+        early_stopping = checkpoint = backup = None
+        if validation is not None and cfg.early_stopping_patience > 0:
+            early_stopping = tf.keras.callbacks.EarlyStopping(
+                monitor=cfg.monitor, mode="max", patience=cfg.early_stopping_patience, restore_best_weights=True
+            )
+        if validation is not None and options.run_dir is not None:
+            checkpoint = tf.keras.callbacks.ModelCheckpoint(
+                str(Path(options.run_dir) / "checkpoints" / "best.weights"),
+                monitor=cfg.monitor,
+                mode="max",
+                save_best_only=True,
+                save_weights_only=True,
+            )
         callbacks: list[Any] = [StopOnNonFiniteLoss()]
         schedule = learning_rate_callback(cfg.learning_rate_schedule, cfg.learning_rate, cfg.epochs)
         if schedule is not None:
             callbacks.append(schedule)
         if options.backup_dir is not None:
-            # Keras' own fault tolerance: weights, optimizer and epoch after each epoch, restored on a restart.
-            # The last epoch's checkpoint stays until the trained weights are saved beside it (`_save_trained`).
-            callbacks.append(tf.keras.callbacks.BackupAndRestore(str(options.backup_dir), delete_checkpoint=False))
+            # Keras' fault tolerance (weights, optimizer and epoch after each epoch, restored on a restart), plus
+            # the history and early stopping's state, so a resumed fit continues the interrupted one. The last
+            # epoch's checkpoint stays until the trained weights are saved beside it (`_save_trained`).
+            backup = EpochBackup(options.backup_dir, early_stopping=early_stopping, checkpoint=checkpoint)
+            callbacks.append(backup)
         if self._data_epoch is not None:  # after the restore: a resumed run draws its epoch's batch order
             callbacks.append(self._data_epoch)
         callbacks.append(EpochRandomState(cfg.seed))  # and its epoch's dropout masks
@@ -152,30 +168,22 @@ class KerasRecommender(Recommender):
 
             # after ValidationMetrics, which adds the val_* entries to the logs
             callbacks.append(tf.keras.callbacks.LambdaCallback(on_epoch_end=run_hooks))
-        if validation is not None and cfg.early_stopping_patience > 0:
-            callbacks.append(
-                tf.keras.callbacks.EarlyStopping(
-                    monitor=cfg.monitor, mode="max", patience=cfg.early_stopping_patience, restore_best_weights=True
-                )
-            )
-        if validation is not None and options.run_dir is not None:
-            callbacks.append(
-                tf.keras.callbacks.ModelCheckpoint(
-                    str(Path(options.run_dir) / "checkpoints" / "best.weights"),
-                    monitor=cfg.monitor,
-                    mode="max",
-                    save_best_only=True,
-                    save_weights_only=True,
-                )
-            )
+        callbacks += [c for c in (early_stopping, checkpoint) if c is not None]
         timer = EpochTimer()
         callbacks += [timer, EpochProgress(self.name, cfg.epochs)]
+        if backup is not None:
+            callbacks.append(backup.writer)  # last: the epoch's complete logs and early stopping's decision
+        # a resumed run whose saved epochs had stopped training trains no further than that epoch
+        epochs = cfg.epochs if backup is None else backup.planned_epochs(cfg.epochs)
         with disk_errors(options.backup_dir):
             result = self.model.fit(
-                train_ds, validation_data=validation_ds, epochs=cfg.epochs, callbacks=callbacks, verbose=0
+                train_ds, validation_data=validation_ds, epochs=epochs, callbacks=callbacks, verbose=0
             )
-        self.history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
-        self.epoch_seconds = timer.seconds
+        before = {} if backup is None else backup.history_before()  # the epochs trained before a resume
+        self.history = {key: list(values) for key, values in before.items()}
+        for key, values in result.history.items():
+            self.history.setdefault(key, []).extend(float(v) for v in values)
+        self.epoch_seconds = before.get("seconds", []) + timer.seconds
         if options.backup_dir is not None:
             self._save_trained(Path(options.backup_dir))
         self.refresh_embeddings()

@@ -1,6 +1,6 @@
 """Training TFRS models with Keras: seeding, optimisers, tf.data pipelines, callbacks. No models here."""
 
-from movierec.training.callbacks import EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
+from movierec.training.callbacks import EpochBackup, EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
 from movierec.training.distribute import STRATEGIES, make_strategy
 from movierec.training.optimizers import learning_rate_callback, make_optimizer
 from movierec.training.pipeline import (
@@ -14,6 +14,7 @@ from movierec.training.pipeline import (
 
 __all__ = [
     "DataEpoch",
+    "EpochBackup",
     "EpochRandomState",
     "EpochProgress",
     "EpochTimer",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import resource
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from movierec._env import import_tensorflow
+from movierec._io import atomic_path
 from movierec.data.interactions import Interactions
 from movierec.errors import ModelFitError
 from movierec.evaluation import evaluate, sample_users
@@ -17,7 +21,7 @@ from movierec.evaluation.names import VALIDATION_LOGS
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["ValidationMetrics", "EpochTimer", "EpochProgress"]
+__all__ = ["ValidationMetrics", "EpochTimer", "EpochProgress", "EpochBackup"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +196,155 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
     def on_train_end(self, logs=None):
         if self._bar is not None:
             self._bar.close()
+
+
+PROGRESS_FILE = "progress.json"  # in the backup folder: each finished epoch's logs and early-stopping state
+_BEST_WEIGHTS = "best_weights.{epoch}.npz"  # the early-stopping best epoch's weights, named by that epoch (0-based)
+
+
+class EpochBackup(tf.keras.callbacks.BackupAndRestore):  # type: ignore[name-defined]  # tf is imported at run time
+    """Keras' `BackupAndRestore` that also keeps the fit's history and early-stopping state, so a resume continues.
+
+    Keras backs up the weights, the optimizer and the epoch; a resumed `fit` starts every other callback afresh:
+    `EarlyStopping` would count its patience from the resume, restore the best weights seen since then, and
+    `fit`'s history would hold only the resumed epochs. After each epoch this keeps, in the backup folder, each
+    finished epoch's logs (what Keras' `History` records), whether the epoch stopped training, the
+    early-stopping state (best value, best epoch, wait count) and, when the best epoch changes, its weights
+    (all written to a temporary file and renamed). On a resume the early-stopping callback and a
+    `save_best_only` checkpoint are seeded from them when the first epoch begins, and `history_before` gives the
+    epochs trained before the resume: patience, the restored weights, the history and its epoch numbers are
+    those of an uninterrupted run.
+
+    Put it where `BackupAndRestore` goes (before the callbacks that read the restored weights or epoch) and
+    `writer` *last*: after every callback has added to the epoch's logs and early stopping has decided, it
+    writes this state, then Keras' checkpoint. A run killed between the two resumes one epoch before the
+    state's last, which is dropped and trained again, as it was; the previous best weights are removed only
+    once Keras' checkpoint is past the new best epoch.
+
+    Args:
+        backup_dir: The folder of Keras' backup (its checkpoint goes in `backup_dir/chief`).
+        early_stopping: The fit's `EarlyStopping`, if any, to seed on a resume.
+        checkpoint: The fit's `save_best_only` `ModelCheckpoint`, if any: its best value is seeded too.
+    """
+
+    def __init__(self, backup_dir: str | Path, early_stopping: Any = None, checkpoint: Any = None) -> None:
+        super().__init__(str(backup_dir), delete_checkpoint=False)
+        self.folder = Path(backup_dir)
+        self.early_stopping = early_stopping
+        self.checkpoint = checkpoint
+        self.records: list[dict[str, Any]] = read_progress(self.folder)  # the saved epochs, in order
+        self.resumed_at: int | None = None  # the first epoch of this fit, once known
+        self.writer = _EpochBackupWriter(self)
+
+    def planned_epochs(self, epochs: int) -> int:
+        """`epochs`, or fewer when the saved epochs show training stopped: a resume must not train past the stop."""
+        for epoch, record in enumerate(self.records[:epochs]):
+            if record.get("stop"):
+                return epoch + 1
+        return epochs
+
+    def history_before(self) -> dict[str, list[float]]:
+        """The logs of the epochs before this fit's first (a resume's), as Keras' `History.history`."""
+        history: dict[str, list[float]] = {}
+        for record in self.records[: self.resumed_at or 0]:
+            for key, value in record["logs"].items():
+                history.setdefault(key, []).append(value)
+        return history
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        if self.resumed_at is None:  # the first epoch of this fit: Keras has set it from the restored checkpoint
+            self._resume(epoch)
+
+    def on_train_end(self, logs=None):
+        if self.resumed_at is None:  # no epoch left to train: restored after the last one (before EarlyStopping's end)
+            self._resume(int((self.params or {}).get("epochs") or 0))
+        super().on_train_end(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass  # the checkpoint is written by `writer`, after the state it must match
+
+    def _resume(self, epoch: int) -> None:
+        self.resumed_at = epoch
+        if epoch == 0:
+            del self.records[:]  # a fresh start (a backup of no finished epoch)
+            return
+        if len(self.records) < epoch:
+            logger.warning(
+                "the backup in %s holds no history for its epochs %d-%d; the history and early stopping restart "
+                "at this resume", self.folder, len(self.records) + 1, epoch,
+            )  # fmt: skip
+            self.records = [{"logs": {}, "stop": False, "early_stopping": None}] * epoch
+            return
+        del self.records[epoch:]  # killed after writing an epoch's state but before Keras' checkpoint of it
+        state = self.records[-1].get("early_stopping")
+        stopper = self.early_stopping
+        if stopper is not None and state is not None:
+            stopper.best = state["best"]
+            stopper.best_epoch = state["best_epoch"]
+            stopper.wait = state["wait"]
+            stopper.stopped_epoch = state["stopped_epoch"]
+            if stopper.restore_best_weights and state["has_best_weights"]:
+                stopper.best_weights = load_weights(self.folder / _BEST_WEIGHTS.format(epoch=state["best_epoch"]))
+        if self.checkpoint is not None:  # its best value so far, as it compared each epoch's
+            for record in self.records:
+                value = record["logs"].get(self.checkpoint.monitor)
+                if value is not None and self.checkpoint.monitor_op(value, self.checkpoint.best):
+                    self.checkpoint.best = value
+
+    def _write(self, epoch: int, logs: dict[str, Any] | None) -> None:
+        stopper = self.early_stopping
+        state = None
+        if stopper is not None:
+            has_weights = stopper.restore_best_weights and stopper.best_weights is not None
+            state = {
+                "best": float(stopper.best), "best_epoch": int(stopper.best_epoch), "wait": int(stopper.wait),
+                "stopped_epoch": int(stopper.stopped_epoch), "has_best_weights": bool(has_weights),
+            }  # fmt: skip
+            best_file = self.folder / _BEST_WEIGHTS.format(epoch=state["best_epoch"])
+            if has_weights and not best_file.is_file():  # the best epoch changed: only then are weights written
+                save_weights(best_file, stopper.best_weights)
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        del self.records[epoch:]
+        self.records.append({"logs": logs, "stop": bool(self.model.stop_training), "early_stopping": state})
+        with atomic_path(self.folder / PROGRESS_FILE) as tmp:
+            tmp.write_text(json.dumps({"epochs": self.records}))
+        super().on_epoch_end(epoch, logs)  # Keras' checkpoint of this epoch
+        keep = None if state is None else _BEST_WEIGHTS.format(epoch=state["best_epoch"])
+        for old in self.folder.glob(_BEST_WEIGHTS.format(epoch="*")):
+            if old.name != keep:
+                old.unlink(missing_ok=True)
+
+
+class _EpochBackupWriter(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
+    """`EpochBackup`'s end-of-epoch writes; the last callback of the fit."""
+
+    def __init__(self, backup: EpochBackup) -> None:
+        super().__init__()
+        self.backup = backup
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.backup._write(epoch, logs)
+
+
+def read_progress(folder: Path) -> list[dict[str, Any]]:
+    """The epochs `EpochBackup` saved in `folder` (none if it saved nothing there)."""
+    path = folder / PROGRESS_FILE
+    if not path.is_file():
+        return []
+    return list(json.loads(path.read_text())["epochs"])
+
+
+def save_weights(path: Path, weights: list[np.ndarray]) -> None:
+    """Writes a model's `get_weights()` arrays to an `.npz` file, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, *weights)
+
+
+def load_weights(path: Path) -> list[np.ndarray]:
+    """The arrays `save_weights` wrote, in order (for `set_weights`); never unpickles."""
+    with np.load(path, allow_pickle=False) as arrays:
+        return [arrays[f"arr_{number}"] for number in range(len(arrays.files))]
 
 
 def next_multiple(done: int, every: int) -> int:
