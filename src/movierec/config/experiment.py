@@ -30,6 +30,7 @@ MODEL_OVERRIDES = (
     "learning_rate_schedule",
     "optimizer",
     "early_stopping_patience",
+    "average_epochs",
 )
 
 
@@ -87,6 +88,11 @@ class TrainConfig:
     # batch used (`movierec.training.optimizers`), the one that scales to 100k+ users and movies
     optimizer: Literal["adagrad", "adam", "lazy_adam", "sgd"] = "adagrad"
     early_stopping_patience: int = 0  # epochs without validation improvement before stopping; 0 = off
+    # the trainable weights averaged over about this many of the latest epochs (Polyak averaging: an exponential
+    # moving average updated after every step, momentum 1 - 1 / (average_epochs x steps per epoch)).
+    # Validation, early stopping, checkpoints and the saved model use the averaged weights; training goes on
+    # from the raw ones. 0 = off
+    average_epochs: float = 0.0
     monitor: str = "val_ndcg_at_10"  # validation metric watched by early stopping and checkpoints
     seed: int = 42  # seeds weights and shuffling
     validation_ks: tuple[int, ...] = (1, 5, 10, 50, 100)  # factorized top-k logged each epoch
@@ -113,6 +119,8 @@ class TrainConfig:
                 raise ConfigError(f"train.{name} should be a positive integer. Received: {value!r}")
         if self.learning_rate <= 0:
             raise ConfigError(f"train.learning_rate must be > 0. Received: {self.learning_rate!r}")
+        if isinstance(self.average_epochs, bool) or not self.average_epochs >= 0:
+            raise ConfigError(f"train.average_epochs must be >= 0. Received: {self.average_epochs!r}")
         if self.learning_rate_schedule not in ("constant", "cosine"):
             raise ConfigError(
                 f"train.learning_rate_schedule must be constant or cosine. Received: {self.learning_rate_schedule!r}"

@@ -60,6 +60,7 @@ class SequentialConfig:
     learning_rate_schedule: Literal["constant", "cosine"] | None = None
     optimizer: str | None = None
     early_stopping_patience: int | None = None
+    average_epochs: float | None = None  # see TrainConfig.average_epochs
 
     def __post_init__(self) -> None:
         check_finite_fields(self)
@@ -77,6 +78,8 @@ class SequentialConfig:
             raise ConfigError(f"block must be 'sasrec' or 'ligr'. Received: {self.block!r}")
         if self.windows not in ("all", "latest"):
             raise ConfigError(f"windows must be 'all' or 'latest'. Received: {self.windows!r}")
+        if self.average_epochs is not None and (isinstance(self.average_epochs, bool) or not self.average_epochs >= 0):
+            raise ConfigError(f"average_epochs must be >= 0. Received: {self.average_epochs!r}")
         if self.temperature is not None and not self.temperature > 0:
             raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
         if not isinstance(self.loss, LossConfig):

@@ -32,6 +32,7 @@ from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.recommender import TRAINED, FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
 from movierec.training import (
+    AveragedWeights,
     DataEpoch,
     EpochBackup,
     EpochProgress,
@@ -153,6 +154,9 @@ class KerasRecommender(Recommender):
         if self._data_epoch is not None:  # after the restore: a resumed run draws its epoch's batch order
             callbacks.append(self._data_epoch)
         callbacks.append(EpochRandomState(cfg.seed))  # and its epoch's dropout masks
+        averaged = AveragedWeights() if cfg.average_epochs > 0 else None
+        if averaged is not None:  # what follows sees the averaged weights at each epoch's end
+            callbacks.append(averaged.swap_in)
         if validation is not None:
             callbacks.append(
                 ValidationMetrics(self, data, validation, ks=cfg.validation_ks, max_users=cfg.validation_users)
@@ -171,6 +175,8 @@ class KerasRecommender(Recommender):
         callbacks += [c for c in (early_stopping, checkpoint) if c is not None]
         timer = EpochTimer()
         callbacks += [timer, EpochProgress(self.name, cfg.epochs)]
+        if averaged is not None:  # training and the backup go on from the raw weights
+            callbacks.append(averaged.swap_back)
         if backup is not None:
             callbacks.append(backup.writer)  # last: the epoch's complete logs and early stopping's decision
         # a resumed run whose saved epochs had stopped training trains no further than that epoch

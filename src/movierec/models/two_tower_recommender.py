@@ -30,7 +30,7 @@ from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, histories_to_csr
 from movierec.records import FitDecisions, FitRecord, RecencyDecision
-from movierec.training import make_dataset, make_optimizer, make_strategy, set_seed
+from movierec.training import averaging_momentum, make_dataset, make_optimizer, make_strategy, set_seed
 
 tf, tfrs = import_tensorflow()
 
@@ -146,7 +146,11 @@ class TwoTowerRecommender(KerasRecommender):
                 self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
             )
             self.model.compile(
-                optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+                optimizer=make_optimizer(
+                    cfg.optimizer,
+                    cfg.learning_rate,
+                    averaging_momentum(cfg.average_epochs, len(stream) / cfg.batch_size),
+                ),
                 jit_compile=cfg.jit_compile,
                 steps_per_execution=cfg.steps_per_execution,
             )

@@ -1,8 +1,15 @@
 """Training TFRS models with Keras: seeding, optimisers, tf.data pipelines, callbacks. No models here."""
 
-from movierec.training.callbacks import EpochBackup, EpochProgress, EpochTimer, StopOnNonFiniteLoss, ValidationMetrics
+from movierec.training.callbacks import (
+    AveragedWeights,
+    EpochBackup,
+    EpochProgress,
+    EpochTimer,
+    StopOnNonFiniteLoss,
+    ValidationMetrics,
+)
 from movierec.training.distribute import STRATEGIES, make_strategy
-from movierec.training.optimizers import learning_rate_callback, make_optimizer
+from movierec.training.optimizers import averaging_momentum, learning_rate_callback, make_optimizer
 from movierec.training.pipeline import (
     DataEpoch,
     EpochRandomState,
@@ -14,6 +21,7 @@ from movierec.training.pipeline import (
 
 __all__ = [
     "DataEpoch",
+    "AveragedWeights",
     "EpochBackup",
     "EpochRandomState",
     "EpochProgress",
@@ -25,6 +33,7 @@ __all__ = [
     "make_dataset",
     "learning_rate_callback",
     "make_optimizer",
+    "averaging_momentum",
     "set_seed",
     "epoch_generator",
     "owned_generators",

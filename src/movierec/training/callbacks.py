@@ -21,7 +21,7 @@ from movierec.evaluation.names import VALIDATION_LOGS
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["ValidationMetrics", "EpochTimer", "EpochProgress", "EpochBackup"]
+__all__ = ["ValidationMetrics", "EpochTimer", "EpochProgress", "EpochBackup", "AveragedWeights"]
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +196,47 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
     def on_train_end(self, logs=None):
         if self._bar is not None:
             self._bar.close()
+
+
+class AveragedWeights:
+    """Shows validation, early stopping, checkpoints and the end of `fit` the optimiser's average of the weights.
+
+    An optimiser made with `make_optimizer(..., weight_average=m)` keeps an exponential moving average of each
+    weight, updated after every step (Keras' `use_ema`). At each epoch's end `swap_in` keeps the raw weights
+    aside and puts the averages in the model; `swap_back` puts the raw weights back, so training, and the
+    backup a resumed run starts from, go on from them. Put `swap_in` before the callbacks that evaluate or
+    keep weights (validation, early stopping, checkpoints, TensorBoard) and `swap_back` just before the
+    backup's writer. When `fit` ends, Keras puts the averages in the model (`finalize_variable_values`)
+    before early stopping restores its best epoch's weights, which are averages too.
+    """
+
+    def __init__(self) -> None:
+        self._raw: list[Any] | None = None
+        self.swap_in = _WeightSwap(self._swap_in)
+        self.swap_back = _WeightSwap(self._swap_back)
+
+    def _swap_in(self, model: Any) -> None:
+        variables = model.trainable_variables
+        self._raw = [variable.numpy() for variable in variables]
+        model.optimizer.finalize_variable_values(variables)
+
+    def _swap_back(self, model: Any) -> None:
+        if self._raw is None:
+            return
+        for variable, value in zip(model.trainable_variables, self._raw, strict=True):
+            variable.assign(value)
+        self._raw = None
+
+
+class _WeightSwap(tf.keras.callbacks.Callback):  # type: ignore[name-defined]  # tf is imported at run time
+    """One of `AveragedWeights`' two epoch-end steps."""
+
+    def __init__(self, step: Any) -> None:
+        super().__init__()
+        self.step = step
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.step(self.model)
 
 
 PROGRESS_FILE = "progress.json"  # in the backup folder: each finished epoch's logs and early-stopping state

@@ -19,7 +19,7 @@ from movierec.training.keras_internals import adam_moments
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["LazyAdam", "cosine_rate", "learning_rate_callback", "make_optimizer"]
+__all__ = ["LazyAdam", "averaging_momentum", "cosine_rate", "learning_rate_callback", "make_optimizer"]
 
 
 class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is imported at run time
@@ -48,15 +48,33 @@ class LazyAdam(tf.keras.optimizers.Adam):  # type: ignore[name-defined]  # tf is
         variable.scatter_sub(tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon), rows))
 
 
-def make_optimizer(name: str, learning_rate: float):
-    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "lazy_adam", "sgd")."""
+def make_optimizer(name: str, learning_rate: float, average_momentum: float = 0.0):
+    """A Keras 2 optimiser by name ("adagrad" as in the TFRS tutorial, "adam", "lazy_adam", "sgd").
+
+    With `average_momentum` > 0 it also keeps an exponential moving average of the weights it updates (Keras'
+    `use_ema`, updated inside each step; `callbacks.AveragedWeights` shows it to validation and keeps it).
+    """
     optimizers = {
         "adagrad": tf.keras.optimizers.Adagrad,
         "adam": tf.keras.optimizers.Adam,
         "lazy_adam": LazyAdam,
         "sgd": tf.keras.optimizers.SGD,
     }
+    if average_momentum > 0:
+        return optimizers[name](learning_rate=learning_rate, use_ema=True, ema_momentum=average_momentum)
     return optimizers[name](learning_rate=learning_rate)
+
+
+def averaging_momentum(epochs: float, steps_per_epoch: float) -> float:
+    """The per-step momentum of a moving average over about `epochs` epochs (0: no averaging).
+
+    Example:
+        >>> averaging_momentum(1.0, 250), averaging_momentum(0.5, 40), averaging_momentum(0.0, 250)
+        (0.996, 0.95, 0.0)
+    """
+    if epochs <= 0:
+        return 0.0
+    return max(0.0, 1.0 - 1.0 / (epochs * steps_per_epoch))
 
 
 def cosine_rate(base: float, epoch: int, epochs: int) -> float:

@@ -24,7 +24,7 @@ from movierec.models.keras_recommender import KerasRecommender, build_history, l
 from movierec.models.sequential.model import SequentialModel
 from movierec.models.sequential.windows import make_sequence_dataset, sequence_windows
 from movierec.recommender import FitOptions
-from movierec.training import make_optimizer, set_seed
+from movierec.training import averaging_momentum, make_optimizer, set_seed
 
 tf, tfrs = import_tensorflow()
 
@@ -78,7 +78,9 @@ class SequentialRecommender(KerasRecommender):
             self.config, data.n_users, data.n_items, build_history(self._recent, length), frequency / frequency.sum()
         )
         self.model.compile(
-            optimizer=make_optimizer(cfg.optimizer, cfg.learning_rate),
+            optimizer=make_optimizer(
+                cfg.optimizer, cfg.learning_rate, averaging_momentum(cfg.average_epochs, len(targets) / cfg.batch_size)
+            ),
             jit_compile=cfg.jit_compile,
             steps_per_execution=cfg.steps_per_execution,
         )
