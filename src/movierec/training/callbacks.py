@@ -201,7 +201,7 @@ class EpochProgress(tf.keras.callbacks.Callback):  # type: ignore[name-defined] 
 class AveragedWeights:
     """Shows validation, early stopping, checkpoints and the end of `fit` the optimiser's average of the weights.
 
-    An optimiser made with `make_optimizer(..., weight_average=m)` keeps an exponential moving average of each
+    An optimiser made with `make_optimizer(..., average_momentum=m)` keeps an exponential moving average of each
     weight, updated after every step (Keras' `use_ema`). At each epoch's end `swap_in` keeps the raw weights
     aside and puts the averages in the model; `swap_back` puts the raw weights back, so training, and the
     backup a resumed run starts from, go on from them. Put `swap_in` before the callbacks that evaluate or
