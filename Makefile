@@ -93,17 +93,27 @@ results: $(STAMP)
 	  --out docs/results.md --title "MovieLens 100k: the default model and the baselines, three splits"
 
 ## make results-ml1m: the default, the sequential kind, the factorisation and the baselines on MovieLens 1M, the three
-## splits (leave-last-out is the sequential-recommendation papers' protocol), three seeds -> docs/ml1m.md (hours on 2 cores)
+## splits (leave-last-out is the sequential-recommendation papers' protocol), three seeds -> docs/ml1m.md (about four
+## hours on 2 cores). Each run's record (results, configs, per-user metrics; no logs) is kept in results/ml1m/, which
+## is committed: a run already kept there is skipped, so the job resumes where it stopped, on this machine or another.
+## Remove a record's folder (or all: RECORDS=fresh-folder) to run it again.
+ML1M_RECORDS ?= results/ml1m
 results-ml1m: $(STAMP)
 	$(VENV)/bin/movierec data fetch ml-1m
 	for split in leave_last temporal random; do \
+	  models=default,sequential,best,popularity,ease,als; \
+	  if [ $$split = random ]; then models=default,best,popularity,ease,als; fi; \
 	  for seed in 1 2 3; do \
-	    $(VENV)/bin/movierec compare --config configs/ml1m.toml --split $$split --seed $$seed \
-	      --name ml1m-seed$$seed-$$split || exit 1; \
+	    name=ml1m-seed$$seed-$$split; \
+	    if [ -f $(ML1M_RECORDS)/$$name/results.json ]; then echo "$$name: kept in $(ML1M_RECORDS)/$$name"; continue; fi; \
+	    $(VENV)/bin/movierec compare --config configs/ml1m.toml --models $$models --split $$split --seed $$seed \
+	      --name $$name || exit 1; \
+	    $(VENV)/bin/movierec runs --keep runs/$$name $(ML1M_RECORDS)/$$name || exit 1; \
 	  done; \
 	done
-	$(VENV)/bin/movierec report runs/ml1m-seed1-leave_last/results.json runs/ml1m-seed1-temporal/results.json \
-	  runs/ml1m-seed1-random/results.json --seed-runs runs/ml1m-seed*/results.json \
+	$(VENV)/bin/movierec report $(ML1M_RECORDS)/ml1m-seed1-leave_last/results.json \
+	  $(ML1M_RECORDS)/ml1m-seed1-temporal/results.json $(ML1M_RECORDS)/ml1m-seed1-random/results.json \
+	  --seed-runs $(ML1M_RECORDS)/ml1m-seed*/results.json \
 	  --out docs/ml1m.md --title "MovieLens 1M: the default, the sequential kind and the baselines, three splits"
 
 ## make results-all: every preset (the report's models, every variant tried) on the three splits (1-2 hours)

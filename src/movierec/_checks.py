@@ -11,7 +11,9 @@ import numpy as np
 
 from movierec.errors import ConfigError
 
-__all__ = ["check_k", "check_ks", "check_finite_fields", "check_model_table", "check_seed", "SEED_LIMIT"]
+__all__ = [
+    "check_k", "check_ks", "check_finite_fields", "check_model_table", "check_non_negative", "check_seed", "SEED_LIMIT",
+]  # fmt: skip
 
 SEED_LIMIT = 2**32  # seeds are in [0, 2**32): numpy's legacy seeding and TensorFlow's int64 both take them
 
@@ -21,6 +23,20 @@ def check_k(k: object, name: str = "k") -> int:
     if not isinstance(k, (int, np.integer)) or isinstance(k, (bool, np.bool_)) or k <= 0:
         raise ConfigError(f"`{name}` should be a positive integer. Received: `{name}` = {k!r}")
     return int(k)
+
+
+def check_non_negative(value: object, name: str) -> None:
+    """ConfigError naming `name` unless `value` is a number >= 0 (bools and nan rejected).
+
+    Example:
+        >>> check_non_negative(0.5, "average_epochs")
+        >>> check_non_negative(-1, "train.average_epochs")
+        Traceback (most recent call last):
+        ...
+        movierec.errors.ConfigError: train.average_epochs must be >= 0. Received: -1
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
+        raise ConfigError(f"{name} must be >= 0. Received: {value!r}")
 
 
 def check_ks(ks: Iterable[int] | int) -> tuple[int, ...]:

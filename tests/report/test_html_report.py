@@ -8,10 +8,11 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from movierec.cli.main import main
-from movierec.report import find_runs, html_report, runs_table
+from movierec.report import find_runs, html_report, keep_record, runs_table
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -105,3 +106,39 @@ def test_page_opens_from_disk_with_the_network_off(two_experiments, tmp_path):
         browser.close()
     assert screenshot.stat().st_size > 10_000
     assert all(url.startswith(("file://", "data:")) for url in requests)
+
+
+def test_a_kept_record_reports_as_its_run_does_without_logs(two_experiments, tmp_path, capsys):
+    from movierec.report import markdown_report, seeds_report
+
+    run = two_experiments[0].parent
+    users = np.arange(4)
+    for name, ndcg in (("tfrs", [0.0, 1.0, 0.5, 0.25]), ("pop", [0.5, 0.0, 0.5, 0.0])):
+        (run / name / "checkpoints").mkdir(parents=True)
+        (run / name / "checkpoints" / "best.weights.index").write_bytes(b"x" * 1000)
+        (run / name / "config.json").write_text(json.dumps({"name": name}))
+        np.savez(run / name / "test_per_user.npz", users=users, **{"ndcg@10": np.array(ndcg)})
+    (run / "events.out.tfevents.1").write_bytes(b"log")
+    dest = tmp_path / "kept" / "first"
+    assert main(["runs", "--keep", str(run), str(dest)]) == 0
+    kept = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert kept == [
+        "pop/config.json",
+        "pop/test_per_user.npz",
+        "results.json",
+        "tfrs/config.json",
+        "tfrs/test_per_user.npz",
+    ]
+    assert markdown_report([dest / "results.json"]) == markdown_report([run / "results.json"])
+    both = seeds_report([dest / "results.json"], ("ndcg@10",)), seeds_report([run / "results.json"], ("ndcg@10",))
+    assert both[0] == both[1] and "paired" in both[0]
+    with np.load(dest / "tfrs" / "test_per_user.npz") as data:
+        np.testing.assert_array_equal(data["ndcg@10"], [0.0, 1.0, 0.5, 0.25])
+    # kept again over an older record: replaced whole; a folder without results.json: one line, dest untouched
+    (dest / "stale.txt").write_text("old")
+    keep_record(run, dest)
+    assert not (dest / "stale.txt").exists()
+    capsys.readouterr()
+    assert main(["runs", "--keep", str(tmp_path / "nope"), str(dest)]) == 2
+    assert "results file not found" in capsys.readouterr().err
+    assert (dest / "results.json").is_file()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from movierec._checks import check_finite_fields, check_seed
+from movierec._checks import check_finite_fields, check_non_negative, check_seed
 from movierec.config.codec import from_dict, read_toml
 from movierec.errors import ConfigError
 
@@ -119,8 +119,7 @@ class TrainConfig:
                 raise ConfigError(f"train.{name} should be a positive integer. Received: {value!r}")
         if self.learning_rate <= 0:
             raise ConfigError(f"train.learning_rate must be > 0. Received: {self.learning_rate!r}")
-        if isinstance(self.average_epochs, bool) or not self.average_epochs >= 0:
-            raise ConfigError(f"train.average_epochs must be >= 0. Received: {self.average_epochs!r}")
+        check_non_negative(self.average_epochs, "train.average_epochs")
         if self.learning_rate_schedule not in ("constant", "cosine"):
             raise ConfigError(
                 f"train.learning_rate_schedule must be constant or cosine. Received: {self.learning_rate_schedule!r}"

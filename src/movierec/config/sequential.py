@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from movierec._checks import check_finite_fields
+from movierec._checks import check_finite_fields, check_non_negative
 from movierec.config.loss import LossConfig
 from movierec.errors import ConfigError
 
@@ -78,8 +78,8 @@ class SequentialConfig:
             raise ConfigError(f"block must be 'sasrec' or 'ligr'. Received: {self.block!r}")
         if self.windows not in ("all", "latest"):
             raise ConfigError(f"windows must be 'all' or 'latest'. Received: {self.windows!r}")
-        if self.average_epochs is not None and (isinstance(self.average_epochs, bool) or not self.average_epochs >= 0):
-            raise ConfigError(f"average_epochs must be >= 0. Received: {self.average_epochs!r}")
+        if self.average_epochs is not None:
+            check_non_negative(self.average_epochs, "average_epochs")
         if self.temperature is not None and not self.temperature > 0:
             raise ConfigError(f"temperature must be > 0. Received: {self.temperature!r}")
         if not isinstance(self.loss, LossConfig):

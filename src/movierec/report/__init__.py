@@ -4,7 +4,7 @@ from movierec.records import load_results
 from movierec.report.charts import plot_curves
 from movierec.report.experiment import write_report
 from movierec.report.html import html_report
-from movierec.report.runs import find_runs, runs_table
+from movierec.report.runs import find_runs, keep_record, runs_table
 from movierec.report.tables import (
     REPORT_COLUMNS,
     markdown_report,
@@ -18,6 +18,7 @@ __all__ = [
     "write_report",
     "html_report",
     "find_runs",
+    "keep_record",
     "runs_table",
     "REPORT_COLUMNS",
     "load_results",

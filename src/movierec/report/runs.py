@@ -1,15 +1,21 @@
-"""Find the compare runs under a log folder: experiments and their models, newest first."""
+"""The compare runs under a log folder: find them (newest first), and keep a run's record apart from its logs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
+from movierec._io import atomic_dir
 from movierec.errors import DataError
+from movierec.evaluation import PER_USER_FILE
 from movierec.records import load_results
 
-__all__ = ["find_runs", "runs_table"]
+__all__ = ["find_runs", "runs_table", "keep_record", "RECORD_FILES"]
+
+RESULTS_FILE = "results.json"
+RECORD_FILES = ("config.json", PER_USER_FILE)  # per model: what `report` reads besides results.json
 
 
 def find_runs(logdir: str | Path) -> list[dict[str, Any]]:
@@ -57,3 +63,29 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
             )
             lines.append(f"    {name:<22}{cells}")
     return "\n".join(lines)
+
+
+def keep_record(run_dir: str | Path, dest: str | Path) -> Path:
+    """Copies what `movierec report` reads of a compare run into `dest`, and nothing else.
+
+    That is `results.json` and, per model, its `config.json` and per-user test metrics (for paired
+    standard errors), in the same layout, so `report DEST/results.json` gives the report the run
+    folder gives. TensorBoard logs, checkpoints and backups stay behind: a record is a few hundred
+    kilobytes where a run folder is hundreds of megabytes, small enough to keep beside the docs it
+    backs (`make results-ml1m` keeps one per run, and skips the runs already kept). `dest` is
+    replaced only once the copy is complete.
+
+    Raises:
+        DataError: if `run_dir` holds no readable compare `results.json`.
+    """
+    run_dir = Path(run_dir)
+    results = load_results(run_dir / RESULTS_FILE)
+    with atomic_dir(dest) as tmp:
+        shutil.copy2(run_dir / RESULTS_FILE, tmp / RESULTS_FILE)
+        for name in results.models:
+            for file in RECORD_FILES:
+                source = run_dir / name / file
+                if source.is_file():
+                    (tmp / name).mkdir(exist_ok=True)
+                    shutil.copy2(source, tmp / name / file)
+    return Path(dest)
