@@ -113,7 +113,7 @@ results-ml1m: $(STAMP)
 	done
 	$(VENV)/bin/movierec report $(ML1M_RECORDS)/ml1m-seed1-leave_last/results.json \
 	  $(ML1M_RECORDS)/ml1m-seed1-temporal/results.json $(ML1M_RECORDS)/ml1m-seed1-random/results.json \
-	  --seed-runs $(ML1M_RECORDS)/ml1m-seed*/results.json \
+	  --seed-runs $(ML1M_RECORDS)/ml1m-seed*/results.json --append $(ML1M_RECORDS)/published.md \
 	  --out docs/ml1m.md --title "MovieLens 1M: the default, the sequential kind and the baselines, three splits"
 
 ## make results-all: every preset (the report's models, every variant tried) on the three splits (1-2 hours)

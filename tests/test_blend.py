@@ -212,3 +212,21 @@ def test_explanations_of_two_exact_members_add_up_to_the_blended_score():
     u, j, i = 0, int(distinct[0][0]), 4
     expected = 0.3 * a.weights[j, i] / a.score(ALL_USERS)[u].std() + 0.7 * b.weights[j, i] / b.score(ALL_USERS)[u].std()
     assert values[u][i, 0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_epoch_hooks_score_through_the_member_in_training():
+    # a compare's epoch hook samples recommendations from the model being fitted: for a blend, before
+    # its weight exists, that is the member training in epochs (which failed as "blend is not fitted")
+    from movierec.config import TrainConfig
+    from movierec.experiments import PRESETS
+
+    seen: list[np.ndarray] = []
+    rec = BlendRecommender(BlendConfig(first=to_dict(PRESETS["model1"]), second=EASE, steps=2))
+    budget = TrainConfig(epochs=2, batch_size=16, learning_rate=0.1, seed=42)
+    options = FitOptions(
+        validation=WITHHELD_SLICE, train=budget, epoch_hooks=(lambda epoch, logs: seen.append(rec.score(ALL_USERS)),)
+    )
+    rec.fit(TRAIN, options)
+    assert len(seen) == 2 and seen[0].shape == (N_USERS, N_ITEMS)
+    np.testing.assert_allclose(seen[-1], rec.members[0].score(ALL_USERS), rtol=1e-6)  # the last epoch's model
+    assert not np.allclose(rec.score(ALL_USERS), seen[-1])  # after fit: the mix

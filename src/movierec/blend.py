@@ -81,6 +81,7 @@ class BlendRecommender(Recommender):
         self.members: list[Recommender] = []
         self.weight: float | None = None
         self.record: BlendRecord | None = None
+        self._training: Recommender | None = None  # the member in `fit` whose epochs the run's hooks see
 
     @property
     def trains_in_epochs(self) -> bool:
@@ -101,8 +102,14 @@ class BlendRecommender(Recommender):
         # other gets the data and the budget only (two trainings cannot share one backup folder)
         logged = next((i for i, m in enumerate(members) if m.trains_in_epochs), None)
         plain = FitOptions(validation=options.validation, features=options.features, train=options.train)
-        for position, member in enumerate(members):
-            member.fit(data, options if position == logged else plain)
+        self.members, self.weight = [], None
+        try:
+            for position, member in enumerate(members):
+                # while it trains, the epoch hooks (a compare's sample recommendations) score through it
+                self._training = member if position == logged else None
+                member.fit(data, options if position == logged else plain)
+        finally:
+            self._training = None
         self.members = members
         trained = next((m for m in members if m.trains_in_epochs), members[0])  # whose curves the run shows
         self.history, self.epoch_seconds = trained.history, trained.epoch_seconds
@@ -192,7 +199,13 @@ class BlendRecommender(Recommender):
         return self.weight
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        """`[batch, n_items]`: the weighted sum of the members' standardised scores."""
+        """`[batch, n_items]`: the weighted sum of the members' standardised scores.
+
+        During `fit`, the epoch hooks' calls score through the member that is training (there is no
+        weight yet to mix with).
+        """
+        if self._training is not None:
+            return self._training.score(users)
         self._weight()
         return self._mix(self.members[0].score(users), self.members[1].score(users))
 

@@ -142,3 +142,19 @@ def test_a_kept_record_reports_as_its_run_does_without_logs(two_experiments, tmp
     assert main(["runs", "--keep", str(tmp_path / "nope"), str(dest)]) == 2
     assert "results file not found" in capsys.readouterr().err
     assert (dest / "results.json").is_file()
+
+
+def test_report_appends_a_hand_written_page_after_the_tables(two_experiments, tmp_path, capsys):
+    published = tmp_path / "published.md"
+    published.write_text("## Beside the published figures\n\n| model | NDCG@10 |\n|---|---|\n| SASRec+ | 0.1821 |\n")
+    out = tmp_path / "report.md"
+    assert main(["report", str(two_experiments[0]), "--out", str(out), "--append", str(published)]) == 0
+    text = out.read_text()
+    assert text.endswith("\n\n" + published.read_text())
+    assert text.index("## first: random split") < text.index("## Beside the published figures")
+    capsys.readouterr()
+    assert main(["report", str(two_experiments[0]), "--out", str(tmp_path / "r.html"), "--append", str(published)]) == 2
+    assert "--append takes Markdown" in capsys.readouterr().err
+    assert main(["report", str(two_experiments[0]), "--append", str(tmp_path / "none.md")]) == 2
+    assert "--append: cannot read" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()

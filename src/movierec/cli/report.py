@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from movierec._io import write_text_atomic
+from movierec.errors import ConfigError, DataError
 from movierec.report import html_report, markdown_report, seeds_report
 
 __all__ = ["register", "run"]
@@ -26,6 +28,10 @@ def register(subparsers) -> None:
         "--seed-runs", nargs="+", default=[], metavar="RESULTS",
         help="results.json of runs that differ only by seed: adds each model's mean and range per split (Markdown)",
     )  # fmt: skip
+    parser.add_argument(
+        "--append", metavar="MARKDOWN",
+        help="a hand-written Markdown file appended after the tables (e.g. published figures to compare with)",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -35,9 +41,21 @@ def run(args: argparse.Namespace) -> int:
     text = html_report(args.results, title=args.title) if is_html else markdown_report(args.results, title=args.title)
     if args.seed_runs and not is_html:
         text += "\n## Mean and range over seeds\n\n" + seeds_report(args.seed_runs)
+    if args.append:
+        if is_html:
+            raise ConfigError("--append takes Markdown; the report would be HTML (--out ends in .html)")
+        text = text.rstrip("\n") + "\n\n" + read_markdown(args.append)
     if args.out:
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
     else:
         print(text)
     return 0
+
+
+def read_markdown(path: str) -> str:
+    """The text of the file `--append` names, or DataError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"--append: cannot read {path}: {e}") from e
