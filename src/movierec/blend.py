@@ -175,6 +175,7 @@ class BlendRecommender(Recommender):
             history={key: [float(v) for v in values] for key, values in self.history.items()} or trained.history,
             epoch_seconds=tuple(float(s) for s in self.epoch_seconds) or trained.epoch_seconds,
             decisions=decisions,
+            train_config=trained.train_config,
         )
 
     def summary(self) -> str:

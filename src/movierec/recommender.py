@@ -147,6 +147,7 @@ class Recommender(abc.ABC):
             refit_config=to_dict(self.config),
             history={key: [float(v) for v in values] for key, values in self.history.items()},
             epoch_seconds=tuple(float(s) for s in self.epoch_seconds),
+            train_config=to_dict(self.train_config) if self.train_config is not None else None,
         )
 
     # --------------------------------------------------------------- training

@@ -204,3 +204,32 @@ def test_each_run_folder_holds_its_resolved_config(experiment, model):
         assert from_dict(TrainConfig, saved["train"]) == TrainConfig(epochs=EPOCHS, batch_size=64, learning_rate=0.1)
     else:
         assert saved["train"] is None
+
+
+def test_the_blend_of_a_model_trained_in_epochs_runs_in_compare(block_data, tmp_path):
+    """The default's ordered choice under `compare` on a leave-last-out split: its epoch hook samples
+    recommendations mid-fit, before the blend has a weight (this failed: "blend is not fitted")."""
+    import dataclasses
+
+    from movierec.config import SplitConfig, to_dict
+    from movierec.experiments import PRESETS
+
+    small = dataclasses.replace(
+        PRESETS["sequential"], embedding_dim=8, max_length=8, blocks=1, dropout=0.0, epochs=2, batch_size=64,
+        early_stopping_patience=None,
+    )  # fmt: skip
+    config = ExperimentConfig(
+        name="ordered",
+        logdir=str(tmp_path),
+        models=("blend",),
+        split=SplitConfig(strategy="leave_last"),
+        train=TrainConfig(epochs=2, batch_size=64, learning_rate=0.01),
+        ks=KS,
+        overrides={"blend": {"first": to_dict(small), "steps": 2, "refine": 0}},
+    )
+    result = run_experiment(config, dataset=block_data.dataset()).models["blend"]
+    # the curves and budget of the member trained in epochs are the blend's record
+    assert result.epochs_run == 2 and len(result.history["loss"]) == 2 and len(result.epoch_seconds) == 2
+    assert result.train_config is not None and result.train_config["epochs"] == 2
+    assert 0.0 <= result.test["ndcg@10"] <= 1.0
+    assert result.decisions.blend is not None and result.decisions.blend.weight in (0.0, 0.5, 1.0)

@@ -43,9 +43,13 @@ def test_seconds_to_reach_the_reference():
         "fast": ModelResult("two_tower", {}, history={"val_ndcg_at_10": [0.1, 0.31, 0.4]},
                             epoch_seconds=(2.0, 3.0, 4.0)),
         "slow": ModelResult("two_tower", {}, history={"val_ndcg_at_10": [0.1, 0.2]}, epoch_seconds=(1.0, 1.0)),
+        # a chooser whose kept candidate ran these epochs, after 11 s of other work (a check, other candidates)
+        "chooser": ModelResult("auto", {}, history={"val_ndcg_at_10": [0.1, 0.31, 0.4]},
+                               epoch_seconds=(2.0, 3.0, 4.0), train_seconds=20.0),
     }  # fmt: skip
     models = {name: result.to_dict() for name, result in _seconds_to_reach(models, "ease").items()}
     assert models["fast"]["seconds_to_ease"] == 5.0  # reached after the second epoch
+    assert models["chooser"]["seconds_to_ease"] == 16.0  # 11 s outside the epochs count first
     assert models["slow"]["seconds_to_ease"] is None
     assert "seconds_to_ease" not in models["ease"]
 

@@ -98,7 +98,10 @@ def fit_and_evaluate(
     if run_dir is not None:  # each test user's own metrics: paired comparisons in `movierec report`
         with atomic_path(Path(run_dir) / PER_USER_FILE) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **per_user)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
-    trained = recommender.train_config is not None  # trained in epochs: curves and budget recorded
+    # the model whose epochs ran (a chooser's kept candidate, a blend's member trained in epochs): its curves
+    # and budget; None for models without epochs
+    record = recommender.fit_record()
+    trained = record.train_config is not None
     result = ModelResult(
         kind=model_config.kind,
         config=to_dict(model_config),
@@ -106,11 +109,11 @@ def fit_and_evaluate(
         validation=validation,
         train_seconds=round(train_seconds, 3),
         eval_seconds=round(eval_seconds, 3),
-        train_config=to_dict(recommender.train_config) if trained else None,
-        history={key: [float(v) for v in values] for key, values in recommender.history.items()} if trained else {},
-        epoch_seconds=tuple(round(s, 3) for s in recommender.epoch_seconds) if trained else (),
-        epochs_run=len(recommender.epoch_seconds) if trained else None,
-        decisions=recommender.fit_record().decisions,  # what fitting decided beyond the weights
+        train_config=record.train_config,
+        history=record.history if trained else {},
+        epoch_seconds=tuple(round(s, 3) for s in record.epoch_seconds) if trained else (),
+        epochs_run=len(record.epoch_seconds) if trained else None,
+        decisions=record.decisions,  # what fitting decided beyond the weights
     )
     return recommender, result
 
@@ -240,7 +243,11 @@ def _baseline_levels(experiment_dir: Path, models: dict[str, ModelResult]) -> No
 
 def _seconds_to_reach(models: dict[str, ModelResult], reference_kind: str) -> dict[str, ModelResult]:
     """`models` with `race[reference_kind]`: training seconds until a model's validation NDCG@10 first reaches
-    the reference's (None if it never does); unchanged when the experiment has no such reference."""
+    the reference's (None if it never does); unchanged when the experiment has no such reference.
+
+    The fit's seconds outside its epochs (set-up; a chooser's check or other candidates; a blend's other
+    member) count as spent before the first epoch: a model is not credited with work it did not show.
+    """
     levels = [m.validation["ndcg@10"] for m in models.values() if m.kind == reference_kind and m.validation]
     if not levels:
         return models
@@ -249,7 +256,9 @@ def _seconds_to_reach(models: dict[str, ModelResult], reference_kind: str) -> di
     for name, result in models.items():
         curve = result.history.get(VALIDATION_LOGS["ndcg@10"])
         if curve is not None:
-            elapsed = np.cumsum(result.epoch_seconds)
+            outside = result.train_seconds - float(np.sum(result.epoch_seconds))
+            outside = outside if np.isfinite(outside) and outside > 0 else 0.0  # nan: not recorded
+            elapsed = outside + np.cumsum(result.epoch_seconds)
             reached = [i for i, value in enumerate(curve) if value >= level]
             seconds = round(float(elapsed[reached[0]]), 3) if reached else None
             result = dataclasses.replace(result, race={**result.race, reference_kind: seconds})

@@ -35,6 +35,8 @@ class FitRecord:
     history: dict[str, list[float]] = field(default_factory=dict)  # its per-epoch curves (`loss`, `val_*`)
     epoch_seconds: tuple[float, ...] = ()  # its wall time per epoch (or sweep)
     decisions: FitDecisions = field(default_factory=FitDecisions)  # what the fit decided beyond the weights
+    # the budget its epochs ran under (`TrainConfig` as a dict, model overrides applied); None if it has no epochs
+    train_config: dict[str, Any] | None = None
 
     def summary(self) -> str | None:
         """For people: what the fit decided (one line per decision), or None if nothing."""
@@ -47,6 +49,7 @@ class FitRecord:
             "refit_config": self.refit_config,
             "history": self.history,
             "epoch_seconds": list(self.epoch_seconds),
+            **({"train_config": self.train_config} if self.train_config is not None else {}),
             **self.decisions.to_dict(),
         }
 
@@ -60,6 +63,7 @@ class FitRecord:
             history=curves_of(field_of(data, "history", dict, where, {}), f"{where}.history"),
             epoch_seconds=tuple(float(s) for s in field_of(data, "epoch_seconds", list, where, [])),
             decisions=FitDecisions.from_dict(data, where),
+            train_config=field_of(data, "train_config", dict, where, None),
         )
 
 
