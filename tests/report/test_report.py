@@ -214,3 +214,25 @@ def test_an_auto_model_is_no_baseline_and_the_report_says_what_it_chose(tmp_path
     start = lines.index("`auto` (chooses on validation) kept a in 2, b in 1 of 3 runs:")
     # mean ndcg@10 of auto (0.2, 0.3, 0.4) = 0.3 against b's 0.125: +0.175, in SE 0.05 of one run: +3.5
     assert lines[start + 1] == "- ndcg@10: `auto` beats b by +0.1750 on average, +3.5 SE of one run."
+
+
+def test_validation_ndcg_against_training_minutes(tmp_path):
+    from movierec.report import markdown_report
+
+    results = json.loads(json.dumps(RESULTS))
+    # 8 epochs of 60 s after 120 s outside them (elapsed 3, 4, ..., 10 minutes); best at epoch 7
+    results["models"]["a"].update(
+        train_seconds=600.0, epoch_seconds=[60.0] * 8, train_config={"epochs": 8},
+        history={"loss": [1.0] * 8, "val_ndcg_at_10": [0.1, 0.2, 0.3, 0.35, 0.38, 0.39, 0.41, 0.40]},
+    )  # fmt: skip
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results))
+    # quarter, half, three quarters of 10 minutes: the first epochs ending at or after 2.5, 5 and 7.5 minutes
+    line = "- `a`, validation NDCG@10 against training minutes: 0.1000 at 3.0, 0.3000 at 5.0, 0.3900 at 8.0, "
+    line += "best 0.4100 at 9.0 (epoch 7 of 8)."
+    assert line in markdown_report([path]).splitlines()
+    assert "`b`, validation" not in markdown_report([path])  # no epochs, no line
+    results["models"]["a"].update(train_seconds=10.0, epoch_seconds=[1.0] * 8)  # under 2 minutes: seconds
+    path.write_text(json.dumps(results))
+    line = "- `a`, validation NDCG@10 against training seconds: 0.1000 at 3, 0.3000 at 5, 0.3900 at 8, "
+    assert line + "best 0.4100 at 9 (epoch 7 of 8)." in markdown_report([path]).splitlines()

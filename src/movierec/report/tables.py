@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from movierec.config import DEFAULT_PRESET
-from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS
+from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS, VALIDATION_LOGS
 from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
 from movierec.records import ModelResult, RunResults, load_results
 
@@ -127,8 +127,31 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
             "",
             verdict(results),
             "",
+            *_minutes_lines(results),
         ]
     return "\n".join(parts)
+
+
+def _minutes_lines(results: RunResults) -> list[str]:
+    """Per model trained in epochs: validation NDCG@10 at a quarter, half and three quarters of its training
+    time (minutes from 2 minutes on, else seconds), and its best; the fit's seconds outside its epochs
+    (set-up, a chooser's other work) count first."""
+    lines = []
+    for name, model in results.models.items():
+        curve = model.history.get(VALIDATION_LOGS["ndcg@10"])
+        if not curve or len(curve) != len(model.epoch_seconds):
+            continue
+        outside = model.train_seconds - float(np.sum(model.epoch_seconds))
+        elapsed = (outside if np.isfinite(outside) and outside > 0 else 0.0) + np.cumsum(model.epoch_seconds)
+        total = float(elapsed[-1])
+        picks = sorted({int(np.searchsorted(elapsed, total * share)) for share in (0.25, 0.5, 0.75)})
+        best = int(np.argmax(curve))
+        unit, scale, digits = ("minutes", 60.0, 1) if total >= 120 else ("seconds", 1.0, 0)
+        points = [f"{curve[i]:.4f} at {elapsed[i] / scale:.{digits}f}" for i in picks if i != best]
+        at = f"{elapsed[best] / scale:.{digits}f}"
+        points.append(f"best {curve[best]:.4f} at {at} (epoch {best + 1} of {len(curve)})")
+        lines.append(f"- `{name}`, validation NDCG@10 against training {unit}: {', '.join(points)}.")
+    return [*lines, ""] if lines else []
 
 
 def _count(rows: int | None) -> str:
