@@ -245,8 +245,7 @@ def _seconds_to_reach(models: dict[str, ModelResult], reference_kind: str) -> di
     """`models` with `race[reference_kind]`: training seconds until a model's validation NDCG@10 first reaches
     the reference's (None if it never does); unchanged when the experiment has no such reference.
 
-    The fit's seconds outside its epochs (set-up; a chooser's check or other candidates; a blend's other
-    member) count as spent before the first epoch: a model is not credited with work it did not show.
+    The fit's seconds outside its epochs count as spent before the first (`ModelResult.epoch_ends`).
     """
     levels = [m.validation["ndcg@10"] for m in models.values() if m.kind == reference_kind and m.validation]
     if not levels:
@@ -256,9 +255,7 @@ def _seconds_to_reach(models: dict[str, ModelResult], reference_kind: str) -> di
     for name, result in models.items():
         curve = result.history.get(VALIDATION_LOGS["ndcg@10"])
         if curve is not None:
-            outside = result.train_seconds - float(np.sum(result.epoch_seconds))
-            outside = outside if np.isfinite(outside) and outside > 0 else 0.0  # nan: not recorded
-            elapsed = outside + np.cumsum(result.epoch_seconds)
+            elapsed = result.epoch_ends()
             reached = [i for i, value in enumerate(curve) if value >= level]
             seconds = round(float(elapsed[reached[0]]), 3) if reached else None
             result = dataclasses.replace(result, race={**result.race, reference_kind: seconds})

@@ -49,6 +49,24 @@ class ModelResult:
     # only kinds the run had
     race: dict[str, float | None] = field(default_factory=dict)
 
+    def epoch_ends(self) -> list[float]:
+        """Training seconds at the end of each epoch, the fit's seconds outside its epochs counted first.
+
+        Those are set-up, a chooser's check or other candidates, a blend's other member: a model is not
+        credited with work its curve does not show. Not recorded (`train_seconds` nan): none counted.
+
+        Example:
+            >>> ModelResult("two_tower", {}, train_seconds=10.0, epoch_seconds=(2.0, 3.0)).epoch_ends()
+            [7.0, 10.0]
+        """
+        outside = self.train_seconds - sum(self.epoch_seconds)
+        elapsed = outside if math.isfinite(outside) and outside > 0 else 0.0
+        ends = []
+        for seconds in self.epoch_seconds:
+            elapsed += seconds
+            ends.append(elapsed)
+        return ends
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind,

@@ -134,15 +134,13 @@ def markdown_report(paths: list[str | Path], title: str = "Results") -> str:
 
 def _minutes_lines(results: RunResults) -> list[str]:
     """Per model trained in epochs: validation NDCG@10 at a quarter, half and three quarters of its training
-    time (minutes from 2 minutes on, else seconds), and its best; the fit's seconds outside its epochs
-    (set-up, a chooser's other work) count first."""
+    time (minutes from 2 minutes on, else seconds), and its best (times from `ModelResult.epoch_ends`)."""
     lines = []
     for name, model in results.models.items():
         curve = model.history.get(VALIDATION_LOGS["ndcg@10"])
         if not curve or len(curve) != len(model.epoch_seconds):
             continue
-        outside = model.train_seconds - float(np.sum(model.epoch_seconds))
-        elapsed = (outside if np.isfinite(outside) and outside > 0 else 0.0) + np.cumsum(model.epoch_seconds)
+        elapsed = np.array(model.epoch_ends())
         total = float(elapsed[-1])
         picks = sorted({int(np.searchsorted(elapsed, total * share)) for share in (0.25, 0.5, 0.75)})
         best = int(np.argmax(curve))
