@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from movierec._io import atomic_dir
 from movierec.errors import DataError
 from movierec.evaluation import PER_USER_FILE
@@ -85,7 +87,12 @@ def keep_record(run_dir: str | Path, dest: str | Path) -> Path:
         for name in results.models:
             for file in RECORD_FILES:
                 source = run_dir / name / file
-                if source.is_file():
-                    (tmp / name).mkdir(exist_ok=True)
+                if not source.is_file():
+                    continue
+                (tmp / name).mkdir(exist_ok=True)
+                if file == PER_USER_FILE:  # compressed: mostly zeros where each user has one test movie
+                    with np.load(source) as arrays:
+                        np.savez_compressed(tmp / name / file, **{key: arrays[key] for key in arrays.files})
+                else:
                     shutil.copy2(source, tmp / name / file)
     return Path(dest)
