@@ -236,3 +236,7 @@ def test_validation_ndcg_against_training_minutes(tmp_path):
     path.write_text(json.dumps(results))
     line = "- `a`, validation NDCG@10 against training seconds: 0.1000 at 3, 0.3000 at 5, 0.3900 at 8, "
     assert line + "best 0.4100 at 9 (epoch 7 of 8)." in markdown_report([path]).splitlines()
+    results["models"]["a"]["history"]["val_ndcg_at_10"][1] = 0.5  # best early: listed in time order
+    path.write_text(json.dumps(results))
+    line = "- `a`, validation NDCG@10 against training seconds: 0.1000 at 3, best 0.5000 at 4 (epoch 2 of 8), "
+    assert line + "0.3000 at 5, 0.3900 at 8." in markdown_report([path]).splitlines()

@@ -145,9 +145,12 @@ def _minutes_lines(results: RunResults) -> list[str]:
         picks = sorted({int(np.searchsorted(elapsed, total * share)) for share in (0.25, 0.5, 0.75)})
         best = int(np.argmax(curve))
         unit, scale, digits = ("minutes", 60.0, 1) if total >= 120 else ("seconds", 1.0, 0)
-        points = [f"{curve[i]:.4f} at {elapsed[i] / scale:.{digits}f}" for i in picks if i != best]
-        at = f"{elapsed[best] / scale:.{digits}f}"
-        points.append(f"best {curve[best]:.4f} at {at} (epoch {best + 1} of {len(curve)})")
+        points = [
+            f"best {curve[i]:.4f} at {elapsed[i] / scale:.{digits}f} (epoch {i + 1} of {len(curve)})"
+            if i == best
+            else f"{curve[i]:.4f} at {elapsed[i] / scale:.{digits}f}"
+            for i in sorted({*picks, best})
+        ]  # in time order
         lines.append(f"- `{name}`, validation NDCG@10 against training {unit}: {', '.join(points)}.")
     return [*lines, ""] if lines else []
 
