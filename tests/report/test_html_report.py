@@ -156,5 +156,5 @@ def test_report_appends_a_hand_written_page_after_the_tables(two_experiments, tm
     assert main(["report", str(two_experiments[0]), "--out", str(tmp_path / "r.html"), "--append", str(published)]) == 2
     assert "--append takes Markdown" in capsys.readouterr().err
     assert main(["report", str(two_experiments[0]), "--append", str(tmp_path / "none.md")]) == 2
-    assert "--append: cannot read" in capsys.readouterr().err
+    assert "--append file not found" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from movierec._input_files import check_input_file
 from movierec._io import write_text_atomic
 from movierec.errors import ConfigError, DataError
 from movierec.report import html_report, markdown_report, seeds_report
@@ -36,15 +36,15 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     is_html = bool(args.out) and str(args.out).lower().endswith((".html", ".htm"))
+    if args.append and is_html:  # checked before any report is built
+        raise ConfigError("--append takes Markdown; the report would be HTML (--out ends in .html)")
+    appended = read_markdown(args.append) if args.append else None
     text = html_report(args.results, title=args.title) if is_html else markdown_report(args.results, title=args.title)
     if args.seed_runs and not is_html:
         text += "\n## Mean and range over seeds\n\n" + seeds_report(args.seed_runs)
-    if args.append:
-        if is_html:
-            raise ConfigError("--append takes Markdown; the report would be HTML (--out ends in .html)")
-        text = text.rstrip("\n") + "\n\n" + read_markdown(args.append)
+    if appended is not None:
+        text = text.rstrip("\n") + "\n\n" + appended
     if args.out:
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_markdown(path: str) -> str:
-    """The text of the file `--append` names, or DataError naming it."""
+    """The text of the file `--append` names (a readable text file: `check_input_file`), or DataError naming it."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return check_input_file(path, "--append", DataError).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"--append: cannot read {path}: {e}") from e
