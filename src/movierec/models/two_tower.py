@@ -10,17 +10,14 @@ from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig
 from movierec.models.losses import RetrievalTask
 from movierec.models.towers import Tower, TowerInputs
-from movierec.training.keras_internals import count_train_step, steps_per_execution, uses_cluster_coordinator
+from movierec.models.train_steps import ReplicaSummedSteps, replicas
 
 tf, tfrs = import_tensorflow()
 
 __all__ = ["TwoTowerModel"]
 
-# what train_step and test_step report, in this order (make_train_function starts its loop from zeros of them)
-STEP_LOGS = ("loss", "regularization_loss", "total_loss")
 
-
-class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
+class TwoTowerModel(ReplicaSummedSteps, tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
     """User tower and movie tower trained with a retrieval loss (`RetrievalTask`, by `config.loss`).
 
     Training batches are dicts `{"user": [batch] int, "item": [batch] int}`. Factorized
@@ -122,67 +119,6 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
             loss = loss + self.config.retrieval_weight * self._retrieval_loss(query, candidates, items, training)
         return loss
 
-    def make_train_function(self, force=False):
-        """Keras' train function for `steps_per_execution` > 1, with the step traced once, not twice.
-
-        Keras loops `for _ in tf.range(steps): outputs = step(...)` through AutoGraph, which traces the
-        whole train step an extra time to learn the type of `outputs` (undefined before the loop);
-        here the loop starts from zeros of the known outputs. Same steps, counter and (summed)
-        reduction over replicas; the cases this does not cover go to Keras.
-        """
-        steps = steps_per_execution(self)
-        built: Any = getattr(self, "train_function", None)  # set by Keras; None until first built
-        special = uses_cluster_coordinator(self) or self.jit_compile or self.run_eagerly
-        if (built is not None and not force) or steps is None or special:
-            return super().make_train_function(force)
-        if self.autotune_steps_per_execution or int(steps.numpy()) == 1:
-            return super().make_train_function(force)
-        strategy = self.distribute_strategy
-
-        def run_step(data):
-            outputs = self.train_step(data)
-            with tf.control_dependencies(list(outputs.values())):
-                count_train_step(self)
-            return outputs
-
-        def one_step(iterator):
-            outputs = strategy.run(run_step, args=(next(iterator),))
-            return {name: strategy.reduce("SUM", value, axis=None) for name, value in outputs.items()}
-
-        def train_function(iterator):
-            zeros = {name: tf.constant(0.0) for name in STEP_LOGS}
-            _, outputs = tf.while_loop(
-                lambda i, _: i < steps, lambda i, _: (i + 1, one_step(iterator)), (tf.zeros([], steps.dtype), zeros)
-            )
-            return outputs
-
-        self.train_function = tf.function(train_function, reduce_retracing=True)
-        return self.train_function
-
-    def train_step(self, inputs):
-        """`tfrs.Model.train_step`, correct under `tf.distribute` too.
-
-        Each replica's loss is the sum over its share of the global batch (its in-batch softmax
-        sees the candidates of every replica, see `_gather_candidates`); Keras sums the replicas'
-        gradients, so the update equals one device's on the whole batch. The regularization loss
-        belongs to the shared weights, so each replica adds its 1/R share. Reported values are
-        per-replica shares that Keras sums (`distribute_reduction_method = "sum"`).
-        """
-        share = 1.0 / _replicas()
-        with tf.GradientTape() as tape:
-            loss = self.compute_loss(inputs, training=True)
-            regularization_loss = (tf.add_n(self.losses) if self.losses else tf.constant(0.0)) * share
-            total_loss = loss + regularization_loss
-        gradients = tape.gradient(total_loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return dict(zip(STEP_LOGS, (loss, regularization_loss, total_loss)))
-
-    def test_step(self, inputs):
-        share = 1.0 / _replicas()
-        loss = self.compute_loss(inputs, training=False)
-        regularization_loss = (tf.add_n(self.losses) if self.losses else tf.constant(0.0)) * share
-        return dict(zip(STEP_LOGS, (loss, regularization_loss, loss + regularization_loss)))
-
     def _retrieval_loss(self, query, candidates, items, training):
         if self.task.uses_catalogue:
             # the whole catalogue (full) or movies drawn for this batch (sampled, gbce), through the movie tower
@@ -210,13 +146,6 @@ class TwoTowerModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is import
         return _batched(lambda x: self.movie_tower(x), np.arange(self.n_items, dtype=np.int32), batch_size)
 
 
-@tf.autograph.experimental.do_not_convert  # plain Python on the strategy: nothing for AutoGraph to convert
-def _replicas() -> int:
-    """Replicas kept in sync by the current `tf.distribute` strategy (1 outside one)."""
-    context = tf.distribute.get_replica_context()
-    return 1 if context is None else int(context.num_replicas_in_sync)
-
-
 @tf.autograph.experimental.do_not_convert  # branches on the replica count only
 def _gather_candidates(candidates, items):
     """Every replica's candidates, this replica's first: in-batch negatives from the global batch.
@@ -230,7 +159,7 @@ def _gather_candidates(candidates, items):
     Returns:
         `(candidates [global_batch, dim], items [global_batch])`, unchanged outside a strategy.
     """
-    if _replicas() == 1:
+    if replicas() == 1:
         return candidates, items
     context = tf.distribute.get_replica_context()
 

@@ -14,6 +14,7 @@ from movierec._env import import_tensorflow
 from movierec.config.sequential import SequentialConfig
 from movierec.models.losses import RetrievalTask
 from movierec.models.sequential.encoder import SequenceEncoder
+from movierec.models.train_steps import ReplicaSummedSteps
 
 tf, tfrs = import_tensorflow()
 
@@ -57,7 +58,7 @@ class SequenceQuery(tf.keras.layers.Layer):  # type: ignore[name-defined]  # tf 
         self.history.assign(padded.astype(np.int32))
 
 
-class SequentialModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
+class SequentialModel(ReplicaSummedSteps, tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time
     """Causal self-attention over movie sequences with a `RetrievalTask` loss.
 
     Training batches are `{"sequence", "next": [windows, T] int32}` (item indices + 1, 0 pads;
@@ -102,6 +103,7 @@ class SequentialModel(tfrs.Model):  # type: ignore[name-defined]  # tfrs is impo
         self.user_tower = SequenceQuery(self.encoder, history, config.l2_normalize, name="sequence_query")
         self.rating_head = None  # the export's rating path is not used by this kind
         self.task = RetrievalTask(config.loss, n_items, item_frequency, temperature=config.temperature)
+        self.distribute_reduction_method = "sum"  # replicas report their shares (see ReplicaSummedSteps.train_step)
         if config.loss.kind == "in_batch" and item_frequency is not None:
             # logQ: in-batch negatives are drawn as often as movies are targets
             floor = 1.0 / max(1, 10 * n_items)
