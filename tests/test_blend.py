@@ -152,6 +152,21 @@ def test_choosing_the_weight_needs_a_validation_slice():
         BlendRecommender(BlendConfig(first=POPULARITY, second=EASE)).fit(TRAIN)
 
 
+@pytest.mark.parametrize("fallback", [0.0, 0.25, 1.0])
+def test_without_a_validation_slice_the_fallback_weight_is_used(fallback):
+    config = BlendConfig(first=POPULARITY, second=EASE, fallback_weight=fallback)
+    rec = BlendRecommender(config).fit(TRAIN)
+    popularity, ease = (build_recommender(config_from_dict(c)).fit(TRAIN) for c in (POPULARITY, EASE))
+    expected = fallback * numpy_z(popularity.score(ALL_USERS)) + (1 - fallback) * numpy_z(ease.score(ALL_USERS))
+    np.testing.assert_allclose(rec.score(ALL_USERS), expected, rtol=1e-5, atol=1e-5)
+    assert rec.weight == fallback and rec.record is not None and rec.record.curve == ()
+    assert rec.fit_record().summary().endswith("no validation slice: the fallback weight")
+    assert BlendRecord.from_dict(rec.record.to_dict()) == rec.record
+    # with a validation slice the weight is chosen there, as without a fallback
+    chosen = BlendRecommender(config).fit(TRAIN, FitOptions(validation=WITHHELD_SLICE))
+    assert len(chosen.record.curve) > 2 and chosen.record.users == N_USERS and chosen.record.reason == ""
+
+
 def test_add_seen_reaches_both_members():
     rec = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, weight=0.5)).fit(TRAIN)
     rec.add_seen(WITHHELD_SLICE)
@@ -177,6 +192,7 @@ def test_the_fit_record_refits_with_the_chosen_weight():
         ({"second": {"kind": "blend"}}, "cannot itself choose or blend"),
         ({"first": "ease"}, "must be a model table"),
         ({"weight": 1.5}, "blend.weight must be a number in"),
+        ({"fallback_weight": -0.1}, "blend.fallback_weight must be a number in"),
         ({"weight": float("nan")}, "finite number"),
         ({"steps": 0}, "blend.steps should be a positive integer"),
         ({"refine": -1}, "blend.refine should be an integer from 0 to 20"),

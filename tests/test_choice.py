@@ -68,13 +68,17 @@ def test_without_validation_the_order_free_model_is_trained():
     assert rec.chosen.kind == "ease" and rec.decision.users == 0
 
 
-def test_the_default_preset_chooses_between_best_and_the_sequential_ease_blend():
+def test_the_default_preset_chooses_between_two_ease_blends_of_best_and_of_the_sequential_model():
     config = get_preset("default")
     assert config.kind == "choice"
-    assert config.unordered == to_dict(PRESETS["best"]) and config.ordered == to_dict(PRESETS["blend"])
+    assert config.unordered == to_dict(PRESETS["best_ease"]) and config.ordered == to_dict(PRESETS["blend"])
     blend = PRESETS["blend"]
     assert blend.first == to_dict(PRESETS["sequential"]) and blend.second["kind"] == "ease"
-    assert blend.weight is None  # chosen on the validation slice
+    assert blend.weight is None and blend.fallback_weight is None  # chosen on the validation slice, or an error
+    unordered = PRESETS["best_ease"]
+    assert unordered.first == to_dict(PRESETS["best"]) and unordered.second["kind"] == "ease"
+    # chosen on the validation slice; without one, `best` alone (the default trains with --validation-fraction 0)
+    assert unordered.weight is None and unordered.fallback_weight == 1.0
     assert config_from_dict(to_dict(config)) == config
 
 

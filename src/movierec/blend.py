@@ -92,7 +92,8 @@ class BlendRecommender(Recommender):
 
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         config = self.config
-        if config.weight is None and (options.validation is None or len(options.validation) == 0):
+        unvalidated = options.validation is None or len(options.validation) == 0
+        if config.weight is None and config.fallback_weight is None and unvalidated:
             raise ConfigError(
                 f"{self.name}: choosing the blend weight needs a validation slice "
                 "(`movierec train --validation-fraction` above 0), or set blend.weight"
@@ -116,6 +117,12 @@ class BlendRecommender(Recommender):
         if config.weight is not None:
             self.weight = float(config.weight)
             self.record = BlendRecord(members[0].name, members[1].name, self.weight)
+        elif unvalidated:
+            assert config.fallback_weight is not None
+            self.weight = float(config.fallback_weight)
+            self.record = BlendRecord(
+                members[0].name, members[1].name, self.weight, reason="no validation slice: the fallback weight"
+            )
         else:
             assert options.validation is not None
             self.record = self._choose_weight(data, options.validation, options.train.seed)

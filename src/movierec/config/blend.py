@@ -29,6 +29,8 @@ class BlendConfig:
     first: dict[str, Any] = field(default_factory=lambda: {"kind": "sequential"})  # a model table with a `kind`
     second: dict[str, Any] = field(default_factory=lambda: {"kind": "ease"})  # a model table with a `kind`
     weight: float | None = None  # of the first member; None: chosen on the validation slice
+    # the weight when there is no validation slice to choose on (`--validation-fraction 0`); None: that is an error
+    fallback_weight: float | None = None
     steps: int = 10  # weights tried: 0, 1/steps, ..., 1
     # then this many rounds try the two weights halfway between the best so far and its neighbours
     refine: int = 2
@@ -40,11 +42,12 @@ class BlendConfig:
         for name in ("first", "second"):
             refused = ("auto", "choice", "blend")
             check_model_table(getattr(self, name), f"blend.{name}", refused, "a member cannot itself choose or blend")
-        weight = self.weight
-        if weight is not None and (
-            not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0
-        ):
-            raise ConfigError(f"blend.weight must be a number in [0, 1] or absent. Received: {weight!r}")
+        for name in ("weight", "fallback_weight"):
+            weight = getattr(self, name)
+            if weight is not None and (
+                not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0.0 <= weight <= 1.0
+            ):
+                raise ConfigError(f"blend.{name} must be a number in [0, 1] or absent. Received: {weight!r}")
         for name in ("steps", "check_users"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

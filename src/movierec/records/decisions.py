@@ -249,6 +249,7 @@ class BlendRecord:
     curve: tuple[tuple[float, float], ...] = ()  # (weight, validation NDCG@10) tried; empty when configured
     users: int = 0  # validation users scored
     seconds: float = 0.0  # what choosing cost
+    reason: str = ""  # why the weight was not chosen on validation (empty: chosen, or configured)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "curve": [list(point) for point in self.curve]}
@@ -268,12 +269,13 @@ class BlendRecord:
             curve=curve,
             users=field_of(data, "users", int, where, 0),
             seconds=field_of(data, "seconds", float, where, 0.0),
+            reason=field_of(data, "reason", str, where, ""),
         )
 
     def summary(self) -> str:
         mix = f"blended {self.weight:g} x {self.first} + {1 - self.weight:g} x {self.second} (standardised scores)"
         if not self.curve:
-            return f"{mix}: the configured weight"
+            return f"{mix}: {self.reason or 'the configured weight'}"
         scores = dict(self.curve)
         alone = [f"{name} alone {scores[w]:.4f}" for name, w in ((self.first, 1.0), (self.second, 0.0)) if w in scores]
         return (
