@@ -47,7 +47,8 @@ def register(subparsers) -> None:
         type=non_empty,
         help="model preset name (see `movierec compare --help`); default: `default`, which checks on the "
         "validation slice whether the order of each user's movies predicts the next one (seconds) and trains "
-        "the sequential model if so, the factorisation `best` if not; `auto` fits the factorisation, the "
+        "the sequential model if so, the factorisation `best` if not, each blended with EASE (weights chosen on "
+        "the validation slice); `auto` fits the factorisation, the "
         "baselines and the other TFRS presets and keeps the best on the validation slice",
     )
     choice.add_argument(
