@@ -147,6 +147,21 @@ def test_a_configured_weight_is_used_as_given(weight):
     np.testing.assert_allclose(rec.score_history(histories), mixed, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_a_member_of_weight_zero_is_never_scored(weight, monkeypatch):
+    rec = BlendRecommender(BlendConfig(first=POPULARITY, second=EASE, weight=weight)).fit(TRAIN)
+    expected = rec.score(ALL_USERS), rec.score_history([np.array([0, 1])])
+    unused = rec.members[1 if weight == 1.0 else 0]
+
+    def refuse(*args):
+        raise AssertionError(f"{unused.name} has weight 0 and was scored")
+
+    monkeypatch.setattr(unused, "score", refuse)
+    monkeypatch.setattr(unused, "score_history", refuse)
+    np.testing.assert_array_equal(rec.score(ALL_USERS), expected[0])
+    np.testing.assert_array_equal(rec.score_history([np.array([0, 1])]), expected[1])
+
+
 def test_choosing_the_weight_needs_a_validation_slice():
     with pytest.raises(ConfigError, match="needs a validation slice"):
         BlendRecommender(BlendConfig(first=POPULARITY, second=EASE)).fit(TRAIN)

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -193,13 +194,12 @@ class BlendRecommender(Recommender):
     def _learned_arrays(self) -> dict[str, np.ndarray]:
         return {}  # each member's own fit checked its arrays
 
-    def _mix(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def _mix(self, scores: Callable[[Recommender], np.ndarray]) -> np.ndarray:
+        """The weighted sum of `scores(member)` standardised; a member of weight 0 is not scored at all."""
         weight = self._weight()
-        if weight == 1.0:
-            return standardise(first)
-        if weight == 0.0:
-            return standardise(second)
-        return weight * standardise(first) + (1.0 - weight) * standardise(second)
+        if weight in (0.0, 1.0):
+            return standardise(scores(self.members[0 if weight == 1.0 else 1]))
+        return weight * standardise(scores(self.members[0])) + (1.0 - weight) * standardise(scores(self.members[1]))
 
     def _weight(self) -> float:
         if self.weight is None or len(self.members) != 2:
@@ -214,12 +214,10 @@ class BlendRecommender(Recommender):
         """
         if self._training is not None:
             return self._training.score(users)
-        self._weight()
-        return self._mix(self.members[0].score(users), self.members[1].score(users))
+        return self._mix(lambda member: member.score(users))
 
     def score_history(self, histories: list[np.ndarray]) -> np.ndarray:
-        self._weight()
-        return self._mix(self.members[0].score_history(histories), self.members[1].score_history(histories))
+        return self._mix(lambda member: member.score_history(histories))
 
     def add_seen(self, interactions: Interactions) -> None:
         """Marks movies as seen here and in both members (each folds them into its history its own way)."""
