@@ -389,3 +389,54 @@ def test_the_learning_rate_schedule_is_a_model_override():
     assert resolve_train_config(TrainConfig(), config).learning_rate_schedule == "cosine"
     assert resolve_train_config(TrainConfig(), SMALL).learning_rate_schedule == "constant"  # None keeps the budget's
     assert config_from_dict(to_dict(config)) == config
+
+
+def test_columns_that_pad_every_row_are_dropped():
+    from movierec.models.sequential.model import _without_padding_columns
+
+    def drop(rows, width=None):
+        array = np.array(rows, np.int32).reshape(len(rows), -1 if width is None else width)
+        return _without_padding_columns(tf.constant(array)).numpy().tolist()
+
+    assert drop([[0, 0, 3, 4], [0, 0, 0, 5]]) == [[3, 4], [0, 5]]  # the first two columns pad both rows
+    assert drop([[0, 2, 0, 4], [0, 0, 0, 5]]) == [[2, 0, 4], [0, 0, 5]]  # a gap inside a row is kept
+    assert drop([[1, 2], [0, 5]]) == [[1, 2], [0, 5]]
+    assert drop([[0, 0], [0, 0]]) == [[0], [0]]  # no movie at all: one column left (a zero query)
+    assert drop([[], []], width=0) == [[], []]
+
+
+def test_users_embedded_in_length_order_keep_their_rows():
+    from movierec.models.keras_recommender import embed_users
+
+    seen_batches = []
+
+    def embed(users):  # a user's "vector" is their index and its square; records each batch
+        seen_batches.append(users.numpy().tolist())
+        as_float = tf.cast(users, tf.float32)
+        return tf.stack([as_float, as_float**2], axis=1)
+
+    order = np.array([3, 0, 4, 1, 2])
+    vectors = embed_users(embed, 5, batch_size=2, order=order)
+    np.testing.assert_array_equal(vectors, [[u, u * u] for u in range(5)])
+    assert seen_batches == [[3, 0], [4, 1], [2]]
+    np.testing.assert_array_equal(embed_users(embed, 5, batch_size=2), vectors)
+    with pytest.raises(ValueError, match="each of the 5 users once"):
+        embed_users(embed, 5, order=np.array([0, 1]))
+
+
+def test_known_users_are_embedded_from_the_shortest_history_up(small_fitted):
+    # mixed lengths: users 0-3 keep 1-4 of their movies, so batches of 2 read 2 and 4 columns of the 8
+    lengths = np.count_nonzero(small_fitted.model.user_tower.history.numpy()[:N_USERS], axis=1)
+    order = small_fitted._embedding_order()
+    assert sorted(order.tolist()) == list(range(N_USERS))
+    assert np.all(np.diff(lengths[order]) >= 0)
+    rec = SequentialRecommender(SMALL).fit(CYCLIC, FitOptions(train=dataclasses.replace(FAST, epochs=2)))
+    table = rec.model.user_tower.history.numpy()
+    shorter = table.copy()
+    for user in range(4):  # keep the latest user + 1 movies of users 0-3
+        shorter[user, : SMALL.max_length - (user + 1)] = 0
+    rec.model.user_tower.history.assign(shorter)
+    rec.embed_batch_size = 2
+    rec.refresh_embeddings()
+    histories = [row[row > 0] - 1 for row in shorter[:N_USERS]]
+    np.testing.assert_allclose(rec.score(ALL_USERS), rec.score_history(histories), rtol=1e-5, atol=1e-6)

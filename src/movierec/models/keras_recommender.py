@@ -241,7 +241,13 @@ class KerasRecommender(Recommender):
             # Same towers, new index: update in place so the traced functions are reused.
             self._module_cache.item_embeddings.assign(self._item_vectors)
         # Through the export's own function, so in-memory and loaded user vectors agree bit for bit.
-        self._user_vectors = embed_users(self._module.embed_users, self.n_users, self.embed_batch_size)
+        self._user_vectors = embed_users(
+            self._module.embed_users, self.n_users, self.embed_batch_size, self._embedding_order()
+        )
+
+    def _embedding_order(self) -> np.ndarray | None:
+        """The order users are embedded in (batches of similar users cost less), or None for index order."""
+        return None
 
     def set_serving_labels(self, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
         """Ids in index order: the next `save` adds TF Serving signatures over string ids."""
@@ -320,7 +326,9 @@ class KerasRecommender(Recommender):
         self._item_vectors = self._export.item_embeddings.numpy()
         if self._item_vectors.shape[0] != self.n_items:
             raise ValueError(f"the exported index has {self._item_vectors.shape[0]} movies; expected {self.n_items}")
-        self._user_vectors = embed_users(self._export.embed_users, self.n_users, self.embed_batch_size)
+        self._user_vectors = embed_users(
+            self._export.embed_users, self.n_users, self.embed_batch_size, self._embedding_order()
+        )
 
 
 def _tied(scores: np.ndarray) -> np.ndarray:
@@ -345,12 +353,21 @@ def disk_errors(where: str | Path | None) -> Iterator[None]:
         raise
 
 
-def embed_users(embed: Any, n_users: int, batch_size: int = 4096) -> np.ndarray:
-    """`[n_users, dim]` float32 query vectors of every known user, from an `embed_users` function."""
-    out = [
-        embed(tf.range(start, min(start + batch_size, n_users), dtype=tf.int32)).numpy()
-        for start in range(0, n_users, batch_size)
-    ]
+def embed_users(embed: Any, n_users: int, batch_size: int = 4096, order: np.ndarray | None = None) -> np.ndarray:
+    """`[n_users, dim]` float32 query vectors of every known user, from an `embed_users` function.
+
+    Users are embedded in batches of `batch_size`, taken in `order` (a permutation of the user
+    indices; default index order); row `u` of the result is user `u` whatever the order.
+    """
+    users = np.arange(n_users, dtype=np.int32) if order is None else np.asarray(order, np.int32)
+    if len(users) != n_users:
+        raise ValueError(f"order must list each of the {n_users} users once. Received {len(users)} indices")
+    out = [embed(tf.constant(users[start : start + batch_size])).numpy() for start in range(0, n_users, batch_size)]
     if not out:
         return np.zeros((0, int(embed(tf.zeros([0], tf.int32)).shape[1])), np.float32)
-    return np.concatenate(out).astype(np.float32, copy=False)
+    vectors = np.concatenate(out).astype(np.float32, copy=False)
+    if order is None:
+        return vectors
+    result = np.empty_like(vectors)
+    result[users] = vectors
+    return result

@@ -48,6 +48,7 @@ class SequenceQuery(tf.keras.layers.Layer):  # type: ignore[name-defined]  # tf 
     @tf.autograph.experimental.do_not_convert
     def call(self, users, history=None, training=False):
         sequence = tf.gather(self.history, tf.cast(users, tf.int32)) if history is None else history
+        sequence = _without_padding_columns(tf.cast(sequence, tf.int32))
         outputs = self.encoder(sequence, training=training)
         query = outputs[:, -1]
         return tf.math.l2_normalize(query, axis=-1) if self.normalize else query
@@ -56,6 +57,17 @@ class SequenceQuery(tf.keras.layers.Layer):  # type: ignore[name-defined]  # tf 
         """Replaces the stored `[n_users, max_length]` movies in place."""
         padded = np.concatenate([history, np.zeros((1, history.shape[1]), history.dtype)])
         self.history.assign(padded.astype(np.int32))
+
+
+def _without_padding_columns(sequence):
+    """`sequence` `[batch, T]` without its leading columns that pad every row (the last one kept if all do).
+
+    Sequences are left-padded and the encoder counts positions from the right, so the outputs at the
+    kept columns do not change; a batch of short histories is read at their length, not `max_length`.
+    """
+    filled = tf.cast(tf.reduce_any(sequence > 0, axis=0), tf.int32)
+    leading = tf.reduce_sum(tf.cast(tf.equal(tf.cumsum(filled), 0), tf.int32))  # columns before the first movie
+    return sequence[:, tf.minimum(leading, tf.maximum(tf.shape(sequence)[1] - 1, 0)) :]
 
 
 class SequentialModel(ReplicaSummedSteps, tfrs.Model):  # type: ignore[name-defined]  # tfrs is imported at run time

@@ -105,6 +105,12 @@ class SequentialRecommender(KerasRecommender):
         self.model.user_tower.set_history(build_history(self._recent, length))
         self.refresh_embeddings()
 
+    def _embedding_order(self) -> np.ndarray:
+        """Users from the fewest stored movies to the most: each batch is read at its own longest history."""
+        tower = self._export.user_tower if self._export is not None else self.model.user_tower
+        table = np.asarray(tower.history.numpy())[: self.n_users]
+        return np.argsort(np.count_nonzero(table, axis=1), kind="stable")
+
     @property
     def _history_length(self) -> int:
         return int(self.config.max_length)
