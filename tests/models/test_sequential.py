@@ -422,6 +422,8 @@ def test_users_embedded_in_length_order_keep_their_rows():
     np.testing.assert_array_equal(embed_users(embed, 5, batch_size=2), vectors)
     with pytest.raises(ValueError, match="each of the 5 users once"):
         embed_users(embed, 5, order=np.array([0, 1]))
+    with pytest.raises(ValueError, match="each of the 5 users once"):
+        embed_users(embed, 5, order=np.array([0, 1, 2, 3, 3]))  # user 4 would be left unset
 
 
 def test_known_users_are_embedded_from_the_shortest_history_up(small_fitted):

@@ -360,7 +360,7 @@ def embed_users(embed: Any, n_users: int, batch_size: int = 4096, order: np.ndar
     indices; default index order); row `u` of the result is user `u` whatever the order.
     """
     users = np.arange(n_users, dtype=np.int32) if order is None else np.asarray(order, np.int32)
-    if len(users) != n_users:
+    if order is not None and not np.array_equal(np.sort(users), np.arange(n_users)):
         raise ValueError(f"order must list each of the {n_users} users once. Received {len(users)} indices")
     out = [embed(tf.constant(users[start : start + batch_size])).numpy() for start in range(0, n_users, batch_size)]
     if not out:
