@@ -103,7 +103,12 @@ class BlendRecommender(Recommender):
         # the run's logging, backups and epoch hooks go to the first member that trains in epochs; the
         # other gets the data and the budget only (two trainings cannot share one backup folder)
         logged = next((i for i, m in enumerate(members) if m.trains_in_epochs), None)
-        plain = FitOptions(validation=options.validation, features=options.features, train=options.train)
+        plain = FitOptions(
+            validation=options.validation,
+            features=options.features,
+            train=options.train,
+            shared_fits=options.shared_fits,
+        )
         self.members, self.weight = [], None
         try:
             for position, member in enumerate(members):

@@ -48,6 +48,7 @@ __all__ = [  # the user-row helpers are `movierec.user_rows`'s, re-exported wher
     "histories_to_csr",
     "cold_start_fallback",
     "users_per_batch",
+    "SharedFit",
     "TRAINED",
 ]
 
@@ -77,6 +78,23 @@ class FitOptions:
     # with the same backup_dir (and the same data and config) resumes from the last finished epoch; a finished
     # fit keeps its weights in backup_dir/TRAINED, so a run killed while exporting loads them instead of training
     backup_dir: Path | None = None
+    # trainable models leave each finished fit here (a folder per model config, budget and data), and a fit that
+    # finds its own there loads the weights and curves instead of training: a compare that trains the same model
+    # twice (`sequential`, and the default's sequential member) trains it once. Training is seeded, so the loaded
+    # fit is the one this fit would have made (compare records show the two curves equal to the last digit).
+    shared_fits: Path | None = None
+
+
+@dataclass(frozen=True)
+class SharedFit:
+    """A fit that loaded its weights from `FitOptions.shared_fits` instead of training.
+
+    Example:
+        >>> SharedFit(train_seconds=12.5).train_seconds
+        12.5
+    """
+
+    train_seconds: float  # what training them took in the fit that saved them
 
 
 class Recommender(abc.ABC):
@@ -108,6 +126,7 @@ class Recommender(abc.ABC):
         self.history: dict[str, list[float]] = {}
         self.epoch_seconds: list[float] = []
         self.train_config: TrainConfig | None = None
+        self.shared_fit: SharedFit | None = None  # set when `fit` loaded an identical earlier fit (shared_fits)
         self._is_fitted = False
 
     @property
@@ -159,6 +178,7 @@ class Recommender(abc.ABC):
         """
         options = options if options is not None else FitOptions()
         self._is_fitted = False
+        self.shared_fit = None
         self.n_users, self.n_items = data.n_users, data.n_items
         self.seen = data.to_csr()
         self._fit(data, options)

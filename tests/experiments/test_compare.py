@@ -233,3 +233,48 @@ def test_the_blend_of_a_model_trained_in_epochs_runs_in_compare(block_data, tmp_
     assert result.train_config is not None and result.train_config["epochs"] == 2
     assert 0.0 <= result.test["ndcg@10"] <= 1.0
     assert result.decisions.blend is not None and result.decisions.blend.weight in (0.0, 0.5, 1.0)
+
+
+def test_a_model_trained_twice_in_one_compare_trains_once(block_data, tmp_path):
+    """`sequential` after the blend whose first member is the same sequential model loads that member's fit:
+    the same curves and the same test scores as a compare that trains `sequential` on its own, its training
+    seconds counted, its TensorBoard curves written, and the shared folder gone once the run ends."""
+    import dataclasses
+
+    from movierec.config import SplitConfig, to_dict
+    from movierec.experiments import PRESETS
+
+    small = dataclasses.replace(
+        PRESETS["sequential"], embedding_dim=8, max_length=8, blocks=1, dropout=0.1, epochs=2, batch_size=64,
+        early_stopping_patience=None,
+    )  # fmt: skip
+    fields = {key: value for key, value in to_dict(small).items() if key not in ("kind", "name")}
+
+    def run(name: str, models: tuple[str, ...]):
+        config = ExperimentConfig(
+            name=name,
+            logdir=str(tmp_path),
+            models=models,
+            split=SplitConfig(strategy="leave_last"),
+            train=TrainConfig(epochs=2, batch_size=64, learning_rate=0.01),
+            ks=KS,
+            overrides={"blend": {"first": to_dict(small), "steps": 2, "refine": 0}, "sequential": fields},
+        )
+        return run_experiment(config, dataset=block_data.dataset()).models
+
+    both = run("both", ("blend", "sequential"))
+    alone = run("alone", ("sequential",))["sequential"]
+    shared = both["sequential"]
+    assert shared.history == both["blend"].history  # the member's curves, its epoch seconds included
+
+    def curves(history):
+        return {key: values for key, values in history.items() if key != "seconds"}
+
+    assert curves(shared.history) == curves(alone.history)  # what training it again gives, to the last digit
+    assert shared.test == alone.test  # the loaded weights score as a real fit of the same model
+    assert shared.epoch_seconds == both["blend"].epoch_seconds  # the epochs that trained them
+    assert shared.train_seconds >= sum(shared.epoch_seconds)  # training counted, not the load alone
+    assert not (tmp_path / "both" / ".shared-fits").exists()
+    ndcg = _tensor_values(tmp_path / "both" / "sequential", "validation/ndcg@10")  # the loaded fit's curves
+    assert [step for step, _ in ndcg] == [1, 2]
+    np.testing.assert_allclose([v for _, v in ndcg], shared.history["val_ndcg_at_10"], rtol=1e-6)

@@ -244,6 +244,27 @@ def test_same_seed_same_scores():
     assert np.abs(other.score(ALL_USERS) - runs[0]).max() > 1e-3  # the seed does matter
 
 
+def test_a_shared_fit_is_loaded_only_for_the_same_model_budget_and_data(tmp_path):
+    """`FitOptions.shared_fits`: the second identical fit loads the first (same scores, no epochs run); another
+    seed, another config or other data trains."""
+    budget = dataclasses.replace(FAST, epochs=2)
+    options = FitOptions(train=budget, shared_fits=tmp_path)
+    first = SequentialRecommender(SMALL).fit(CYCLIC, options)
+    assert first.shared_fit is None and len(list(tmp_path.iterdir())) == 1
+    again = SequentialRecommender(dataclasses.replace(SMALL, name="renamed")).fit(CYCLIC, options)
+    assert again.shared_fit is not None and again.shared_fit.train_seconds > 0
+    np.testing.assert_array_equal(again.score(ALL_USERS), first.score(ALL_USERS))
+    assert again.history == first.history and again.epoch_seconds == first.epoch_seconds
+    other_seed = FitOptions(train=dataclasses.replace(budget, seed=7), shared_fits=tmp_path)
+    other_data = Interactions.from_arrays(
+        CYCLIC.users, CYCLIC.items, timestamps=CYCLIC.timestamps[::-1].copy(), n_users=CYCLIC.n_users, n_items=CYCLIC.n_items
+    )  # fmt: skip
+    for config, data, run in ((SMALL, CYCLIC, other_seed), (dataclasses.replace(SMALL, dropout=0.3), CYCLIC, options),
+                              (SMALL, other_data, options)):  # fmt: skip
+        assert SequentialRecommender(config).fit(data, run).shared_fit is None
+    assert len(list(tmp_path.iterdir())) == 4  # one folder per distinct fit
+
+
 def test_sequence_windows_known_answer():
     # user 0 watched 0..6 in time order, user 1 watched 7 then 8, user 2 only 9, user 3 nothing
     users = [0] * 7 + [1, 1, 2]

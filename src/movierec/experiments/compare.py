@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +42,7 @@ from movierec.experiments.samples import (
     samples_markdown,
     showcase_users,
 )
-from movierec.recommender import FitOptions, Recommender
+from movierec.recommender import FitOptions, Recommender, SharedFit
 from movierec.records import ModelResult, RunResults, SplitSizes
 from movierec.registry import build_recommender
 from movierec.tracking import LAYOUT_METRICS, RunLog, comparison_layout, flat_hparams, write_projector
@@ -59,8 +60,13 @@ def fit_and_evaluate(
     run_dir: Path | None,
     epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = (),
     recommender: Recommender | None = None,
+    shared_fits: Path | None = None,
 ) -> tuple[Recommender, ModelResult]:
-    """Fits one model on train (validation for early stopping) and scores it on test."""
+    """Fits one model on train (validation for early stopping) and scores it on test.
+
+    With `shared_fits` (see `FitOptions.shared_fits`), a model whose identical fit ran earlier loads it; its
+    `train_seconds` are then the seconds measured here plus the training seconds of the fit it loaded.
+    """
     recommender = recommender if recommender is not None else build_recommender(model_config)
     backup = None
     if run_dir is not None and recommender.trains_in_epochs:
@@ -76,10 +82,13 @@ def fit_and_evaluate(
         run_dir=run_dir,
         epoch_hooks=epoch_hooks,
         backup_dir=backup,
+        shared_fits=shared_fits,
     )
     start = time.perf_counter()
     recommender.fit(data.train, options)
     train_seconds = time.perf_counter() - start
+    if recommender.shared_fit is not None:  # what fitting costs, not what loading an identical fit cost
+        train_seconds += recommender.shared_fit.train_seconds
     remove_backup(backup)
     # Validation scores of every model (baselines too) for the report's reference lines.
     validation = evaluate(recommender, data.train, data.validation, ks=ks) if len(data.validation) else {}
@@ -148,6 +157,10 @@ def run_experiment(
     watchers = showcase_users(data.train)
     test_users = np.unique(data.test.users).astype(np.int64)
     seen = data.seen.to_csr()
+    # each distinct fit trains once: a model equal to one trained before it in this run (`sequential` and the
+    # default's sequential member) loads its weights; the folder lives as long as this run
+    shared_fits = experiment_dir / ".shared-fits"
+    shutil.rmtree(shared_fits, ignore_errors=True)
     for model_config in model_configs:
         run_dir = experiment_dir / model_config.name
         logger.info("training %s ...", model_config.name)
@@ -166,8 +179,11 @@ def run_experiment(
                     log.text("validation_sample", note)
             hook = _epoch_logger(log, recommender, data, watchers, titles, train_config)
             recommender, result = fit_and_evaluate(
-                model_config, data, config.train, config.ks, run_dir, (hook,), recommender
+                model_config, data, config.train, config.ks, run_dir, (hook,), recommender, shared_fits
             )
+            if recommender.shared_fit is not None:  # no epochs ran here: the curves of the fit it loaded
+                _log_curves(log, recommender.history, train_config)
+                log.text("shared_fit", _shared_fit_note(recommender.shared_fit))
             # The resolved config of this run, next to its logs (also in HParams and results.json).
             save_json(
                 {"model": model_config, "train": recommender.train_config, "split": config.split, "data": config.data},
@@ -190,6 +206,7 @@ def run_experiment(
         models[model_config.name] = result
         if on_model_done is not None:
             on_model_done(model_config.name, result)
+    shutil.rmtree(shared_fits, ignore_errors=True)
     _baseline_levels(experiment_dir, models)
     results = RunResults(
         experiment=config.name,
@@ -213,20 +230,38 @@ def _epoch_logger(
     train_config: TrainConfig | None,
 ) -> Callable[[int, dict[str, float]], None]:
     """The epoch hook of a trainable model: curves and sample recommendations into its run."""
-    batch = float(train_config.batch_size) if train_config is not None else 1.0
-    names = {f"val_{key}": key for key in ("loss",)} | {log_name: key for key, log_name in VALIDATION_LOGS.items()}
 
     def on_epoch(epoch: int, logs: dict[str, float]) -> None:
-        log.scalars({"loss": logs["loss"] / batch}, step=epoch, prefix="train")
-        validation = {key: logs[name] for name, key in names.items() if name in logs}
-        validation |= {name[4:]: value for name, value in logs.items() if name.startswith("val_factorized_top_")}
-        if "loss" in validation:
-            validation["loss"] /= batch
-        log.scalars(validation, step=epoch, prefix="validation")
+        _log_epoch(log, epoch, logs, train_config)
         lists = sample_lists(recommender.score(watchers), watchers, data.train, data.vocab.user_ids, titles)
         log.text("samples", samples_markdown(lists), step=epoch)
 
     return on_epoch
+
+
+def _log_epoch(log: RunLog, epoch: int, logs: dict[str, float], train_config: TrainConfig | None) -> None:
+    """One epoch's training loss (per target) and validation metrics, as TensorBoard scalars."""
+    batch = float(train_config.batch_size) if train_config is not None else 1.0
+    names = {"val_loss": "loss"} | {log_name: key for key, log_name in VALIDATION_LOGS.items()}
+    log.scalars({"loss": logs["loss"] / batch}, step=epoch, prefix="train")
+    validation = {key: logs[name] for name, key in names.items() if name in logs}
+    validation |= {name[4:]: value for name, value in logs.items() if name.startswith("val_factorized_top_")}
+    if "loss" in validation:
+        validation["loss"] /= batch
+    log.scalars(validation, step=epoch, prefix="validation")
+
+
+def _log_curves(log: RunLog, history: dict[str, list[float]], train_config: TrainConfig | None) -> None:
+    """Every epoch of `history` (a fit's curves, `loss` and `val_*` per epoch) as `_log_epoch` logs it."""
+    for epoch in range(len(history.get("loss", []))):
+        _log_epoch(log, epoch + 1, {key: values[epoch] for key, values in history.items()}, train_config)
+
+
+def _shared_fit_note(shared: SharedFit) -> str:
+    return (
+        "These weights and curves are those of an identical fit earlier in this run (same model config, budget, "
+        f"seed and data), loaded rather than trained again; that training took {shared.train_seconds:.1f} s."
+    )
 
 
 def _baseline_levels(experiment_dir: Path, models: dict[str, ModelResult]) -> None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import abc
 import contextlib
 import errno
+import hashlib
 import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,19 @@ from typing import Any
 import numpy as np
 
 from movierec._env import import_tensorflow
-from movierec.config import TrainConfig
+from movierec.config import TrainConfig, to_dict
 from movierec.data.interactions import Interactions
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
-from movierec.recommender import TRAINED, FitOptions, Recommender, check_users, cold_start_fallback, histories_to_csr
+from movierec.recommender import (
+    TRAINED,
+    FitOptions,
+    Recommender,
+    SharedFit,
+    check_users,
+    cold_start_fallback,
+    histories_to_csr,
+)
 from movierec.training import (
     AveragedWeights,
     DataEpoch,
@@ -125,8 +135,15 @@ class KerasRecommender(Recommender):
         With a backup folder, the trained weights and history are saved there once `fit` is done, and a run
         that finds them (killed after training, during the export) loads them instead of training again.
         """
-        if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)):
+        shared = self._shared_fit_dir(data, options, cfg)
+        if shared is not None and self._load_trained(shared):
+            self.shared_fit = SharedFit(train_seconds=self._trained_seconds(shared))
+            logger.info("%s: an identical fit earlier in this run trained these weights; loaded", self.name)
             return
+        if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)):
+            logger.info("%s: training had finished before the run was stopped; its weights are loaded", self.name)
+            return
+        started = time.perf_counter()
         validation = options.validation if options.validation is not None and len(options.validation) else None
         early_stopping = checkpoint = backup = None
         if validation is not None and cfg.early_stopping_patience > 0:
@@ -190,18 +207,45 @@ class KerasRecommender(Recommender):
         for key, values in result.history.items():
             self.history.setdefault(key, []).extend(float(v) for v in values)
         self.epoch_seconds = before.get("seconds", []) + timer.seconds
+        seconds = time.perf_counter() - started
         if options.backup_dir is not None:
-            self._save_trained(Path(options.backup_dir))
+            self._save_trained(Path(options.backup_dir), seconds)
+        if shared is not None:
+            shared.mkdir(parents=True, exist_ok=True)
+            self._save_trained(shared, seconds)
         self.refresh_embeddings()
 
-    def _save_trained(self, backup_dir: Path) -> None:
-        """Saves the trained weights (the best epoch's, after early stopping) and history into the backup."""
+    def _shared_fit_dir(self, data: Interactions, options: FitOptions, cfg: TrainConfig) -> Path | None:
+        """This fit's folder in `options.shared_fits`: one per model config (its name aside), budget and data."""
+        if options.shared_fits is None:
+            return None
+        model = {key: value for key, value in to_dict(self.config).items() if key != "name"}
+        digest = hashlib.sha1(
+            json.dumps(
+                {"model": model, "train": to_dict(cfg), "features": options.features is not None}, sort_keys=True
+            ).encode()
+        )
+        for part in (data, options.validation):
+            if part is not None:
+                for column in (part.users, part.items, part.ratings, part.timestamps):
+                    digest.update(np.ascontiguousarray(column).tobytes())
+                digest.update(f"{part.n_users},{part.n_items};".encode())
+        return Path(options.shared_fits) / digest.hexdigest()[:20]
+
+    @staticmethod
+    def _trained_seconds(folder: Path) -> float:
+        """The training seconds `_save_trained` recorded in `folder` (0 if none were)."""
+        record = json.loads((folder / TRAINED / "history.json").read_text())
+        return float(record.get("train_seconds", 0.0))
+
+    def _save_trained(self, backup_dir: Path, train_seconds: float) -> None:
+        """Saves the trained weights (the best epoch's, after early stopping), history and seconds into the backup."""
         done = backup_dir / TRAINED
         partial = backup_dir / f"{TRAINED}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         self.model.save_weights(str(partial / "weights"))
-        record = {"history": self.history, "epoch_seconds": self.epoch_seconds}
+        record = {"history": self.history, "epoch_seconds": self.epoch_seconds, "train_seconds": train_seconds}
         (partial / "history.json").write_text(json.dumps(record))
         partial.rename(done)  # complete or absent
 
@@ -214,7 +258,6 @@ class KerasRecommender(Recommender):
         self.model.load_weights(str(done / "weights")).assert_existing_objects_matched()
         self.history = {k: [float(v) for v in vals] for k, vals in record["history"].items()}
         self.epoch_seconds = [float(v) for v in record["epoch_seconds"]]
-        logger.info("%s: training had finished before the run was stopped; its weights are loaded", self.name)
         self.refresh_embeddings()
         return True
 
