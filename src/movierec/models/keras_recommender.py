@@ -136,11 +136,12 @@ class KerasRecommender(Recommender):
         that finds them (killed after training, during the export) loads them instead of training again.
         """
         shared = self._shared_fit_dir(data, options, cfg)
-        if shared is not None and self._load_trained(shared):
-            self.shared_fit = SharedFit(train_seconds=self._trained_seconds(shared))
+        loaded = self._load_trained(shared) if shared is not None else None
+        if loaded is not None:
+            self.shared_fit = SharedFit(train_seconds=float(loaded.get("train_seconds", 0.0)))
             logger.info("%s: an identical fit earlier in this run trained these weights; loaded", self.name)
             return
-        if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)):
+        if options.backup_dir is not None and self._load_trained(Path(options.backup_dir)) is not None:
             logger.info("%s: training had finished before the run was stopped; its weights are loaded", self.name)
             return
         started = time.perf_counter()
@@ -232,12 +233,6 @@ class KerasRecommender(Recommender):
                 digest.update(f"{part.n_users},{part.n_items};".encode())
         return Path(options.shared_fits) / digest.hexdigest()[:20]
 
-    @staticmethod
-    def _trained_seconds(folder: Path) -> float:
-        """The training seconds `_save_trained` recorded in `folder` (0 if none were)."""
-        record = json.loads((folder / TRAINED / "history.json").read_text())
-        return float(record.get("train_seconds", 0.0))
-
     def _save_trained(self, backup_dir: Path, train_seconds: float) -> None:
         """Saves the trained weights (the best epoch's, after early stopping), history and seconds into the backup."""
         done = backup_dir / TRAINED
@@ -249,17 +244,17 @@ class KerasRecommender(Recommender):
         (partial / "history.json").write_text(json.dumps(record))
         partial.rename(done)  # complete or absent
 
-    def _load_trained(self, backup_dir: Path) -> bool:
-        """Loads what `_save_trained` saved, if it is there; True when training is thereby done."""
+    def _load_trained(self, backup_dir: Path) -> dict[str, Any] | None:
+        """Loads what `_save_trained` saved, if it is there (training is then done): its record, else None."""
         done = backup_dir / TRAINED
         if not (done / "history.json").is_file():
-            return False
+            return None
         record = json.loads((done / "history.json").read_text())
         self.model.load_weights(str(done / "weights")).assert_existing_objects_matched()
         self.history = {k: [float(v) for v in vals] for k, vals in record["history"].items()}
         self.epoch_seconds = [float(v) for v in record["epoch_seconds"]]
         self.refresh_embeddings()
-        return True
+        return record
 
     def _new_model(self) -> None:
         """Forgets the export wrapper and any loaded export (call before building a new model and its data)."""
