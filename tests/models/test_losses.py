@@ -13,6 +13,7 @@ from movierec.models.losses import (
     XLA_MIN_ITEMS,
     DiagonalSoftmaxLoss,
     RetrievalTask,
+    bfloat16_logsumexp,
     catalogue_logsumexp,
     gbce_beta,
 )
@@ -139,6 +140,63 @@ def test_compiled_logsumexp_gives_the_plain_value_and_gradient():
     np.testing.assert_allclose(grad_m, (weights[:, None] * softmax).T @ query, rtol=1e-4, atol=1e-5)
 
 
+def _bfloat16(x: np.ndarray) -> np.ndarray:
+    """`x` rounded to bfloat16 and back (float64)."""
+    return tf.cast(tf.cast(tf.constant(x, tf.float32), tf.bfloat16), tf.float64).numpy()
+
+
+def test_bfloat16_logsumexp_matches_numpy_on_rounded_inputs_with_the_softmax_gradient():
+    # the reference rounds the inputs and the logits to bfloat16 (8 bits of mantissa: a logit of 16-32 is kept to
+    # within 0.0625), then works in float64: what is left is the softmax's own rounding (about 0.4%)
+    query, movies, columns = _batch(n_queries=300, n_items=1500, dim=16, seed=7)
+    weights = np.random.default_rng(8).uniform(0.5, 2.0, size=len(query)).astype(np.float32)
+    q, m = tf.Variable(query), tf.Variable(movies)
+    with tf.GradientTape() as tape:
+        value = bfloat16_logsumexp(q, m, tf.constant(columns))
+        total = tf.reduce_sum(value * weights)
+    grad_q, grad_m = (g.numpy() for g in tape.gradient(total, [q, m]))
+    scores = _bfloat16(_bfloat16(query) @ _bfloat16(movies).T)
+    expected = _logsumexp(scores)
+    np.testing.assert_allclose(value.numpy(), expected, rtol=0, atol=0.01)
+    softmax = np.exp(scores - expected[:, None])
+    want_q = weights[:, None] * (softmax @ _bfloat16(movies))
+    want_m = softmax.T @ (weights[:, None] * query)
+    for got, want in ((grad_q, want_q), (grad_m, want_m)):
+        assert np.linalg.norm(got - want) / np.linalg.norm(want) < 0.01
+        assert np.isclose(got, want, rtol=0.03, atol=0.03 * np.abs(want).max()).all()
+
+
+def test_bfloat16_logsumexp_reads_any_column_and_caps_an_underflowing_one():
+    # logits 0, 50, 100 (exact in bfloat16): logsumexp 100 + log(1 + e^-50 + e^-100) = 100.0, whichever
+    # column is read while its share of the softmax is a normal float32; the first column's e^-100 is not
+    query = np.array([[1.0, 0.0]], np.float32)
+    movies = np.array([[0.0, 0.0], [50.0, 0.0], [100.0, 0.0]], np.float32)
+    value = bfloat16_logsumexp(tf.constant(np.repeat(query, 3, 0)), tf.constant(movies), tf.constant([0, 1, 2]))
+    cap = -np.log(np.finfo(np.float32).tiny)  # 87.3: read - log(tiny) with read = 0
+    np.testing.assert_allclose(value.numpy(), [cap, 100.0, 100.0], rtol=1e-3)
+
+
+@pytest.mark.parametrize("temperature", [None, 0.5])
+def test_full_softmax_in_bfloat16_is_the_float32_loss_to_bfloat16_precision(temperature):
+    query, movies, positive_ids = _batch(n_queries=200, n_items=XLA_MIN_ITEMS + 5, dim=8, seed=9)
+    values = []
+    for dtype in ("float32", "bfloat16"):
+        task = RetrievalTask(LossConfig(kind="full", logits_dtype=dtype), n_items=len(movies), temperature=temperature)
+        assert task.logits_dtype == dtype
+        args = (query, movies[positive_ids], positive_ids, movies)
+        values.append(float(task.catalogue_loss(*(tf.constant(a) for a in args))))
+    assert values[1] == pytest.approx(values[0], rel=2e-3)
+
+
+@pytest.mark.parametrize("has_units", [True, False])
+def test_auto_logits_dtype_follows_the_cpu(monkeypatch, has_units):
+    import movierec.models.losses as losses
+
+    monkeypatch.setattr(losses, "cpu_multiplies_bfloat16", lambda: has_units)
+    task = RetrievalTask(LossConfig(kind="full", logits_dtype="auto"), n_items=10)
+    assert task.logits_dtype == ("bfloat16" if has_units else "float32")
+
+
 def _shared_loss(task, query, movies, positive_ids, negative_ids) -> float:
     """`task.catalogue_loss` with the drawn `negative_ids` shared by every query."""
     vectors = [movies[positive_ids], positive_ids, movies[negative_ids], negative_ids]
@@ -254,6 +312,9 @@ def test_in_batch_task_is_tfrs_retrieval():
         ({"popularity_share": 1.5}, "loss.popularity_share"),
         ({"kind": "gbce", "calibration": -0.1}, "loss.calibration"),
         ({"kind": "gbce", "sampler": "popularity"}, "uniform negatives"),
+        ({"kind": "full", "logits_dtype": "float16"}, "loss.logits_dtype"),
+        ({"kind": "sampled", "logits_dtype": "bfloat16"}, "kind = 'full' only"),
+        ({"kind": "in_batch", "logits_dtype": "auto"}, "kind = 'full' only"),
     ],
 )
 def test_loss_config_errors(kwargs, phrase):

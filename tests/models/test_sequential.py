@@ -157,6 +157,20 @@ def test_the_encoder_is_causal(block):
     np.testing.assert_allclose(encoder(tf.constant(base[:, 1:])).numpy()[0], outputs[1:], atol=1e-6)
 
 
+@pytest.mark.parametrize("block", ["sasrec", "ligr"])
+@pytest.mark.parametrize("blocks", [1, 3])
+def test_the_latest_output_alone_is_the_full_outputs_last_column(block, blocks):
+    """`last_only` (how users' queries are read) gives the full pass's last column, padding and empty rows too."""
+    tf.keras.utils.set_random_seed(1)
+    encoder = SequenceEncoder(n_items=N_ITEMS, dim=16, length=6, blocks=blocks, heads=2, block=block)
+    rows = tf.constant([[0, 3, 1, 4, 9, 2], [0, 0, 0, 0, 7, 7], [5, 1, 2, 3, 4, 6], [0, 0, 0, 0, 0, 0]], tf.int32)
+    full = encoder(rows).numpy()
+    last = encoder(rows, last_only=True).numpy()
+    assert last.shape == (4, 1, 16)
+    np.testing.assert_allclose(last[:, 0], full[:, -1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(last[3, 0], np.zeros(16))  # no movies: nothing
+
+
 @pytest.mark.parametrize(
     "loss",
     [LossConfig(kind="in_batch"), LossConfig(kind="sampled", negatives=6), LossConfig(kind="gbce", negatives=6)],
@@ -385,7 +399,8 @@ def test_sequential_config_round_trips_with_its_loss():
     config = SequentialConfig(loss=LossConfig(kind="sampled", negatives=3000, sampler="popularity"))
     assert config_from_dict(to_dict(config)) == config
     assert to_dict(config)["loss"] == {
-        "kind": "sampled", "negatives": 3000, "sampler": "popularity", "popularity_share": 0.5, "calibration": 0.75
+        "kind": "sampled", "negatives": 3000, "sampler": "popularity", "popularity_share": 0.5, "calibration": 0.75,
+        "logits_dtype": "float32",
     }  # fmt: skip
 
 

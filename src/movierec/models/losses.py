@@ -22,11 +22,12 @@ import numpy as np
 
 from movierec._env import import_tensorflow
 from movierec.config.loss import LossConfig
+from movierec.training.devices import cpu_multiplies_bfloat16
 from movierec.training.pipeline import epoch_generator
 
 tf, tfrs = import_tensorflow()
 
-__all__ = ["DiagonalSoftmaxLoss", "RetrievalTask", "gbce_beta"]
+__all__ = ["DiagonalSoftmaxLoss", "RetrievalTask", "bfloat16_logsumexp", "catalogue_logsumexp", "gbce_beta"]
 
 MIN_LOGIT = np.finfo(np.float32).min / 100.0  # TFRS masks with this too: exp() is 0, no inf - inf
 # Below this many movies the catalogue's logsumexp runs as plain TensorFlow ops: XLA's compile time (about a
@@ -62,6 +63,53 @@ def catalogue_logsumexp(query, movies, compiled: bool = True):
     padded_rows = (rows + ROW_BUCKET - 1) // ROW_BUCKET * ROW_BUCKET
     padded = tf.pad(query, [[0, padded_rows - rows], [0, 0]])
     return _compiled_logsumexp(padded, movies)[:rows]
+
+
+def bfloat16_logsumexp(query, movies, columns):
+    """`[n]` `log sum_j exp(q . m_j)` with the catalogue's matrix products in bfloat16, for CPUs that multiply it fast.
+
+    The `[n, n_items]` logits are the product of the bfloat16-rounded queries and movies (oneDNN, on
+    AMX or AVX-512 BF16 units), their softmax `P` is one oneDNN pass, and the value is read off the
+    column given for each row: `log sum_j exp(s_j) = s_c - log P_c`, so no pass takes a maximum. The
+    gradient is `P` (the exact form of the logsumexp's), applied by two more bfloat16 products:
+    `dq = dv * (P M)`, `dM = P^T (dv * q)`, in float32 out. Measured on 4,096 queries and 3,706 movies
+    of width 64 (2 cores with AMX): the forward and backward passes take about 18 ms against 40-48 ms for
+    the XLA-compiled float32 `catalogue_logsumexp`; the value and gradients differ from float32 by
+    about 0.5% (bfloat16 keeps 8 bits of mantissa). Reading a column whose `P_c` is below float32's
+    smallest normal (a logit more than about 85 below the row's largest) caps the value, never the gradient.
+
+    Args:
+        query: `[n, dim]` float32 queries.
+        movies: `[n_items, dim]` float32 movie vectors.
+        columns: `[n]` int column of each row to read the value at (the positive movie: its `P` is the
+            least likely to underflow among the columns a caller knows).
+
+    Example:
+        >>> q, m = tf.constant([[1.0, 0.0], [0.0, 2.0]]), tf.constant([[1.0, 1.0], [0.0, 1.0], [2.0, 0.0]])
+        >>> [round(float(x), 2) for x in bfloat16_logsumexp(q, m, tf.constant([0, 1]))]  # float32: 2.4076, 2.7586
+        [2.41, 2.76]
+    """
+    columns = tf.cast(columns, tf.int32)
+
+    @tf.custom_gradient
+    def logsumexp(query, movies):
+        q16, m16 = tf.cast(query, tf.bfloat16), tf.cast(movies, tf.bfloat16)
+        logits = tf.linalg.matmul(q16, m16, transpose_b=True)
+        probabilities = tf.nn.softmax(logits)
+        at = tf.stack([tf.range(tf.shape(columns)[0]), columns], axis=1)
+        read = tf.cast(tf.gather_nd(logits, at), tf.float32)
+        share = tf.maximum(tf.cast(tf.gather_nd(probabilities, at), tf.float32), np.finfo(np.float32).tiny)
+        value = read - tf.math.log(share)
+
+        def gradient(upstream):
+            scale = tf.cast(upstream, tf.float32)[:, None]
+            to_query = scale * tf.cast(tf.linalg.matmul(probabilities, m16), tf.float32)
+            to_movies = tf.linalg.matmul(probabilities, tf.cast(query * scale, tf.bfloat16), transpose_a=True)
+            return to_query, tf.cast(to_movies, tf.float32)
+
+        return value, gradient
+
+    return logsumexp(query, movies)
 
 
 class DiagonalSoftmaxLoss(tf.keras.losses.Loss):  # type: ignore[name-defined]  # tf is imported at run time
@@ -147,6 +195,10 @@ class RetrievalTask(tfrs.tasks.Retrieval):  # type: ignore[name-defined]  # tfrs
             # log(K Q(j)): how much more often than uniformly each movie is drawn (logQ correction)
             self._log_expected = tf.constant(np.log(config.negatives * mixture).astype(np.float32))
         self._beta = gbce_beta(config.negatives, self.n_items, config.calibration)
+        # "auto" is settled here, once: bfloat16 products only where the CPU has units for them
+        self.logits_dtype = config.logits_dtype
+        if self.logits_dtype == "auto":
+            self.logits_dtype = "bfloat16" if cpu_multiplies_bfloat16() else "float32"
         # the draws of `sampled` and `gbce` (reseeded each epoch by EpochRandomState: a resumed run repeats them)
         self.epoch_generator = epoch_generator() if config.kind in ("sampled", "gbce") else None
 
@@ -189,8 +241,11 @@ class RetrievalTask(tfrs.tasks.Retrieval):  # type: ignore[name-defined]  # tfrs
         if self.config.kind == "full":
             # logsumexp over the catalogue minus the positive's logit: the same value as TensorFlow's sparse
             # softmax cross-entropy, in fewer passes over [n, n_items] (fused by XLA on large catalogues)
-            compiled = self.n_items >= XLA_MIN_ITEMS and os.environ.get("MOVIEREC_XLA", "1") != "0"
-            per_query = catalogue_logsumexp(query * scale, negatives, compiled=compiled) - positive
+            if self.logits_dtype == "bfloat16":
+                per_query = bfloat16_logsumexp(query * scale, negatives, positive_ids) - positive
+            else:
+                compiled = self.n_items >= XLA_MIN_ITEMS and os.environ.get("MOVIEREC_XLA", "1") != "0"
+                per_query = catalogue_logsumexp(query * scale, negatives, compiled=compiled) - positive
         else:
             logits = tf.linalg.matmul(query, negatives, transpose_b=True) * scale
             hit = tf.equal(positive_ids[:, None], tf.cast(negative_ids, tf.int32)[None, :])

@@ -80,9 +80,11 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
     Call args:
         sequence: `[batch, T]` int tokens, T <= `length` (or longer: the latest `length` are kept).
         training: Whether dropout is active.
+        last_only: Return the output at the latest position only: the last block then attends from that
+            position alone and runs its feed-forward on it (a user's query needs nothing else).
 
     Returns:
-        `[batch, T', dim]`, T' = min(T, length); zero at padding positions.
+        `[batch, T', dim]`, T' = min(T, length) (1 with `last_only`); zero at padding positions.
 
     Example:
         >>> encoder = SequenceEncoder(n_items=100, dim=32, length=50)  # doctest: +SKIP
@@ -153,7 +155,7 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
         self.output_norm = tf.keras.layers.LayerNormalization(epsilon=1e-6, name="output_norm")
         self._scale = float(np.sqrt(dim))
 
-    def call(self, sequence, training=False):
+    def call(self, sequence, training=False, last_only=False):
         sequence = tf.cast(sequence, tf.int32)[:, -self.length :]
         size = tf.shape(sequence)[1]
         valid = sequence > 0
@@ -166,7 +168,10 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
             zip(self.attention_norms, self.attentions, self.feed_norms, self.feed_forwards)
         ):
             h = norm(x)
-            attended = attention(h, h, attention_mask=mask, training=training)
+            if last_only and b == len(self.attentions) - 1:
+                # the rows below read only the latest position of the running sequence from here on
+                x, keep, mask = x[:, -1:], keep[:, -1:], mask[:, -1:]
+            attended = attention(h[:, -tf.shape(x)[1] :], h, attention_mask=mask, training=training)
             if self.gated:
                 x = x + self.attention_gates[b](x) * self.attention_dropouts[b](attended, training=training)
                 x = (x + self.feed_gates[b](x) * feed_forward(feed_norm(x), training=training)) * keep

@@ -49,8 +49,7 @@ class SequenceQuery(tf.keras.layers.Layer):  # type: ignore[name-defined]  # tf 
     def call(self, users, history=None, training=False):
         sequence = tf.gather(self.history, tf.cast(users, tf.int32)) if history is None else history
         sequence = _without_padding_columns(tf.cast(sequence, tf.int32))
-        outputs = self.encoder(sequence, training=training)
-        query = outputs[:, -1]
+        query = self.encoder(sequence, training=training, last_only=True)[:, -1]
         return tf.math.l2_normalize(query, axis=-1) if self.normalize else query
 
     def set_history(self, history: np.ndarray) -> None:
