@@ -93,8 +93,8 @@ results: $(STAMP)
 	  --out docs/results.md --title "MovieLens 100k: the default model and the baselines, three splits"
 
 ## make results-ml1m: the default, the sequential kind, the factorisation and the baselines on MovieLens 1M, the three
-## splits (leave-last-out is the sequential-recommendation papers' protocol), three seeds -> docs/ml1m.md (about 110
-## minutes on 2 cores; a leave-last-out seed 21-27 of them). Each run's record (results, configs, per-user metrics; no logs) is kept in results/ml1m/, which
+## splits (leave-last-out is the sequential-recommendation papers' protocol), three seeds -> docs/ml1m.md (about 80
+## minutes on 2 cores with bfloat16 units; a leave-last-out seed 11-19 of them, 21-27 in float32). Each run's record (results, configs, per-user metrics; no logs) is kept in results/ml1m/, which
 ## is committed: a run already kept there is skipped, so the job resumes where it stopped, on this machine or another.
 ## Remove a record's folder (or all: RECORDS=fresh-folder) to run it again.
 ML1M_RECORDS ?= results/ml1m
