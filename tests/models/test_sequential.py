@@ -23,6 +23,7 @@ from movierec.models import build_history, latest_rows, load_export
 from movierec.models.sequential import SequenceEncoder, SequentialRecommender, make_sequence_dataset, sequence_windows
 from movierec.models.sequential.recommender import _targets
 from movierec.recommender import FitOptions, Recommender
+from movierec.records import PrecisionDecision
 from movierec.registry import config_from_dict, load_recommender
 from movierec.testing import ALL_USERS, BLOCK, N_ITEMS, N_USERS, OWN_BLOCK, WITHHELD, RecommenderContract
 
@@ -183,6 +184,21 @@ def test_every_loss_learns_the_successor(loss):
     rec = SequentialRecommender(config).fit(CYCLIC, FitOptions(train=budget))
     items, _ = rec.recommend(ALL_USERS, k=1)
     np.testing.assert_array_equal(items[:, 0], WITHHELD)
+
+
+@pytest.mark.parametrize(("requested", "has_units", "used"), [("auto", True, "bfloat16"), ("auto", False, "float32")])
+def test_the_record_says_which_type_the_softmax_ran_in(monkeypatch, requested, has_units, used):
+    from movierec.models import losses
+
+    monkeypatch.setattr(losses, "cpu_multiplies_bfloat16", lambda: has_units)
+    config = dataclasses.replace(SMALL, loss=LossConfig(kind="full", logits_dtype=requested))
+    budget = dataclasses.replace(FAST, epochs=1)
+    record = SequentialRecommender(config).fit(CYCLIC, FitOptions(train=budget)).fit_record()
+    assert record.decisions.precision == PrecisionDecision(requested, used)
+    assert record.refit_config["loss"]["logits_dtype"] == "auto"  # a refit elsewhere asks its own CPU
+    # a float32 softmax is not a decision: nothing recorded
+    float32 = dataclasses.replace(SMALL, loss=LossConfig(kind="full"))
+    assert SequentialRecommender(float32).fit(CYCLIC, FitOptions(train=budget)).fit_record().decisions.precision is None
 
 
 def _layer_norm(x: np.ndarray, layer) -> np.ndarray:

@@ -17,6 +17,7 @@ from movierec.records import (
     ModelMeta,
     ModelResult,
     OrderDecision,
+    PrecisionDecision,
     RecencyDecision,
     RunResults,
     SelectionRecord,
@@ -48,6 +49,7 @@ def _json_round_trip(data: dict) -> dict:
     [
         ORDER, RECENCY, SELECTION, ChoiceRecord("sequential", ORDER),
         FitDecisions(selection=SELECTION, recency=RECENCY), FitDecisions(),
+        PrecisionDecision("auto", "bfloat16"), FitDecisions(choice=ChoiceRecord("s", ORDER), precision=PrecisionDecision("bfloat16", "bfloat16")),
         FitRecord("fast", "two_tower", {"kind": "two_tower", "recency": "on"}, {"loss": [2.0, 1.5]}, (1.0, 2.0),
                   FitDecisions(recency=RECENCY)),
         EpochSearch("temporal", 3, {"val_ndcg_at_10": [0.1, 0.2, 0.3]}, True, FitDecisions(choice=ChoiceRecord("b", ORDER))),
@@ -103,6 +105,14 @@ def test_the_sentences_people_read():
     assert lines[1].endswith("(mean log-probability -6.8300 against -6.8500; standard error of the per-rating "
                              "difference 0.0020)")  # fmt: skip
     assert FitDecisions().summary() is None and not FitDecisions()
+    assert PrecisionDecision("auto", "float32").summary() == (
+        "the catalogue's softmax in float32 (loss.logits_dtype = 'auto': this CPU has no bfloat16 units)"
+    )
+    lines = FitDecisions(choice=ChoiceRecord("s", ORDER), precision=PrecisionDecision("bfloat16", "bfloat16"))
+    assert (
+        lines.summary().splitlines()[1]
+        == "the catalogue's softmax in bfloat16 (loss.logits_dtype = 'bfloat16': as configured)"
+    )
     record = FitRecord("ease", "ease", {"kind": "ease"})
     assert record.summary() is None and record.history == {} and record.epoch_seconds == ()
 

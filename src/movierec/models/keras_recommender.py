@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
@@ -41,6 +42,7 @@ from movierec.recommender import (
     cold_start_fallback,
     histories_to_csr,
 )
+from movierec.records import FitRecord, PrecisionDecision
 from movierec.training import (
     AveragedWeights,
     DataEpoch,
@@ -121,6 +123,16 @@ class KerasRecommender(Recommender):
     def scores_by_retrieval(self) -> bool:
         """Whether a score is the dot product of the cached user and movie vectors."""
         return True
+
+    def fit_record(self) -> FitRecord:
+        """Adds, for a loss whose `logits_dtype` is not "float32", the type its products ran in on this CPU."""
+        record = super().fit_record()
+        requested = getattr(getattr(self.config, "loss", None), "logits_dtype", "float32")
+        task = getattr(self.model, "task", None)
+        if requested == "float32" or task is None:  # a loaded model keeps the record its training wrote
+            return record
+        precision = PrecisionDecision(requested=requested, used=task.logits_dtype)
+        return dataclasses.replace(record, decisions=dataclasses.replace(record.decisions, precision=precision))
 
     @abc.abstractmethod
     def _export_module(self, item_vectors: np.ndarray, labels: ServingLabels | None) -> ExportModule:

@@ -29,7 +29,7 @@ from movierec.models.keras_recommender import KerasRecommender, build_history, l
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, histories_to_csr
-from movierec.records import FitDecisions, FitRecord, RecencyDecision
+from movierec.records import FitRecord, RecencyDecision
 from movierec.training import averaging_momentum, make_dataset, make_optimizer, make_strategy, set_seed
 
 tf, tfrs = import_tensorflow()
@@ -67,7 +67,8 @@ class TwoTowerRecommender(KerasRecommender):
         refit = self.config
         if self.config.recency == "validation":
             refit = dataclasses.replace(self.config, recency="on" if self.recency.used else "off")
-        return dataclasses.replace(record, refit_config=to_dict(refit), decisions=FitDecisions(recency=self.recency))
+        decisions = dataclasses.replace(record.decisions, recency=self.recency)
+        return dataclasses.replace(record, refit_config=to_dict(refit), decisions=decisions)
 
     @property
     def predicts_ratings(self) -> bool:

@@ -11,6 +11,7 @@ from movierec.records.decisions import (
     ChoiceRecord,
     FitDecisions,
     OrderDecision,
+    PrecisionDecision,
     RecencyDecision,
     SelectionRecord,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ChoiceRecord",
     "FitDecisions",
     "OrderDecision",
+    "PrecisionDecision",
     "RecencyDecision",
     "SelectionRecord",
     "EpochSearch",

@@ -19,6 +19,7 @@ __all__ = [
     "SelectionRecord",
     "ChoiceRecord",
     "BlendRecord",
+    "PrecisionDecision",
     "FitDecisions",
 ]
 
@@ -286,11 +287,44 @@ class BlendRecord:
 
 
 @dataclass(frozen=True)
+class PrecisionDecision:
+    """The number type a catalogue softmax ran its products in (`LossConfig.logits_dtype`).
+
+    "auto" is decided by the CPU the fit ran on, so the same config trains in bfloat16 on one machine and
+    float32 on another; the record says which.
+
+    Example:
+        >>> PrecisionDecision("auto", "bfloat16").summary()
+        "the catalogue's softmax in bfloat16 (loss.logits_dtype = 'auto': this CPU has bfloat16 units)"
+    """
+
+    requested: str  # the config's logits_dtype: "auto", "bfloat16" (or "float32")
+    used: str  # what the products ran in: "bfloat16" or "float32"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "precision") -> PrecisionDecision:
+        data = object_of(data, where)
+        return cls(requested=field_of(data, "requested", str, where), used=field_of(data, "used", str, where))
+
+    def summary(self) -> str:
+        """One line: the type used and why."""
+        if self.requested == "auto":
+            units = "has" if self.used == "bfloat16" else "has no"
+            why = f"this CPU {units} bfloat16 units"
+        else:
+            why = "as configured"
+        return f"the catalogue's softmax in {self.used} (loss.logits_dtype = {self.requested!r}: {why})"
+
+
+@dataclass(frozen=True)
 class FitDecisions:
     """The decisions one fit made; each None when the model did not make it.
 
-    In JSON they are the keys `selection`, `choice`, `recency` and `blend` of the object that holds them (a model's
-    entry in `results.json`, `epoch_search` in `model.json`), each present only when made.
+    In JSON they are the keys `selection`, `choice`, `recency`, `blend` and `precision` of the object that holds
+    them (a model's entry in `results.json`, `epoch_search` in `model.json`), each present only when made.
 
     Example:
         >>> decisions = FitDecisions(recency=RecencyDecision("on", True, 0.25, 3))
@@ -306,17 +340,25 @@ class FitDecisions:
     choice: ChoiceRecord | None = None  # the default: the candidate the order check chose
     recency: RecencyDecision | None = None  # a two-tower model asked to weigh its latest ratings
     blend: BlendRecord | None = None  # a blend: the weight of its first member
+    precision: PrecisionDecision | None = None  # a catalogue softmax not configured float32: the type it ran in
 
     def __bool__(self) -> bool:
-        return any(value is not None for value in (self.selection, self.choice, self.recency, self.blend))
+        parts = (self.selection, self.choice, self.recency, self.blend, self.precision)
+        return any(value is not None for value in parts)
 
     def to_dict(self) -> dict[str, Any]:
-        parts = {"selection": self.selection, "choice": self.choice, "recency": self.recency, "blend": self.blend}
+        parts = {
+            "selection": self.selection,
+            "choice": self.choice,
+            "recency": self.recency,
+            "blend": self.blend,
+            "precision": self.precision,
+        }
         return {key: value.to_dict() for key, value in parts.items() if value is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "record") -> FitDecisions:
-        """Reads the four keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
+        """Reads the five keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
 
         def part(key: str, reader: Any) -> Any:
             value = data.get(key)
@@ -327,6 +369,7 @@ class FitDecisions:
             choice=part("choice", ChoiceRecord.from_dict),
             recency=part("recency", RecencyDecision.from_dict),
             blend=part("blend", BlendRecord.from_dict),
+            precision=part("precision", PrecisionDecision.from_dict),
         )
 
     def summary(self) -> str | None:
@@ -341,4 +384,6 @@ class FitDecisions:
         if self.recency is not None:  # after a chooser's line, say which candidate decided it
             chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
             lines.append((f"{chosen}: " if chosen else "") + self.recency.summary())
+        if self.precision is not None:
+            lines.append(self.precision.summary())
         return "\n".join(lines) or None

@@ -168,10 +168,11 @@ class SequenceEncoder(tf.keras.layers.Layer):  # type: ignore[name-defined]  # t
             zip(self.attention_norms, self.attentions, self.feed_norms, self.feed_forwards)
         ):
             h = norm(x)
+            queries = h
             if last_only and b == len(self.attentions) - 1:
-                # the rows below read only the latest position of the running sequence from here on
-                x, keep, mask = x[:, -1:], keep[:, -1:], mask[:, -1:]
-            attended = attention(h[:, -tf.shape(x)[1] :], h, attention_mask=mask, training=training)
+                # the last block attends from the latest position alone; every position stays a key
+                x, keep, mask, queries = x[:, -1:], keep[:, -1:], mask[:, -1:], h[:, -1:]
+            attended = attention(queries, h, attention_mask=mask, training=training)
             if self.gated:
                 x = x + self.attention_gates[b](x) * self.attention_dropouts[b](attended, training=training)
                 x = (x + self.feed_gates[b](x) * feed_forward(feed_norm(x), training=training)) * keep
