@@ -44,7 +44,7 @@ CYCLIC = cyclic_blocks()
 # The preset at the block data's scale: 8 movies of history, 16 dimensions, one attention block.
 SMALL = dataclasses.replace(
     PRESETS["sequential"], embedding_dim=16, max_length=8, blocks=1, dropout=0.0,
-    epochs=None, batch_size=None, learning_rate=None, early_stopping_patience=None,
+    epochs=None, batch_size=None, learning_rate=None, early_stopping_patience=None, min_batches_per_epoch=0,
 )  # fmt: skip
 # Seed-sensitive at this budget. With each epoch's batch order drawn from (seed, epoch) (what makes a resumed run
 # equal an uninterrupted one), every user's withheld movie came first at seeds 1, 5 and 13 of 1-13 and 42 (42,
@@ -389,6 +389,18 @@ def test_no_history_table_is_a_graph_constant(tmp_path, small_fitted):
     assert [N_USERS + 1, SMALL.max_length] in [shape for _, shape in stored]  # a variable instead
 
 
+@pytest.mark.parametrize(("steps", "batch"), [(0, 16), (2, 16), (8, 8), (60, 1), (1000, 1)])
+def test_a_small_set_trains_at_least_min_batches_per_epoch(steps, batch):
+    # CYCLIC: 20 users of 4 movies, 3 targets each = 60; FAST's batches hold 16 (4 steps an epoch). With 8 steps
+    # asked for, batches of ceil(60 / 8) = 8 targets; a set with more than 16 x steps targets keeps 16
+    config = dataclasses.replace(SMALL, min_batches_per_epoch=steps)
+    record = (
+        SequentialRecommender(config).fit(CYCLIC, FitOptions(train=dataclasses.replace(FAST, epochs=1))).fit_record()
+    )
+    assert record.train_config["batch_size"] == batch
+    assert record.refit_config["min_batches_per_epoch"] == steps  # a refit on other data decides again
+
+
 @pytest.mark.parametrize(
     ("changes", "phrase"),
     [
@@ -404,6 +416,8 @@ def test_no_history_table_is_a_graph_constant(tmp_path, small_fitted):
         ({"target_window": 0}, "target_window should be a positive integer"),
         ({"block": "gru"}, "block must be 'sasrec' or 'ligr'"),
         ({"feed_forward_multiplier": 0}, "feed_forward_multiplier should be a positive integer"),
+        ({"min_batches_per_epoch": -1}, "min_batches_per_epoch should be a non-negative integer"),
+        ({"min_batches_per_epoch": 2.5}, "min_batches_per_epoch: expected int"),
     ],
 )
 def test_invalid_sequential_config_raises(changes, phrase):

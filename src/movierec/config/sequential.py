@@ -56,6 +56,9 @@ class SequentialConfig:
     # Training overrides; None uses the experiment's TrainConfig value. batch_size counts target movies.
     epochs: int | None = None
     batch_size: int | None = None
+    # a small set's batches shrink to give at least this many optimizer steps per epoch (0: the batch_size as
+    # given); at 4,096 targets MovieLens 100k would train 24 steps an epoch, MovieLens 1M 243
+    min_batches_per_epoch: int = 0
     learning_rate: float | None = None
     learning_rate_schedule: Literal["constant", "cosine"] | None = None
     optimizer: str | None = None
@@ -64,6 +67,9 @@ class SequentialConfig:
 
     def __post_init__(self) -> None:
         check_finite_fields(self)
+        steps = self.min_batches_per_epoch
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ConfigError(f"min_batches_per_epoch should be a non-negative integer. Received: {steps!r}")
         for name in ("embedding_dim", "max_length", "blocks", "heads", "target_window", "feed_forward_multiplier"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

@@ -10,6 +10,7 @@ as they say where the model looked, not how much a movie moved the score.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -69,6 +70,11 @@ class SequentialRecommender(KerasRecommender):
         targets = _targets(data, length, latest)
         if len(targets) == 0:
             raise ConfigError(f"{self.name}: next-movie training needs a user with at least two training movies")
+        if self.config.min_batches_per_epoch and len(targets) < cfg.batch_size * self.config.min_batches_per_epoch:
+            batch_size = max(1, -(-len(targets) // self.config.min_batches_per_epoch))  # ceil: at least that many
+            logger.info("%s: %d targets: batches of %d, not %d", self.name, len(targets), batch_size, cfg.batch_size)
+            cfg = dataclasses.replace(cfg, batch_size=batch_size)
+            self.train_config = cfg  # the record shows the batches trained on
         set_seed(cfg.seed)
         self._recent = latest_rows(data, length)
         # how often each movie is a target: the in-batch logQ correction and the popularity sampler read it
