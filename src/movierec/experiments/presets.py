@@ -192,8 +192,8 @@ PRESETS: dict[str, Any] = {
         learning_rate=0.002,
         batch_size=4096,
         # MovieLens 100k's 98,000 targets gave 24 steps an epoch; at 100 steps (batches of 981) its leave-last-out
-        # user path (seeds 1-3, batches of 1,024) 0.1103 / 0.2011 -> 0.1202 / 0.2135 (+2.9 / +2.0 paired SE);
-        # MovieLens 1M (994,000 targets, 243 steps) is unchanged
+        # user path (seeds 1-3) 0.1103 / 0.2011 -> 0.1201 / 0.2139 (+3.2 / +2.2 paired SE), and bfloat16 ties
+        # float32 there (+0.4 / +0.0 SE; docs/sequential.md, "Small sets"); MovieLens 1M (994,000 targets) unchanged
         min_batches_per_epoch=100,
         # ML-1M leave-last-out (`make results-ml1m`, the default): validation NDCG@10 was still rising at epoch 40;
         # with 60 the seeds ran 60, 46 and 52 epochs, test 0.1952 / 0.3286 -> 0.1972 / 0.3329 (mean of 3 seeds,
