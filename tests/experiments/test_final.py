@@ -6,9 +6,10 @@ import dataclasses
 
 import numpy as np
 
-from movierec.config import TrainConfig
+from movierec.config import BlendConfig, TrainConfig, to_dict
 from movierec.experiments import PRESETS, fit_final
 from movierec.experiments.compare import _seconds_to_reach
+from movierec.experiments.final_fit import _with_epochs
 from movierec.records import ModelResult
 
 BUDGET = TrainConfig(epochs=6, batch_size=32, learning_rate=0.1, seed=3)
@@ -69,7 +70,42 @@ def test_a_refit_keeps_the_recency_decided_on_the_validation_slice(block_data):
 def test_a_temporal_validation_split_holds_out_the_latest_ratings(block_data):
     config = dataclasses.replace(PRESETS["fast"], early_stopping_patience=1)
     _, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25,
-                              validation_split="temporal")  # fmt: skip
+                              validation_split="temporal", refit=False)  # fmt: skip
     assert len(data.validation) == 80  # a quarter of the 320 ratings
     assert data.validation.timestamps.min() >= data.train.timestamps.max()
     assert info.decisions.recency.plain is not None  # the default's recency was decided on that slice
+
+
+def test_a_temporal_slice_refits_on_everything_by_default(block_data):
+    """A temporal slice holds the newest ratings: by default the model trains again on them too."""
+    config = dataclasses.replace(PRESETS["fast"], epochs=None, early_stopping_patience=1)
+    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25,
+                                        validation_split="temporal")  # fmt: skip
+    assert info.refit is True and len(data.validation) == 0 and len(data.train) == len(block_data.ratings)
+    assert len(recommender.history["loss"]) == info.chosen_epochs
+    # a random slice keeps the validated weights (refit=False stays the default there)
+    _, _, random_info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25)
+    assert random_info.refit is False
+
+
+def test_a_blend_refits_with_its_weight_fixed_and_its_epoch_member_at_the_chosen_epochs(block_data):
+    fast = to_dict(dataclasses.replace(PRESETS["fast"], epochs=None, early_stopping_patience=1))
+    config = BlendConfig(name="mix", first=fast, second=to_dict(PRESETS["ease"]))
+    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25,
+                                        validation_split="temporal")  # fmt: skip
+    assert info.refit is True and len(data.validation) == 0
+    assert recommender.config.weight == info.decisions.blend.weight  # chosen on the slice, then fixed
+    first = recommender.config.first
+    assert (first["epochs"], first["early_stopping_patience"]) == (info.chosen_epochs, 0)
+    assert len(recommender.members[0].history["loss"]) == info.chosen_epochs
+
+
+def test_what_a_refit_trains():
+    two_tower = {"kind": "two_tower", "epochs": None, "early_stopping_patience": 2}
+    ease = {"kind": "ease", "l2": 250.0}
+    assert _with_epochs(two_tower, 4) == {"kind": "two_tower", "epochs": 4, "early_stopping_patience": 0}
+    assert _with_epochs(ease, 4) == ease  # trains once on everything anyway
+    blend = {"kind": "blend", "first": ease, "second": two_tower, "weight": 0.3}
+    assert _with_epochs(blend, 4) == {**blend, "second": _with_epochs(two_tower, 4)}
+    # two members trained in epochs, one curve: no refit, the validated weights are kept
+    assert _with_epochs({"kind": "blend", "first": two_tower, "second": two_tower, "weight": 0.5}, 4) is None

@@ -77,7 +77,8 @@ def register(subparsers) -> None:
         default="leave_last",
         help="how that share is drawn: each user's latest rating (leave_last, the default: choices are made "
         "on what each user watched next, and the fraction only switches it on), the latest ratings in time "
-        "(temporal), or random ratings (random: choices are made on filling gaps in the past)",
+        "(temporal: the model then trains again on every rating for the chosen epochs, the newest included), "
+        "or random ratings (random: choices are made on filling gaps in the past)",
     )
     parser.set_defaults(func=run)
 
@@ -170,8 +171,11 @@ def _train(
         ) from e
     remove_backup(backup)  # only now: a run killed while exporting loads the trained weights from it
     print(f"trained {model_config.name} on {dataset.summary()}")
-    summary = recommender.fit_record().summary()
-    if summary:  # what fitting decided beyond the weights (default / auto: the model it kept)
+    # what fitting decided beyond the weights (default / auto: the model it kept); after a refit, what the
+    # validation slice decided (the refit trains that, decided)
+    refit = search is not None and search.refit
+    summary = search.decisions.summary() if refit and search is not None else recommender.fit_record().summary()
+    if summary:
         print(summary)
     choice = search.decisions.choice if search is not None else None
     if choice is not None and choice.order.used and args.validation_split != "random":
@@ -186,6 +190,7 @@ def _train(
             if args.validation_split == "leave_last"
             else f"a {args.validation_fraction:.0%} {args.validation_split} validation slice"
         )
-        print(f"epochs chosen on {slice_}: {search.chosen_epochs}")
+        again = "; then trained again on every rating for that many" if refit else ""
+        print(f"epochs chosen on {slice_}: {search.chosen_epochs}{again}")
     print(f"model written to {args.out}")
     return 0

@@ -1,10 +1,12 @@
 """Fit the model that `movierec train` exports, in one pass.
 
 A model with early stopping trains on 90% of the ratings while watching the other 10%, and
-keeps the weights of its best validation epoch (`refit=False`, the default: measured on
-MovieLens 100k, a refit on everything for that many epochs doubled the time for no gain on
-held-out data). The held-out 10% still counts as watched: those movies are excluded from
-recommendations. `refit=True` trains a second time on all ratings for the chosen epochs.
+keeps the weights of its best validation epoch (on a random slice or each user's latest rating:
+measured on MovieLens 100k, a refit on everything for that many epochs doubled the time for no gain
+on held-out data). The held-out ratings still count as watched: those movies are excluded from
+recommendations. `refit=True` trains a second time on all ratings for the chosen epochs, and is the
+default on a temporal slice: it holds the newest 10%, which the kept weights would never have learned
+from (MovieLens 1M, a temporal held-out split, seed 1: NDCG@10 / HR@10 +2.0 / +1.7 paired SE).
 Models without early stopping (baselines, fixed budgets) train once on everything. `auto`
 fits its candidates the same way, keeps the one with the best validation score, and records
 the choice (in the returned `EpochSearch`'s decisions).
@@ -39,7 +41,7 @@ def fit_final(
     dataset: Dataset,
     train_config: TrainConfig,
     validation_fraction: float = 0.1,
-    refit: bool = False,
+    refit: bool | None = None,
     backup_dir: Path | None = None,
     validation_split: Literal["random", "temporal", "leave_last"] = "random",
 ) -> tuple[Recommender, PreparedData, EpochSearch | None]:
@@ -51,7 +53,9 @@ def fit_final(
         train_config: Budget; the model config's overrides win (see `resolve_train_config`).
         validation_fraction: Share held out (random) to choose the epoch when the model uses
             early stopping; 0 trains once on everything, for the configured epochs.
-        refit: Train a second time on all ratings for the chosen number of epochs.
+        refit: Train a second time on all ratings for the chosen number of epochs (a blend: its member trained
+            in epochs; a blend of two such members keeps its validated weights). None: only when
+            `validation_split` is "temporal".
         backup_dir: Where a trainable model backs up each epoch. A run killed midway resumes from its
             last finished epoch when started again with the same model, budget and data (checked by a
             fingerprint; another run's backup is discarded), and one killed after training (while it
@@ -66,6 +70,8 @@ def fit_final(
         the chosen epoch, the validation curve, how the slice was drawn and what the fit decided beyond the
         weights (`movierec.records.EpochSearch`); otherwise it is None.
     """
+    if refit is None:
+        refit = validation_split == "temporal"
     # picks among candidates, or a blend weight, on the validation slice
     chooses = model_config.kind in ("auto", "choice") or (model_config.kind == "blend" and model_config.weight is None)
     if chooses and not validation_fraction > 0:
@@ -105,16 +111,33 @@ def fit_final(
             search = EpochSearch(validation_split, best_epoch, {monitor: curve}, refit, record.decisions)
             if curve:
                 logger.info("%s: best %s at epoch %d of %d", record.model, monitor, best_epoch, len(curve))
-            if not refit:
+            # auto refits the candidate it chose, as it was decided (e.g. a two-tower model's recency, a blend's weight)
+            refit_config = _with_epochs(record.refit_config, best_epoch) if refit else None
+            if refit_config is None:
                 probe.add_seen(staged.validation)  # watched, so never recommended
-                return probe, staged, search
+                return probe, staged, dataclasses.replace(search, refit=False)
             logger.info("%s: refitting on all ratings for %d epochs", record.model, best_epoch)
-            # auto refits the candidate it chose, as it was decided (e.g. a two-tower model's recency)
-            model_config = config_from_dict(record.refit_config, where=f"{record.model} (refit)")
-            if hasattr(model_config, "early_stopping_patience"):
-                model_config = dataclasses.replace(model_config, epochs=best_epoch, early_stopping_patience=0)
+            model_config = config_from_dict(refit_config, where=f"{record.model} (refit)")
     data = prepare(0.0)
     recommender = build_recommender(model_config)
     second = None if backup_dir is None else Path(backup_dir) / ("refit" if search is not None else "fit")
     recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
     return recommender, data, search
+
+
+def _with_epochs(table: dict[str, Any], epochs: int) -> dict[str, Any] | None:
+    """A refit's model table: trained in epochs, it runs `epochs` with no early stopping; None if ambiguous.
+
+    A blend trains its members again with its weight fixed: the member trained in epochs (its curve is the
+    blend's) runs `epochs`. A blend of two members trained in epochs has one curve for two models: None.
+    """
+    if table.get("kind") == "blend":
+        members = {key: table[key] for key in ("first", "second")}
+        trained = [key for key, member in members.items() if "early_stopping_patience" in member]
+        if len(trained) > 1:
+            logger.info("%s: both members train in epochs; the validated weights are kept", table.get("name"))
+            return None
+        return {**table, **{key: _with_epochs(members[key], epochs) for key in trained}}
+    if "early_stopping_patience" in table:
+        return {**table, "epochs": epochs, "early_stopping_patience": 0}
+    return table
