@@ -17,7 +17,7 @@ BUDGET = TrainConfig(epochs=6, batch_size=32, learning_rate=0.1, seed=3)
 
 def test_keeps_the_best_epoch_and_counts_the_held_out_slice_as_seen(block_data):
     config = dataclasses.replace(PRESETS["model1"], early_stopping_patience=2)
-    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2)
+    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.2, refit=False)
     curve = info.validation_curve["val_ndcg_at_10"]
     assert info.chosen_epochs == int(np.argmax(curve)) + 1 and info.refit is False
     assert len(data.validation) > 0 and len(recommender.history["loss"]) == len(curve)  # trained once
@@ -76,16 +76,18 @@ def test_a_temporal_validation_split_holds_out_the_latest_ratings(block_data):
     assert info.decisions.recency.plain is not None  # the default's recency was decided on that slice
 
 
-def test_a_temporal_slice_refits_on_everything_by_default(block_data):
-    """A temporal slice holds the newest ratings: by default the model trains again on them too."""
+def test_a_temporal_or_random_slice_refits_on_everything_by_default(block_data):
+    """A temporal slice holds the newest ratings, a random one 10% of the data: the model trains again on them."""
     config = dataclasses.replace(PRESETS["fast"], epochs=None, early_stopping_patience=1)
     recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25,
                                         validation_split="temporal")  # fmt: skip
     assert info.refit is True and len(data.validation) == 0 and len(data.train) == len(block_data.ratings)
     assert len(recommender.history["loss"]) == info.chosen_epochs
-    # a random slice keeps the validated weights (refit=False stays the default there)
-    _, _, random_info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25)
-    assert random_info.refit is False
+    assert fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25)[2].refit is True  # random
+    # each user's latest rating: the weights of the best epoch are kept, the slice counted as watched
+    kept, data, latest = fit_final(config, block_data.dataset(), BUDGET, validation_split="leave_last")
+    assert latest.refit is False and len(data.validation) == block_data.ratings["user_id"].nunique()
+    assert len(kept.history["loss"]) > 0 and (kept.seen != data.train.concat(data.validation).to_csr()).nnz == 0
 
 
 def test_a_blend_refits_with_its_weight_fixed_and_its_epoch_member_at_the_chosen_epochs(block_data):

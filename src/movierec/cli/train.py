@@ -67,18 +67,17 @@ def register(subparsers) -> None:
         "--validation-fraction",
         type=float,
         default=0.1,
-        help="for models with early stopping: share of ratings held out to stop training at the best "
-        "validation epoch, whose weights are kept (default 0.1; 0 trains on every rating for the "
-        "configured epochs)",
+        help="for models with early stopping: share of ratings held out to find the best validation epoch "
+        "(default 0.1; 0 trains on every rating for the configured epochs)",
     )
     parser.add_argument(
         "--validation-split",
         choices=("random", "temporal", "leave_last"),
         default="leave_last",
         help="how that share is drawn: each user's latest rating (leave_last, the default: choices are made "
-        "on what each user watched next, and the fraction only switches it on), the latest ratings in time "
-        "(temporal: the model then trains again on every rating for the chosen epochs, the newest included), "
-        "or random ratings (random: choices are made on filling gaps in the past)",
+        "on what each user watched next, the fraction only switches it on, and the weights of the best epoch "
+        "are kept), the latest ratings in time (temporal), or random ratings (random: choices are made on "
+        "filling gaps in the past); temporal and random train again on every rating for the chosen epochs",
     )
     parser.set_defaults(func=run)
 
