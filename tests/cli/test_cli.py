@@ -279,7 +279,11 @@ def test_train_on_a_temporal_validation_slice_says_what_it_decided(tmp_path, cap
     assert decided["mode"] == "validation" and decided["plain"] is not None
     verb = "3x: the validation movies are likelier" if decided["used"] else "like the others: the validation"
     assert f"counted the latest 30% of the training ratings {verb}" in out
-    assert "epochs chosen on a 10% temporal validation slice" in out
+    # then trained again on every rating for that many epochs, with the recency decided on the slice
+    assert f"epochs chosen on a 10% temporal validation slice: {meta['chosen_epochs']}; then trained again" in out
+    model = json.loads((tmp_path / "M" / "model.json").read_text())["model"]
+    assert meta["refit"] is True and (model["epochs"], model["early_stopping_patience"]) == (meta["chosen_epochs"], 0)
+    assert model["recency"] == ("on" if decided["used"] else "off")
 
 
 def test_an_unknown_validation_split_is_one_line_and_trains_nothing(tmp_path, capsys, block_data):

@@ -170,10 +170,10 @@ def _train(
         ) from e
     remove_backup(backup)  # only now: a run killed while exporting loads the trained weights from it
     print(f"trained {model_config.name} on {dataset.summary()}")
-    # what fitting decided beyond the weights (default / auto: the model it kept); after a refit, what the
-    # validation slice decided (the refit trains that, decided)
-    refit = search is not None and search.refit
-    summary = search.decisions.summary() if refit and search is not None else recommender.fit_record().summary()
+    if search is not None and search.refit:  # the refit trained what the validation slice decided: say that
+        summary = search.decisions.summary()
+    else:  # what fitting decided beyond the weights (default / auto: the model it kept)
+        summary = recommender.fit_record().summary()
     if summary:
         print(summary)
     choice = search.decisions.choice if search is not None else None
@@ -189,7 +189,7 @@ def _train(
             if args.validation_split == "leave_last"
             else f"a {args.validation_fraction:.0%} {args.validation_split} validation slice"
         )
-        again = "; then trained again on every rating for that many" if refit else ""
+        again = "; then trained again on every rating for that many" if search.refit else ""
         print(f"epochs chosen on {slice_}: {search.chosen_epochs}{again}")
     print(f"model written to {args.out}")
     return 0
