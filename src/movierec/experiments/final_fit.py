@@ -109,14 +109,15 @@ def fit_final(
             monitor = train_config.monitor
             curve = record.history.get(monitor, [])
             best_epoch = int(np.argmax(curve)) + 1 if curve else len(record.epoch_seconds)
-            search = EpochSearch(validation_split, best_epoch, {monitor: curve}, refit, record.decisions)
-            if curve:
-                logger.info("%s: best %s at epoch %d of %d", record.model, monitor, best_epoch, len(curve))
             # auto refits the candidate it chose, as it was decided (e.g. a two-tower model's recency, a blend's weight)
             refit_config = _with_epochs(record.refit_config, best_epoch) if refit else None
+            search = EpochSearch(validation_split, best_epoch, {monitor: curve}, refit_config is not None,
+                                 record.decisions)  # fmt: skip
+            if curve:
+                logger.info("%s: best %s at epoch %d of %d", record.model, monitor, best_epoch, len(curve))
             if refit_config is None:
                 probe.add_seen(staged.validation)  # watched, so never recommended
-                return probe, staged, dataclasses.replace(search, refit=False)
+                return probe, staged, search
             logger.info("%s: refitting on all ratings for %d epochs", record.model, best_epoch)
             model_config = config_from_dict(refit_config, where=f"{record.model} (refit)")
     data = prepare(0.0)

@@ -127,11 +127,10 @@ class KerasRecommender(Recommender):
     def fit_record(self) -> FitRecord:
         """Adds, for a loss whose `logits_dtype` is not "float32", the type its products ran in on this CPU."""
         record = super().fit_record()
-        requested = getattr(getattr(self.config, "loss", None), "logits_dtype", "float32")
-        task = getattr(self.model, "task", None)
-        if requested == "float32" or task is None:  # a loaded model keeps the record its training wrote
+        task = getattr(self.model, "task", None)  # None on a loaded model: it keeps the record its training wrote
+        if task is None or task.config.logits_dtype == "float32":
             return record
-        precision = PrecisionDecision(requested=requested, used=task.logits_dtype)
+        precision = PrecisionDecision(requested=task.config.logits_dtype, used=task.logits_dtype)
         return dataclasses.replace(record, decisions=dataclasses.replace(record.decisions, precision=precision))
 
     @abc.abstractmethod

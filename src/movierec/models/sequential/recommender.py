@@ -60,7 +60,6 @@ class SequentialRecommender(KerasRecommender):
 
     def _fit(self, data: Interactions, options: FitOptions) -> None:
         cfg = resolve_train_config(options.train, self.config)
-        self.train_config = cfg
         if cfg.strategy != "default":
             # its batches are whole windows of a length that varies per batch: tf.distribute cannot split them
             raise ConfigError(
@@ -74,7 +73,7 @@ class SequentialRecommender(KerasRecommender):
             batch_size = max(1, -(-len(targets) // self.config.min_batches_per_epoch))  # ceil: at least that many
             logger.info("%s: %d targets: batches of %d, not %d", self.name, len(targets), batch_size, cfg.batch_size)
             cfg = dataclasses.replace(cfg, batch_size=batch_size)
-            self.train_config = cfg  # the record shows the batches trained on
+        self.train_config = cfg  # the record shows the batches trained on
         set_seed(cfg.seed)
         self._recent = latest_rows(data, length)
         # how often each movie is a target: the in-batch logQ correction and the popularity sampler read it
