@@ -13,7 +13,7 @@ from movierec.evaluation.metrics import (
     recall_at_k,
 )
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS, VALIDATION_LOGS
-from movierec.evaluation.paired import PER_USER_FILE, PairedDifference, load_per_user, paired_difference, pool_runs
+from movierec.evaluation.paired import PER_USER_FILE, PairedDifference, load_per_user, paired_difference, pool_users
 from movierec.evaluation.sampling import sample_users
 
 __all__ = [
@@ -36,5 +36,5 @@ __all__ = [
     "PairedDifference",
     "load_per_user",
     "paired_difference",
-    "pool_runs",
+    "pool_users",
 ]

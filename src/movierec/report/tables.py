@@ -9,7 +9,7 @@ import numpy as np
 
 from movierec.config import DEFAULT_PRESET
 from movierec.evaluation.names import HEADLINE_METRICS, METRIC_LABELS, VALIDATION_LOGS
-from movierec.evaluation.paired import PairedDifference, load_per_user, paired_difference, pool_runs
+from movierec.evaluation.paired import PairedDifference, load_per_user, pool_users
 from movierec.records import ModelResult, RunResults, load_results
 
 __all__ = ["REPORT_COLUMNS", "load_results", "results_table", "markdown_report", "verdict", "seeds_report"]
@@ -173,7 +173,7 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
     """Markdown: per split, each model's mean and range over repeated runs (seeds), and how the default
     TFRS preset (and, if another TFRS model has a higher mean, that one too, labelled as picked on test)
     compares with each baseline: in standard errors of one run's NDCG@10, and, where the runs kept each
-    test user's metrics, by the paired standard error of the difference (same users, pooled over seeds).
+    test user's metrics, by the paired standard error of the difference (each user's differences averaged over the seeds first, `pool_users`).
 
     Args:
         paths: `results.json` of runs that differ only by seed (any number of splits mixed).
@@ -266,11 +266,12 @@ def _margins(
 
 
 def _paired(runs: list[SeedRun], ours: str, base: str, metric: str) -> PairedDifference | None:
-    """`ours - base` user by user, pooled over the runs; None unless every run kept both models' metrics."""
-    differences = []
+    """`ours - base` user by user, each user's differences averaged over the runs (`pool_users`); None unless
+    every run kept both models' metrics."""
+    pairs = []
     for run in runs:
         a, b = run.per_user[ours], run.per_user[base]
         if a is None or b is None or metric not in a or metric not in b:
             return None
-        differences.append(paired_difference(a, b, metric))
-    return pool_runs(differences)
+        pairs.append((a, b))
+    return pool_users(pairs, metric)
