@@ -117,15 +117,15 @@ def test_seeds_report_means_ranges_and_verdicts(tmp_path):
 
 
 def test_seeds_report_paired_difference_from_each_users_metrics(tmp_path):
-    """Runs that kept per-user metrics get the paired standard error of the difference, pooled over seeds."""
+    """Runs that kept per-user metrics get the paired standard error of the difference, each user's differences
+    averaged over the seeds first."""
     import numpy as np
 
     from movierec.evaluation import PER_USER_FILE
     from movierec.report import seeds_report
 
-    # seed 0: differences a - b per user 0.1, 0.0, 0.3 (mean 0.1333, sd 0.15275, se 0.08819)
-    # seed 1: differences 0.2, 0.2, 0.2 (mean 0.2, se 0)
-    # pooled: mean (0.1333 + 0.2) / 2 = 0.1667, se sqrt(0.08819^2 + 0) / 2 = 0.04410 -> +3.8 SE
+    # seed 0: differences a - b per user 0.1, 0.0, 0.3; seed 1: 0.2, 0.2, 0.2
+    # per user over the seeds: 0.15, 0.10, 0.25 (mean 0.1667, sd 0.07638, se 0.07638 / sqrt(3) = 0.04410) -> +3.8 SE
     per_user = [([0.5, 0.2, 0.8], [0.4, 0.2, 0.5]), ([0.6, 0.3, 0.4], [0.4, 0.1, 0.2])]
     paths = []
     for seed, (ours, base) in enumerate(per_user):

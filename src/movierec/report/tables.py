@@ -173,7 +173,8 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
     """Markdown: per split, each model's mean and range over repeated runs (seeds), and how the default
     TFRS preset (and, if another TFRS model has a higher mean, that one too, labelled as picked on test)
     compares with each baseline: in standard errors of one run's NDCG@10, and, where the runs kept each
-    test user's metrics, by the paired standard error of the difference (each user's differences averaged over the seeds first, `pool_users`).
+    test user's metrics, by the paired standard error of the difference (each user's differences averaged over
+    the seeds first, `pool_users`).
 
     Args:
         paths: `results.json` of runs that differ only by seed (any number of splits mixed).
@@ -185,7 +186,12 @@ def seeds_report(paths: list[str | Path], metrics: tuple[str, ...] = ("ndcg@10",
         # each model's per-user test metrics (None if the run kept none), read once per run
         per_user = {name: load_per_user(Path(path).parent / name) for name in results.models}
         by_split.setdefault(results.split.strategy, []).append(SeedRun(results, per_user))
-    parts = []
+    parts = [
+        "Margins are means over the seeds. A paired standard error averages each test user's difference over the "
+        "seeds, then takes the standard error over users: the seeds score the same users, so they are not counted "
+        "as independent samples.",
+        "",
+    ]
     for split, runs in by_split.items():
         names = list(runs[0].results.models)
         header = ["model", "runs"] + [f"{METRIC_LABELS.get(m, m)} mean (min–max)" for m in metrics] + ["train s"]
