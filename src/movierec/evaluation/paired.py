@@ -49,10 +49,16 @@ def paired_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray], metric
         >>> round(d.mean, 4), round(d.se, 4), d.n_users
         (0.1333, 0.0882, 3)
     """
-    _, ia, ib = np.intersect1d(a["users"], b["users"], return_indices=True)
-    diff = np.asarray(a[metric], np.float64)[ia] - np.asarray(b[metric], np.float64)[ib]
-    diff = diff[~np.isnan(diff)]
+    _, diff = _user_differences(a, b, metric)
     return PairedDifference(float(np.mean(diff)) if len(diff) else float("nan"), standard_error(diff), len(diff))
+
+
+def _user_differences(a: dict[str, np.ndarray], b: dict[str, np.ndarray], metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """`(users, a - b)` over the users both were scored on, ascending, users with a NaN difference left out."""
+    users, ia, ib = np.intersect1d(a["users"], b["users"], return_indices=True)
+    diff = np.asarray(a[metric], np.float64)[ia] - np.asarray(b[metric], np.float64)[ib]
+    keep = ~np.isnan(diff)
+    return users[keep], diff[keep]
 
 
 def pool_users(pairs: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]], metric: str) -> PairedDifference:
@@ -77,11 +83,9 @@ def pool_users(pairs: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
     """
     users, differences = [], []
     for a, b in pairs:
-        shared, ia, ib = np.intersect1d(a["users"], b["users"], return_indices=True)
-        diff = np.asarray(a[metric], np.float64)[ia] - np.asarray(b[metric], np.float64)[ib]
-        keep = ~np.isnan(diff)
-        users.append(shared[keep])
-        differences.append(diff[keep])
+        shared, diff = _user_differences(a, b, metric)
+        users.append(shared)
+        differences.append(diff)
     if not users:
         return PairedDifference(float("nan"), float("nan"), 0)
     every, owner = np.unique(np.concatenate(users), return_inverse=True)
