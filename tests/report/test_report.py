@@ -112,8 +112,11 @@ def test_seeds_report_means_ranges_and_verdicts(tmp_path):
     text = seeds_report(paths)
     assert "### random split, 2 seeds" in text
     assert "| a | 2 | 0.3500 (0.3000–0.4000) | 0.5000 (0.5000–0.5000) | 2.0 |" in text
-    assert "- ndcg@10: `a` beats b by +0.1500 on average, +3.0 SE of one run." in text  # 0.15 / 0.05
-    assert "- hr@10: `a` **does not beat** b by -0.1000 on average." in text
+    assert (
+        "- ndcg@10: `a` beats b by +0.1500 on average, +3.0 SE of one run; ahead in 2 of 2 runs (+0.1000, +0.2000)."
+        in text
+    )  # 0.15 / 0.05; each run's margin
+    assert "- hr@10: `a` **does not beat** b by -0.1000 on average; ahead in 0 of 2 runs (-0.1000, -0.1000)." in text
 
 
 def test_seeds_report_paired_difference_from_each_users_metrics(tmp_path):
@@ -147,10 +150,10 @@ def test_seeds_report_paired_difference_from_each_users_metrics(tmp_path):
     text = seeds_report(paths)
     assert (
         "- ndcg@10: `a` beats b by +0.1667 on average, +1.7 SE of one run; "
-        "paired difference +0.1667 ± 0.0441 (+3.8 SE)." in text
+        "paired difference +0.1667 ± 0.0441 (+3.8 SE); ahead in 2 of 2 runs (+0.1333, +0.2000)." in text
     )
     # identical per-user values: a difference of 0 with no spread has no SE to divide by
-    assert "- hr@10: `a` **does not beat** b by +0.0000 on average." in text
+    assert "- hr@10: `a` **does not beat** b by +0.0000 on average; ahead in 0 of 2 runs (+0.0000, +0.0000)." in text
 
 
 def test_seeds_report_judges_the_default_and_labels_a_model_picked_on_test(tmp_path):
@@ -213,7 +216,10 @@ def test_an_auto_model_is_no_baseline_and_the_report_says_what_it_chose(tmp_path
     lines = seeds_report(paths).splitlines()
     start = lines.index("`auto` (chooses on validation) kept a in 2, b in 1 of 3 runs:")
     # mean ndcg@10 of auto (0.2, 0.3, 0.4) = 0.3 against b's 0.125: +0.175, in SE 0.05 of one run: +3.5
-    assert lines[start + 1] == "- ndcg@10: `auto` beats b by +0.1750 on average, +3.5 SE of one run."
+    assert lines[start + 1] == (
+        "- ndcg@10: `auto` beats b by +0.1750 on average, +3.5 SE of one run; ahead in 3 of 3 runs "
+        "(+0.0750, +0.1750, +0.2750)."
+    )
 
 
 def test_validation_ndcg_against_training_minutes(tmp_path):

@@ -255,7 +255,9 @@ def _margins(
     runs: list[SeedRun], means: dict[str, dict[str, float]], metrics: tuple[str, ...], ours: str,
     baselines: list[str],
 ) -> list[str]:  # fmt: skip
-    """One line per metric and baseline: `ours`' mean margin, in SE of one run and in paired SE."""
+    """One line per metric and baseline: `ours`' mean margin, in SE of one run and in paired SE, and with several
+    runs, in how many of them `ours` was ahead (the paired SE counts the users' spread, not the training's: two
+    runs of one model can differ by about two of them on a small set)."""
     errors = [r.results.models[ours].test.get("ndcg@10_se") for r in runs]
     se = sum(e for e in errors if e is not None) / max(1, len([e for e in errors if e is not None]))
     out = []
@@ -266,6 +268,14 @@ def _margins(
             paired = _paired(runs, ours, base, metric)
             if paired is not None and paired.se > 0:
                 size += f"; paired difference {paired.mean:+.4f} ± {paired.se:.4f} ({paired.mean / paired.se:+.1f} SE)"
+            each = [
+                r.results.models[ours].test[metric] - r.results.models[base].test[metric]
+                for r in runs
+                if metric in r.results.models[ours].test and metric in r.results.models[base].test
+            ]
+            if len(each) > 1:
+                ahead = sum(d > 0 for d in each)
+                size += f"; ahead in {ahead} of {len(each)} runs ({', '.join(f'{d:+.4f}' for d in each)})"
             word = "beats" if diff > 0 else "**does not beat**"
             out.append(f"- {metric}: `{ours}` {word} {base} by {diff:+.4f} on average{size}.")
     return out
