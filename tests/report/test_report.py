@@ -246,3 +246,22 @@ def test_validation_ndcg_against_training_minutes(tmp_path):
     path.write_text(json.dumps(results))
     line = "- `a`, validation NDCG@10 against training seconds: 0.1000 at 3, best 0.5000 at 4 (epoch 2 of 8), "
     assert line + "0.3000 at 5, 0.3900 at 8." in markdown_report([path]).splitlines()
+
+
+def test_seeds_report_counts_the_runs_that_have_both_models(tmp_path):
+    """A baseline missing from one run: its margins come from the runs that scored both models."""
+    from movierec.report import seeds_report
+
+    paths = []
+    for seed, ours in enumerate([0.30, 0.10, 0.40]):
+        results = json.loads(json.dumps(RESULTS))
+        results["models"]["a"]["test"].update({"ndcg@10": ours, "hr@10": 0.5, "ndcg@10_se": 0.05})
+        results["models"]["b"]["test"].update({"ndcg@10": 0.20, "hr@10": 0.5})
+        if seed == 2:
+            del results["models"]["b"]
+        path = tmp_path / f"s{seed}.json"
+        path.write_text(json.dumps(results))
+        paths.append(path)
+    text = seeds_report(paths)
+    # a's mean over its three runs is 0.2667; each run with b: +0.1000, -0.1000
+    assert "ahead in 1 of 2 runs (+0.1000, -0.1000)." in text

@@ -269,9 +269,9 @@ def _margins(
             if paired is not None and paired.se > 0:
                 size += f"; paired difference {paired.mean:+.4f} ± {paired.se:.4f} ({paired.mean / paired.se:+.1f} SE)"
             each = [
-                r.results.models[ours].test[metric] - r.results.models[base].test[metric]
-                for r in runs
-                if metric in r.results.models[ours].test and metric in r.results.models[base].test
+                pair[0].test[metric] - pair[1].test[metric]
+                for pair in ((r.results.models.get(ours), r.results.models.get(base)) for r in runs)
+                if pair[0] is not None and pair[1] is not None and metric in pair[0].test and metric in pair[1].test
             ]
             if len(each) > 1:
                 ahead = sum(d > 0 for d in each)
