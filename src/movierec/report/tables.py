@@ -268,17 +268,23 @@ def _margins(
             paired = _paired(runs, ours, base, metric)
             if paired is not None and paired.se > 0:
                 size += f"; paired difference {paired.mean:+.4f} ± {paired.se:.4f} ({paired.mean / paired.se:+.1f} SE)"
-            each = [
-                pair[0].test[metric] - pair[1].test[metric]
-                for pair in ((r.results.models.get(ours), r.results.models.get(base)) for r in runs)
-                if pair[0] is not None and pair[1] is not None and metric in pair[0].test and metric in pair[1].test
-            ]
+            each = _run_margins(runs, ours, base, metric)
             if len(each) > 1:
                 ahead = sum(d > 0 for d in each)
                 size += f"; ahead in {ahead} of {len(each)} runs ({', '.join(f'{d:+.4f}' for d in each)})"
             word = "beats" if diff > 0 else "**does not beat**"
             out.append(f"- {metric}: `{ours}` {word} {base} by {diff:+.4f} on average{size}.")
     return out
+
+
+def _run_margins(runs: list[SeedRun], ours: str, base: str, metric: str) -> list[float]:
+    """`ours - base` in each run that scored both on `metric`, in run order."""
+    margins = []
+    for run in runs:
+        a, b = run.results.models.get(ours), run.results.models.get(base)
+        if a is not None and b is not None and metric in a.test and metric in b.test:
+            margins.append(a.test[metric] - b.test[metric])
+    return margins
 
 
 def _paired(runs: list[SeedRun], ours: str, base: str, metric: str) -> PairedDifference | None:
