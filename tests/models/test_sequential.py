@@ -21,6 +21,7 @@ from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
 from movierec.models import build_history, latest_rows, load_export
 from movierec.models.sequential import SequenceEncoder, SequentialRecommender, make_sequence_dataset, sequence_windows
+from movierec.models.sequential.encoder import CausalSelfAttention, causal_mask, mask_bias
 from movierec.models.sequential.recommender import _targets
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import PrecisionDecision
@@ -156,6 +157,34 @@ def test_the_encoder_is_causal(block):
     np.testing.assert_array_equal(outputs[0], np.zeros(16))  # padding gives nothing
     # dropping padding columns changes nothing (positions count from the right end)
     np.testing.assert_allclose(encoder(tf.constant(base[:, 1:])).numpy()[0], outputs[1:], atol=1e-6)
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_the_attention_is_keras_multi_head_attention_and_numpys(heads):
+    """`CausalSelfAttention` with an additive mask gives Keras' `MultiHeadAttention` with the boolean mask (same
+    weights), and both the softmax of scaled dot products worked in numpy; dropout is off (inference)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 5, 8)).astype(np.float32)
+    valid = np.array([[0, 1, 1, 1, 1], [0, 0, 0, 1, 1], [1, 1, 1, 1, 1]], bool)
+    mask = causal_mask(tf.constant(valid))
+    ours = CausalSelfAttention(heads, 8 // heads, dropout=0.5)
+    keras = tf.keras.layers.MultiHeadAttention(heads, 8 // heads, dropout=0.5)
+    got = ours(tf.constant(x), tf.constant(x), mask_bias(mask)).numpy()
+    keras(tf.constant(x), tf.constant(x), attention_mask=mask)
+    assert [w.name.split("/", 1)[1] for w in ours.weights] == [w.name.split("/", 1)[1] for w in keras.weights]
+    keras.set_weights(ours.get_weights())
+    np.testing.assert_allclose(got, keras(tf.constant(x), tf.constant(x), attention_mask=mask).numpy(), atol=1e-6)
+    wq, bq, wk, bk, wv, bv, wo, bo = ours.get_weights()  # [8, heads, size] kernels, [heads, size] biases
+    size, expected = 8 // heads, np.zeros((3, 5, 8), np.float64)
+    for h in range(heads):
+        q, k, v = (x @ w[:, h] + b[h] for w, b in ((wq, bq), (wk, bk), (wv, bv)))
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(size)
+        scores = np.where(mask.numpy(), scores, scores - 1e9)
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        expected += (weights / weights.sum(-1, keepdims=True)) @ v @ wo[h]
+    # a padding query (no movie to attend to) reads float32's rounding of -1e9 (the encoder zeroes it): not compared
+    attends = mask.numpy().any(-1)
+    np.testing.assert_allclose(got[attends], (expected + bo)[attends], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("block", ["sasrec", "ligr"])
