@@ -205,10 +205,8 @@ PRESETS: dict[str, Any] = {
         # +2.0 / +2.3 paired SE), training 19-25 min where an epoch takes 25 s. ML-100k stops by patience first.
         epochs=60,
         # ML-1M leave-last-out through `train` (seed 1): patience 3 stopped at epoch 16 (best 13) after 9.7 min,
-        # test NDCG@10 0.1686; patience 5 ran to epoch 40 (best 39) in 23.3 min, 0.1798 (+4.7 paired SE). Patience
-        # 10 (SASRec+'s): the user path (seeds 1-3) 0.1968 / 0.3307 -> 0.1987 / 0.3328 (+1.8 / +1.1 paired SE),
-        # ML-100k's three runs unchanged; adopted once epochs cost 10% less (docs/sequential.md, "Patience 10")
-        early_stopping_patience=10,
+        # test NDCG@10 0.1686; patience 5 ran to epoch 40 (best 39) in 23.3 min, 0.1798 (+4.7 paired SE)
+        early_stopping_patience=5,
         # validation, early stopping and the saved model read the weights averaged over about the last epoch:
         # ML-1M leave-last-out (seed 1, the blend) 0.1855 -> 0.1939 with momentum 0.99 (+5.2 paired SE), 0.1932
         # with 0.998; ML-100k 0.1111 -> 0.1151 with 0.95 (about one epoch there), 0.1027 with 0.99 (four epochs)
