@@ -21,7 +21,7 @@ from movierec.errors import ConfigError
 from movierec.experiments import PRESETS
 from movierec.models import build_history, latest_rows, load_export
 from movierec.models.sequential import SequenceEncoder, SequentialRecommender, make_sequence_dataset, sequence_windows
-from movierec.models.sequential.encoder import CausalSelfAttention, causal_mask, mask_bias
+from movierec.models.sequential.encoder import MaskBiasAttention, causal_mask, mask_bias
 from movierec.models.sequential.recommender import _targets
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import PrecisionDecision
@@ -161,13 +161,13 @@ def test_the_encoder_is_causal(block):
 
 @pytest.mark.parametrize("heads", [1, 2])
 def test_the_attention_is_keras_multi_head_attention_and_numpys(heads):
-    """`CausalSelfAttention` with an additive mask gives Keras' `MultiHeadAttention` with the boolean mask (same
+    """`MaskBiasAttention` with an additive mask gives Keras' `MultiHeadAttention` with the boolean mask (same
     weights), and both the softmax of scaled dot products worked in numpy; dropout is off (inference)."""
     rng = np.random.default_rng(3)
     x = rng.normal(size=(3, 5, 8)).astype(np.float32)
     valid = np.array([[0, 1, 1, 1, 1], [0, 0, 0, 1, 1], [1, 1, 1, 1, 1]], bool)
     mask = causal_mask(tf.constant(valid))
-    ours = CausalSelfAttention(heads, 8 // heads, dropout=0.5)
+    ours = MaskBiasAttention(heads, 8 // heads, dropout=0.5)
     keras = tf.keras.layers.MultiHeadAttention(heads, 8 // heads, dropout=0.5)
     got = ours(tf.constant(x), tf.constant(x), mask_bias(mask)).numpy()
     keras(tf.constant(x), tf.constant(x), attention_mask=mask)
