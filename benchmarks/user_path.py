@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/user_path.py --dataset ml-100k --split leave_last --seeds 1 2 3
     .venv/bin/python benchmarks/user_path.py --dataset ml-1m --split random --models default,ease,als
     .venv/bin/python benchmarks/user_path.py --models ease,als --extra "ease=--validation-split random"
+    .venv/bin/python benchmarks/user_path.py --models default,mine=configs/mine.toml
 
 For each seed, the ratings are split by `movierec.data.split_ratings`, the protocol of `movierec
 compare` (test_fraction 0.2, no validation slice; leave_last: each user's latest rating), and
@@ -12,7 +13,8 @@ model, in fresh processes as a user would type them:
     movierec train --ratings train.csv --items items.csv --out <model> --seed SEED [--preset NAME]
     movierec recommend --model <model> --all-users -k 10 --out <model>.recs.csv
 
-`default` is `train` without `--preset` (what a new user gets); any other name is `--preset NAME`.
+`default` is `train` without `--preset` (what a new user gets); `NAME=FILE.toml` is `--config FILE.toml`
+(a model table, e.g. a preset with one field changed), labelled NAME; any other name is `--preset NAME`.
 The recommendations are scored here with numpy/pandas, not `movierec.evaluation`: NDCG@10 (binary
 relevance, ideal DCG over min(|test items|, 10)) and HR@10 for every user with test rows who
 appears in train; a user missing from recs.csv scores 0. The reference model (`default` when
@@ -111,7 +113,7 @@ def evaluate_seed(args: argparse.Namespace, seed: int, extra: dict[str, list[str
     for model in args.models:
         out, recs_path = folder / model, folder / f"{model}.recs.csv"
         train = [cli, "train", "--ratings", str(folder / "train.csv"), "--items", str(folder / "items.csv")]
-        train += ["--out", str(out), "--seed", str(seed)] + ([] if model == "default" else ["--preset", model])
+        train += ["--out", str(out), "--seed", str(seed)] + model_flags(model, args.configs)
         train += extra.get(model, [])
         print(f"  $ {shlex.join(train)}", flush=True)
         train_seconds, stdout, stderr = run(train)
@@ -160,19 +162,59 @@ def write_json(path: Path, report: dict) -> None:
     os.replace(handle.name, path)
 
 
+def parse_models(text: str) -> tuple[list[str], dict[str, str]]:
+    """`--models`' names in order, and the config file of each `NAME=FILE.toml` entry.
+
+    Example:
+        >>> parse_models("default, ease,mine=cfg/mine.toml")
+        (['default', 'ease', 'mine'], {'mine': 'cfg/mine.toml'})
+    """
+    names: list[str] = []
+    configs: dict[str, str] = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        name, sep, path = (part.strip() for part in entry.partition("="))
+        if sep and (not name or not path.endswith(".toml") or name == "default"):
+            raise ValueError(f'a config model should be "NAME=FILE.toml" with NAME not "default". Received: {entry!r}')
+        if name in names:
+            raise ValueError(f"--models needs distinct names. Received {name!r} twice")
+        names.append(name)
+        if sep:
+            configs[name] = path
+    if not names:
+        raise ValueError(f"--models names no model. Received: {text!r}")
+    return names, configs
+
+
+def model_flags(model: str, configs: dict[str, str]) -> list[str]:
+    """The `train` flags that choose `model`: none for `default`, `--config FILE` or `--preset NAME`."""
+    if model == "default":
+        return []
+    if model in configs:
+        return ["--config", str(Path(configs[model]).resolve())]
+    return ["--preset", model]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=("ml-100k", "ml-1m"), default="ml-100k")
     parser.add_argument("--split", choices=("random", "temporal", "leave_last"), default="leave_last")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--models", default="default,ease,als", help="comma-separated: default or preset names")
+    parser.add_argument(
+        "--models", default="default,ease,als", help="comma-separated: default, preset names, or NAME=FILE.toml"
+    )
     parser.add_argument("--extra", action="append", default=[], help='"MODEL=ARGS": extra `train` args for MODEL')
     parser.add_argument("--work", default=str(ROOT / "artifacts" / "user_path"), help="folder for splits and models")
     parser.add_argument("--json", help="report file (default: <work>/user_path.json)")
     args = parser.parse_args()
-    args.models = [name.strip() for name in args.models.split(",") if name.strip()]
-    if not args.models or len(set(args.models)) != len(args.models):
-        parser.error(f"--models needs distinct names. Received: {args.models}")
+    try:
+        args.models, args.configs = parse_models(args.models)
+    except ValueError as e:
+        parser.error(str(e))
+    for name, path in args.configs.items():
+        if not Path(path).is_file():
+            parser.error(f"--models {name}={path}: no such file")
     extra: dict[str, list[str]] = {}
     for item in args.extra:
         model, sep, rest = item.partition("=")

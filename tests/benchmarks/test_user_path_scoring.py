@@ -60,3 +60,28 @@ def test_paired_difference_and_standard_error() -> None:
     assert result["mean"] == pytest.approx(2 / 3)
     assert result["se"] == pytest.approx(1 / 3)
     assert result["se_ratio"] == pytest.approx(2.0)
+
+
+def test_parse_models_names_presets_and_config_files() -> None:
+    names, configs = user_path.parse_models(" default, ease ,mine=cfg/mine.toml,,als")
+    assert names == ["default", "ease", "mine", "als"]
+    assert configs == {"mine": "cfg/mine.toml"}
+    assert user_path.model_flags("default", configs) == []
+    assert user_path.model_flags("ease", configs) == ["--preset", "ease"]
+    assert user_path.model_flags("mine", configs) == ["--config", str(Path("cfg/mine.toml").resolve())]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("default,ease,default", "distinct names"),
+        ("ease,ease=x.toml", "distinct names"),
+        ("mine=x.json", "NAME=FILE.toml"),
+        ("=x.toml", "NAME=FILE.toml"),
+        ("default=x.toml", "NAME=FILE.toml"),
+        (" , ", "names no model"),
+    ],
+)
+def test_parse_models_refuses_bad_lists(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        user_path.parse_models(text)
