@@ -177,6 +177,8 @@ def parse_models(text: str) -> tuple[list[str], dict[str, str]]:
         name, sep, path = (part.strip() for part in entry.partition("="))
         if sep and (not name or not path.endswith(".toml") or name == "default"):
             raise ValueError(f'a config model should be "NAME=FILE.toml" with NAME not "default". Received: {entry!r}')
+        if not re.fullmatch(r"[\w.-]+", name):  # it names the model's folder and recs file
+            raise ValueError(f"a model name should be letters, digits, '_', '.' or '-'. Received: {name!r}")
         if name in names:
             raise ValueError(f"--models needs distinct names. Received {name!r} twice")
         names.append(name)

@@ -80,6 +80,8 @@ def test_parse_models_names_presets_and_config_files() -> None:
         ("=x.toml", "NAME=FILE.toml"),
         ("default=x.toml", "NAME=FILE.toml"),
         (" , ", "names no model"),
+        ("../up=x.toml", "letters, digits"),
+        ("a b", "letters, digits"),
     ],
 )
 def test_parse_models_refuses_bad_lists(text: str, message: str) -> None:
