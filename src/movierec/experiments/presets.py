@@ -188,7 +188,8 @@ PRESETS: dict[str, Any] = {
         heads=1,
         # eSASRec's LiGR layer (gated residuals, a SwiGLU feed-forward) at twice the width: ML-1M leave-last-out
         # through `train` (user path, seeds 1-3) 0.1968 / 0.3307 -> 0.2015 / 0.3382 (+3.4 / +3.1 paired SE);
-        # ML-100k 0.1201 / 0.2139 -> 0.1144 / 0.2061 (-2.0 / -1.4: 943 users overfit the wider unit sooner;
+        # ML-100k 0.1201 / 0.2139 -> 0.1144 / 0.2061 (-2.0 / -1.4; over training seeds 1-6 -2.3 / -1.2, stop 40:
+        # 943 users overfit the wider unit sooner;
         # dropout 0.2 kept ML-100k, +0.2 / -0.4, but gave ML-1M seed 1 0.1938 / 0.3276 against 0.2047 / 0.3422)
         block="ligr",
         activation="swish",
