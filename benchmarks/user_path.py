@@ -14,7 +14,8 @@ model, in fresh processes as a user would type them:
     movierec recommend --model <model> --all-users -k 10 --out <model>.recs.csv
 
 `default` is `train` without `--preset` (what a new user gets); `NAME=FILE.toml` is `--config FILE.toml`
-(a model table, e.g. a preset with one field changed), labelled NAME; any other name is `--preset NAME`.
+(a model table, e.g. `movierec presets default --out FILE.toml` with one field changed), labelled NAME;
+any other name is `--preset NAME`.
 The recommendations are scored here with numpy/pandas, not `movierec.evaluation`: NDCG@10 (binary
 relevance, ideal DCG over min(|test items|, 10)) and HR@10 for every user with test rows who
 appears in train; a user missing from recs.csv scores 0. The reference model (`default` when

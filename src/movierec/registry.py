@@ -8,11 +8,14 @@ kinds or training a baseline never loads TensorFlow; only the TFRS kinds (`two_t
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from movierec.config import (
     AlsConfig,
@@ -24,11 +27,15 @@ from movierec.config import (
     SequentialConfig,
     TwoTowerConfig,
     from_dict,
+    to_dict,
 )
 from movierec.errors import ConfigError, ModelDirError
 from movierec.recommender import Recommender
 
-__all__ = ["Kind", "KINDS", "kind_of", "config_from_dict", "recommender_class", "build_recommender", "load_recommender"]
+__all__ = [
+    "Kind", "KINDS", "kind_of", "config_from_dict", "config_to_toml", "recommender_class", "build_recommender",
+    "load_recommender",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,20 +90,65 @@ def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
     if kind not in KINDS:
         raise ConfigError(f"{where}.kind must be one of {sorted(KINDS)}. Received: {kind!r}")
     config = from_dict(KINDS[kind].config, data, where=where)
-    places: list[tuple[str, Any]] = []
-    if isinstance(config, AutoConfig):
-        places = [(f"{where}.candidates[{position}]", c) for position, c in enumerate(config.candidates)]
-    if isinstance(config, ChoiceConfig):
-        places = [(f"{where}.unordered", config.unordered), (f"{where}.ordered", config.ordered)]
-    if isinstance(config, BlendConfig):
-        places = [(f"{where}.first", config.first), (f"{where}.second", config.second)]
-    if places:  # each candidate is checked now, before any data is read
-        for place, candidate in places:
+    for name, tables in _member_tables(config).items():  # each candidate is checked now, before any data is read
+        for position, candidate in enumerate(tables):
+            place = f"{where}.{name}[{position}]" if name == "candidates" else f"{where}.{name}"
             try:
                 config_from_dict(candidate, where=place)
             except ConfigError as e:
                 raise ConfigError(str(e) if place in str(e) else f"{place}: {e}") from e
     return config
+
+
+def _member_tables(config: Any) -> dict[str, list[dict[str, Any]]]:
+    """The fields of a chooser or blend config that hold other models' tables, by field name."""
+    if isinstance(config, AutoConfig):
+        return {"candidates": list(config.candidates)}
+    if isinstance(config, ChoiceConfig):
+        return {"unordered": [config.unordered], "ordered": [config.ordered]}
+    if isinstance(config, BlendConfig):
+        return {"first": [config.first], "second": [config.second]}
+    return {}
+
+
+def config_to_toml(config: Any) -> str:
+    """`config` as the TOML model table that `movierec train --config` reads back into the same model.
+
+    Every field is written, nested models' tables in full; a field that is None is left out (TOML has
+    no null), which reads back as None because such fields default to None.
+
+    Raises:
+        ConfigError: if `config` is not a registered model config, or holds a None that reading back
+            would turn into something else.
+
+    Example:
+        >>> print(config_to_toml(PopularityConfig(name="top")), end="")
+        kind = "popularity"
+        name = "top"
+    """
+    kind_of(config)
+    return tomli_w.dumps(_toml_table(config, config.name))
+
+
+def _toml_table(config: Any, where: str) -> dict[str, Any]:
+    members = _member_tables(config)
+    table: dict[str, Any] = {}
+    for field in dataclasses.fields(config):
+        value, place = getattr(config, field.name), f"{where}.{field.name}"
+        if value is None:
+            default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+            if default is not None:
+                raise ConfigError(f"{place} is None, which a TOML file cannot say (left out, it reads as {default!r})")
+            continue
+        if field.name in members:
+            places = [f"{place}[{i}]" for i in range(len(value))] if field.name == "candidates" else [place]
+            tables = [_toml_table(config_from_dict(t, where=p), p) for t, p in zip(members[field.name], places)]
+            table[field.name] = tables if field.name == "candidates" else tables[0]
+        elif dataclasses.is_dataclass(value):
+            table[field.name] = _toml_table(value, place)
+        else:
+            table[field.name] = to_dict(value)
+    return table
 
 
 def recommender_class(kind: str) -> type[Recommender]:

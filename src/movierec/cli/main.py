@@ -23,6 +23,7 @@ __all__ = ["main", "build_parser"]
 SUBCOMMANDS = (
     "data",
     "train",
+    "presets",
     "compare",
     "evaluate",
     "recommend",

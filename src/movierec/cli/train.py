@@ -45,7 +45,7 @@ def register(subparsers) -> None:
     choice.add_argument(
         "--preset",
         type=non_empty,
-        help="model preset name (see `movierec compare --help`); default: `default`, which checks on the "
+        help="model preset name (`movierec presets` lists them); default: `default`, which checks on the "
         "validation slice whether the order of each user's movies predicts the next one (seconds) and trains "
         "the sequential model if so, the factorisation `best` if not, each blended with EASE (weights chosen on "
         "the validation slice); `auto` fits the factorisation, the "
