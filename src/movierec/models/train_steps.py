@@ -1,7 +1,7 @@
 """Keras train and test steps shared by the TFRS models: summed over `tf.distribute` replicas, traced once.
 
-`ReplicaSummedSteps` goes before `tfrs.Model` in a model's bases; the model defines `compute_loss` and sets
-`self.distribute_reduction_method = "sum"` in its `__init__` (replicas report their shares of each value).
+`ReplicaSummedSteps` goes before `tfrs.Model` in a model's bases; the model defines `compute_loss` and calls
+`self.use_summed_steps()` in its `__init__` (replicas report their shares of each value).
 """
 
 from __future__ import annotations
@@ -24,7 +24,34 @@ _KerasModel: Any = Any if TYPE_CHECKING else object
 
 
 class ReplicaSummedSteps(_KerasModel):
-    """`make_train_function`, `train_step` and `test_step` for a `tfrs.Model` subclass (a mixin)."""
+    """`make_train_function`, `train_step` and `test_step` for a `tfrs.Model` subclass (a mixin).
+
+    The model calls `use_summed_steps()` in its `__init__`. Each step reports the mean over the epoch's steps
+    so far (over the evaluation's, in `test_step`) of each value in `STEP_LOGS`, so the epoch's logs hold the
+    epoch's mean batch loss; `tfrs.Model`'s steps report the batch's own, and Keras' epoch logs keep the last
+    one (a partial last batch reads several times lower than the rest).
+    """
+
+    def use_summed_steps(self) -> None:
+        """Replicas report their shares, which Keras sums; the running sums behind the epoch means."""
+        self.distribute_reduction_method = "sum"
+        # Keras metrics: reset at each epoch's (and evaluation's) start, and kept per replica (read locally
+        # inside a step), so the replicas' shares of the mean add up to the whole batch's
+        self._step_sums = {
+            stage: [tf.keras.metrics.Sum(name=f"{stage}_{name}_sum") for name in (*STEP_LOGS, "steps")]
+            for stage in ("train", "test")
+        }
+
+    @property
+    def metrics(self):
+        return super().metrics + [tracker for trackers in self._step_sums.values() for tracker in trackers]
+
+    def _epoch_means(self, stage: str, values: tuple[Any, ...]) -> dict[str, Any]:
+        """`values` added to `stage`'s running sums; their means over the steps so far, by name."""
+        *sums, steps = self._step_sums[stage]
+        updates = [tracker.update_state(value) for tracker, value in zip(sums, values)] + [steps.update_state(1.0)]
+        with tf.control_dependencies(updates):
+            return {name: tracker.result() / steps.result() for name, tracker in zip(STEP_LOGS, sums)}
 
     def make_train_function(self, force=False):
         """Keras' train function for `steps_per_execution` > 1, with the step traced once, not twice.
@@ -80,13 +107,13 @@ class ReplicaSummedSteps(_KerasModel):
             total_loss = loss + regularization_loss
         gradients = tape.gradient(total_loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return dict(zip(STEP_LOGS, (loss, regularization_loss, total_loss)))
+        return self._epoch_means("train", (loss, regularization_loss, total_loss))
 
     def test_step(self, inputs):
         share = 1.0 / replicas()
         loss = self.compute_loss(inputs, training=False)
         regularization_loss = (tf.add_n(self.losses) if self.losses else tf.constant(0.0)) * share
-        return dict(zip(STEP_LOGS, (loss, regularization_loss, loss + regularization_loss)))
+        return self._epoch_means("test", (loss, regularization_loss, loss + regularization_loss))
 
 
 @tf.autograph.experimental.do_not_convert  # plain Python on the strategy: nothing for AutoGraph to convert

@@ -72,7 +72,7 @@ class TwoTowerModel(ReplicaSummedSteps, tfrs.Model):  # type: ignore[name-define
             remove_accidental_hits=config.remove_accidental_hits or self.catalog_negatives,
         )
 
-        self.distribute_reduction_method = "sum"  # replicas report their shares (see train_step)
+        self.use_summed_steps()  # replicas report their shares of the epoch means (see ReplicaSummedSteps)
         self.rating_head: Any = None
         if config.rating_weight > 0:
             layers = [tf.keras.layers.Dense(size, activation="relu") for size in config.rating_layers]

@@ -54,8 +54,8 @@ def curves_png(results: RunResults) -> bytes:
             if key in history:
                 values = history[key]
                 if key == "loss":
-                    # TFRS sums the loss over a batch: divide by the batch size so models trained
-                    # with different batch sizes share a scale (the last, smaller batch aside).
+                    # the epoch's mean batch loss, each batch's summed over its targets: divide by the batch
+                    # size so models trained with different batch sizes share a scale
                     batch = (model.train_config or {}).get("batch_size") or 1
                     values = [v / batch for v in values]
                 axis.plot(range(1, len(values) + 1), values, marker="o", ms=3, color=color, label=name)

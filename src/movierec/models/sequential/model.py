@@ -114,7 +114,7 @@ class SequentialModel(ReplicaSummedSteps, tfrs.Model):  # type: ignore[name-defi
         self.user_tower = SequenceQuery(self.encoder, history, config.l2_normalize, name="sequence_query")
         self.rating_head = None  # the export's rating path is not used by this kind
         self.task = RetrievalTask(config.loss, n_items, item_frequency, temperature=config.temperature)
-        self.distribute_reduction_method = "sum"  # replicas report their shares (see ReplicaSummedSteps.train_step)
+        self.use_summed_steps()  # replicas report their shares of the epoch means (see ReplicaSummedSteps)
         if config.loss.kind == "in_batch" and item_frequency is not None:
             # logQ: in-batch negatives are drawn as often as movies are targets
             floor = 1.0 / max(1, 10 * n_items)
