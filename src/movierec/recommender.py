@@ -71,8 +71,8 @@ class FitOptions:
     train: TrainConfig = field(default_factory=TrainConfig)  # budget of trainable models; model overrides win
     run_dir: Path | None = None  # checkpoints of trainable models go here (None: none)
     callbacks: tuple[Any, ...] = ()  # extra Keras callbacks (TFRS models only)
-    # called after each epoch with (epoch from 1, the epoch's logs: loss, val_* metrics); plain Python,
-    # so logging and progress need no TensorFlow
+    # called after each epoch with (epoch from 1, the epoch's logs: loss summed over a batch, val_* metrics, and
+    # batch_size, the targets a batch held); plain Python, so logging and progress need no TensorFlow
     epoch_hooks: tuple[Callable[[int, dict[str, float]], None], ...] = ()
     # trainable models back up their state here after each epoch; a fit killed midway and started again
     # with the same backup_dir (and the same data and config) resumes from the last finished epoch; a finished

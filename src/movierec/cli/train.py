@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from movierec._io import output_problem
 from movierec._lock import output_lock
 from movierec.cli._common import (
     add_data_arguments,
@@ -23,6 +24,7 @@ from movierec.data import load_dataset
 from movierec.errors import ConfigError, ModelDirError
 from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
 from movierec.experiments.backup import backup_problem, remove_backup
+from movierec.experiments.train_log import TrainLog
 from movierec.recommender import TRAINED
 from movierec.records import ModelMeta
 from movierec.registry import config_from_dict
@@ -59,6 +61,13 @@ def register(subparsers) -> None:
         required=True,
         help="model directory to write: a new or empty folder, or a movierec model directory to replace "
         "(any other folder is refused, never emptied)",
+    )
+    parser.add_argument(
+        "--logdir",
+        type=non_empty,
+        help="also write this training as a TensorBoard run, LOGDIR/<name of --out>: the loss and validation "
+        "curves as each epoch ends, the config, what the fit decided, HParams and the movie vectors "
+        "(`movierec tensorboard --logdir LOGDIR`)",
     )
     parser.add_argument("--epochs", type=positive_int, help="override the number of epochs")
     parser.add_argument("--seed", type=seed_int, default=42, help="seed of weights and shuffling")
@@ -121,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     data_config = data_config_from_args(args)
     out = Path(args.out)
     backup = out.parent / f".{out.name}.resume"  # a killed train resumes from here when run again
-    problem = backup_problem(backup)
+    problem = backup_problem(backup) or (args.logdir and output_problem(_run_dir(args), folder=True))
     if problem:
         raise ConfigError(problem)
     with output_lock(out):  # a second train into the same --out fails in one line instead of sharing the backup
@@ -137,17 +146,25 @@ def _train(
     logger.info("%s (%.1f s); training %s (%s) ...", dataset.summary(), time.perf_counter() - started,
                 model_config.name, model_config.kind)  # fmt: skip
     started = time.perf_counter()
+    # the TensorBoard run starts afresh, unless this train resumes a killed one (whose epochs it holds)
+    log = TrainLog(_run_dir(args), model_config, train_config, fresh=not backup.exists()) if args.logdir else None
     try:
-        recommender, data, search = fit_final(
-            model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
-            validation_split=args.validation_split,
-        )  # fmt: skip
-    except OSError as e:  # a full disk while writing the backup: it is half-written, so it goes
-        remove_backup(backup)
-        raise ModelDirError(
-            f"cannot write the training backup in {backup}: {e.strerror or e} (the backup was removed; "
-            "free some space and run again)"
-        ) from e
+        try:
+            recommender, data, search = fit_final(
+                model_config, dataset, train_config, args.validation_fraction, backup_dir=backup,
+                validation_split=args.validation_split, on_epoch=log.on_epoch if log is not None else None,
+            )  # fmt: skip
+        except OSError as e:  # a full disk while writing the backup: it is half-written, so it goes
+            remove_backup(backup)
+            raise ModelDirError(
+                f"cannot write the training backup in {backup}: {e.strerror or e} (the backup was removed; "
+                "free some space and run again)"
+            ) from e
+        if log is not None:  # the trained weights stay in the backup until the export: a failure here loses none
+            log.finish(recommender, data, search)
+    finally:
+        if log is not None:
+            log.close()
     logger.info("trained in %.1f s; writing %s%s ...", time.perf_counter() - started, args.out,
                 " (replacing the model there)" if replaces else "")  # fmt: skip
     meta = ModelMeta(
@@ -192,4 +209,11 @@ def _train(
         again = "; then trained again on every rating for that many" if search.refit else ""
         print(f"epochs chosen on {slice_}: {search.chosen_epochs}{again}")
     print(f"model written to {args.out}")
+    if log is not None:
+        print(f"TensorBoard run written to {log.run_dir} (`movierec tensorboard --logdir {args.logdir}`)")
     return 0
+
+
+def _run_dir(args: argparse.Namespace) -> Path:
+    """The TensorBoard run of `train --logdir`: one folder per model folder, named after it."""
+    return Path(args.logdir) / Path(args.out).name

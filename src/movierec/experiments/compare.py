@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from movierec._io import atomic_path
 from movierec.config import ExperimentConfig, TrainConfig, resolve_train_config, save_json, to_dict
@@ -33,7 +32,7 @@ from movierec.data import Dataset
 from movierec.errors import ConfigError
 from movierec.evaluation import PER_USER_FILE, VALIDATION_LOGS, evaluate, sample_users
 from movierec.experiments.backup import prepare_backup, remove_backup
-from movierec.experiments.data import PreparedData, prepare_data
+from movierec.experiments.data import PreparedData, items_in_vocab_order, prepare_data
 from movierec.experiments.presets import get_preset
 from movierec.experiments.samples import (
     popularity_bins,
@@ -45,7 +44,16 @@ from movierec.experiments.samples import (
 from movierec.recommender import FitOptions, Recommender, SharedFit
 from movierec.records import ModelResult, RunResults, SplitSizes
 from movierec.registry import build_recommender
-from movierec.tracking import LAYOUT_METRICS, RunLog, comparison_layout, flat_hparams, write_projector
+from movierec.tracking import (
+    LAYOUT_METRICS,
+    RunLog,
+    comparison_layout,
+    config_markdown,
+    flat_hparams,
+    log_curves,
+    log_epoch,
+    write_projector,
+)
 
 __all__ = ["fit_and_evaluate", "run_experiment"]
 
@@ -152,7 +160,7 @@ def run_experiment(
     experiment_dir.mkdir(parents=True, exist_ok=True)
     models: dict[str, ModelResult] = {}
     item_counts = data.train.item_counts()
-    items = _items_in_vocab_order(data)
+    items = items_in_vocab_order(data)
     titles = items["title"].astype(str).to_numpy()
     watchers = showcase_users(data.train)
     test_users = np.unique(data.test.users).astype(np.int64)
@@ -168,7 +176,7 @@ def run_experiment(
         train_config = resolve_train_config(config.train, model_config) if recommender.trains_in_epochs else None
         with RunLog(run_dir) as log:
             log.layout(comparison_layout())
-            log.text("config", _config_markdown(model_config, train_config))
+            log.text("config", config_markdown(model_config, train_config))
             if train_config is not None:
                 scored = sample_users(data.validation, train_config.validation_users)
                 if len(scored) < len(data.validation):
@@ -182,7 +190,8 @@ def run_experiment(
                 model_config, data, config.train, config.ks, run_dir, (hook,), recommender, shared_fits
             )
             if recommender.shared_fit is not None:  # no epochs ran here: the curves of the fit it loaded
-                _log_curves(log, recommender.history, train_config)
+                trained = recommender.fit_record().train_config or {}
+                log_curves(log, recommender.history, train_config, trained.get("batch_size"))
                 log.text("shared_fit", _shared_fit_note(recommender.shared_fit))
             # The resolved config of this run, next to its logs (also in HParams and results.json).
             save_json(
@@ -232,29 +241,11 @@ def _epoch_logger(
     """The epoch hook of a trainable model: curves and sample recommendations into its run."""
 
     def on_epoch(epoch: int, logs: dict[str, float]) -> None:
-        _log_epoch(log, epoch, logs, train_config)
+        log_epoch(log, epoch, logs, train_config)
         lists = sample_lists(recommender.score(watchers), watchers, data.train, data.vocab.user_ids, titles)
         log.text("samples", samples_markdown(lists), step=epoch)
 
     return on_epoch
-
-
-def _log_epoch(log: RunLog, epoch: int, logs: dict[str, float], train_config: TrainConfig | None) -> None:
-    """One epoch's training loss (per target) and validation metrics, as TensorBoard scalars."""
-    batch = float(train_config.batch_size) if train_config is not None else 1.0
-    names = {"val_loss": "loss"} | {log_name: key for key, log_name in VALIDATION_LOGS.items()}
-    log.scalars({"loss": logs["loss"] / batch}, step=epoch, prefix="train")
-    validation = {key: logs[name] for name, key in names.items() if name in logs}
-    validation |= {name[4:]: value for name, value in logs.items() if name.startswith("val_factorized_top_")}
-    if "loss" in validation:
-        validation["loss"] /= batch
-    log.scalars(validation, step=epoch, prefix="validation")
-
-
-def _log_curves(log: RunLog, history: dict[str, list[float]], train_config: TrainConfig | None) -> None:
-    """Every epoch of `history` (a fit's curves, `loss` and `val_*` per epoch) as `_log_epoch` logs it."""
-    for epoch in range(len(history.get("loss", []))):
-        _log_epoch(log, epoch + 1, {key: values[epoch] for key, values in history.items()}, train_config)
 
 
 def _shared_fit_note(shared: SharedFit) -> str:
@@ -296,16 +287,3 @@ def _seconds_to_reach(models: dict[str, ModelResult], reference_kind: str) -> di
             result = dataclasses.replace(result, race={**result.race, reference_kind: seconds})
         out[name] = result
     return out
-
-
-def _config_markdown(model_config: Any, train_config: TrainConfig | None) -> str:
-    """The resolved config as a Markdown table (the Text tab), model fields then the budget."""
-    rows = [f"| {k} | `{v}` |" for k, v in to_dict(model_config).items()]
-    if train_config is not None:
-        rows += [f"| train.{k} | `{v}` |" for k, v in to_dict(train_config).items()]
-    return "\n".join(["| field | value |", "|---|---|", *rows])
-
-
-def _items_in_vocab_order(data: PreparedData) -> pd.DataFrame:
-    items = data.dataset.items.set_index("item_id")
-    return items.reindex(list(data.vocab.item_ids)).reset_index()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import pandas as pd
+
 from movierec.config import ExperimentConfig
 from movierec.data import Dataset, Features, Interactions, Split, Vocab, build_features, load_dataset, split_ratings
 
-__all__ = ["PreparedData", "prepare_data"]
+__all__ = ["PreparedData", "items_in_vocab_order", "prepare_data"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,9 @@ def prepare_data(config: ExperimentConfig, dataset: Dataset | None = None) -> Pr
         test=Interactions.from_frame(split.test, vocab),
         features=build_features(dataset, vocab),
     )
+
+
+def items_in_vocab_order(data: PreparedData) -> pd.DataFrame:
+    """The dataset's items table (`item_id`, `title`, `genres`, ...) with one row per vocabulary movie, in its order."""
+    items = data.dataset.items.set_index("item_id")
+    return items.reindex(list(data.vocab.item_ids)).reset_index()

@@ -16,7 +16,9 @@ the choice (in the returned `EpochSearch`'s decisions).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +47,7 @@ def fit_final(
     refit: bool | None = None,
     backup_dir: Path | None = None,
     validation_split: Literal["random", "temporal", "leave_last"] = "random",
+    on_epoch: Callable[[str, int, dict[str, float]], None] | None = None,
 ) -> tuple[Recommender, PreparedData, EpochSearch | None]:
     """Trains `model_config` on all of `dataset`, choosing the epoch count on a validation slice.
 
@@ -65,6 +68,9 @@ def fit_final(
         validation_split: How the validation slice is drawn (a `SplitConfig.strategy`): "random" rows,
             the latest ratings in time ("temporal": what the model will be asked next, so choices such
             as recency weighting see any drift), or each user's latest rating ("leave_last").
+        on_epoch: Called after each epoch of a model trained in epochs with `(phase, epoch from 1, the epoch's
+            logs)`: phase "search" while it watches the validation slice, "refit" when it then trains again on
+            every rating, "fit" when it trains once on every rating (no slice).
 
     Returns:
         `(recommender, the data it was fit on, search)`; when a validation slice was used, `search` records
@@ -102,8 +108,9 @@ def fit_final(
         if len(staged.validation) > 0:
             probe = build_recommender(model_config)
             options = FitOptions(
-                validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir
-            )
+                validation=staged.validation, features=staged.features, train=train_config, backup_dir=backup_dir,
+                epoch_hooks=_hooks(on_epoch, "search"),
+            )  # fmt: skip
             probe.fit(staged.train, options)
             record = probe.fit_record()  # auto: the candidate it kept
             monitor = train_config.monitor
@@ -123,8 +130,17 @@ def fit_final(
     data = prepare(0.0)
     recommender = build_recommender(model_config)
     second = None if backup_dir is None else Path(backup_dir) / ("refit" if search is not None else "fit")
-    recommender.fit(data.train, FitOptions(features=data.features, train=train_config, backup_dir=second))
+    hooks = _hooks(on_epoch, "fit" if search is None else "refit")
+    recommender.fit(
+        data.train, FitOptions(features=data.features, train=train_config, backup_dir=second, epoch_hooks=hooks)
+    )
     return recommender, data, search
+
+
+def _hooks(
+    on_epoch: Callable[[str, int, dict[str, float]], None] | None, phase: str
+) -> tuple[Callable[[int, dict[str, float]], None], ...]:
+    return () if on_epoch is None else (functools.partial(on_epoch, phase),)
 
 
 def _with_epochs(table: dict[str, Any], epochs: int) -> dict[str, Any] | None:

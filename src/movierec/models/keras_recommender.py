@@ -196,8 +196,8 @@ class KerasRecommender(Recommender):
             def run_hooks(epoch: int, logs: dict[str, float] | None) -> None:
                 if validation is None:
                     self.refresh_embeddings()  # ValidationMetrics does it otherwise: hooks may score users
-                for hook in options.epoch_hooks:
-                    hook(epoch + 1, dict(logs or {}))
+                for hook in options.epoch_hooks:  # with the batch size trained on: `loss` sums over a batch
+                    hook(epoch + 1, {**(logs or {}), "batch_size": float(cfg.batch_size)})
 
             # after ValidationMetrics, which adds the val_* entries to the logs
             callbacks.append(tf.keras.callbacks.LambdaCallback(on_epoch_end=run_hooks))

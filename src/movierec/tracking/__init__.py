@@ -1,5 +1,6 @@
 """TensorBoard files written without TensorFlow: one run per model, HParams, layout, projector."""
 
+from movierec.tracking.curves import config_markdown, log_curves, log_epoch
 from movierec.tracking.events import EventWriter
 from movierec.tracking.layout import LAYOUT_METRICS, comparison_layout
 from movierec.tracking.projector import PROJECTOR_CONFIG, write_projector
@@ -14,4 +15,7 @@ __all__ = [
     "write_projector",
     "RunLog",
     "flat_hparams",
+    "config_markdown",
+    "log_curves",
+    "log_epoch",
 ]

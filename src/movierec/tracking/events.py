@@ -51,6 +51,11 @@ class EventWriter:
     def _write(self, event: event_pb2.Event) -> None:
         self._records.write(event.SerializeToString())
 
+    def flush(self) -> None:
+        """Makes what was added so far readable (TensorBoard reads a run while it is written)."""
+        if not self._records.closed:
+            self._records.flush()
+
     def close(self) -> None:
         if not self._records.closed:
             self._records.flush()

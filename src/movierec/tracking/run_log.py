@@ -65,6 +65,9 @@ class RunLog:
         """The Custom Scalars layout (TensorBoard merges identical layouts of several runs)."""
         self._writer.add(custom_scalar_summary.pb(layout))
 
+    def flush(self) -> None:
+        self._writer.flush()
+
     def close(self) -> None:
         self._writer.close()
 
