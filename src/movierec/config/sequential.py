@@ -46,6 +46,9 @@ class SequentialConfig:
     l2_normalize: bool = False  # unit-length query and movie vectors (cosine scores); pair with a temperature
     temperature: float | None = None  # divides every logit of the loss (None = 1)
     loss: LossConfig = field(default_factory=lambda: LossConfig(kind="full"))  # which negatives (see LossConfig)
+    # where the movie embeddings start: "random" (Keras' uniform start) or "svd" (the top singular vectors of the
+    # binary user x movie matrix of the training ratings, at the same spread; `models/sequential/warm_start.py`)
+    item_init: Literal["random", "svd"] = "random"
     # what an epoch trains on: "all" cuts every user's whole history into windows of max_length targets (a
     # user with 1,000 movies weighs 5 times one with 200); "latest" keeps each user's latest window only
     # (SASRec's sampling: every user once per epoch, as every user is once in a leave-last-out test)
@@ -82,6 +85,8 @@ class SequentialConfig:
             raise ConfigError(f"activation must be relu, gelu or swish. Received: {self.activation!r}")
         if self.block not in ("sasrec", "ligr"):
             raise ConfigError(f"block must be 'sasrec' or 'ligr'. Received: {self.block!r}")
+        if self.item_init not in ("random", "svd"):
+            raise ConfigError(f"item_init must be 'random' or 'svd'. Received: {self.item_init!r}")
         if self.windows not in ("all", "latest"):
             raise ConfigError(f"windows must be 'all' or 'latest'. Received: {self.windows!r}")
         if self.average_epochs is not None:

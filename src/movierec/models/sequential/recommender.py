@@ -23,6 +23,7 @@ from movierec.explanation import Method
 from movierec.models.export import ExportModule, ServingLabels
 from movierec.models.keras_recommender import KerasRecommender, build_history, latest_rows, pad_histories
 from movierec.models.sequential.model import SequentialModel
+from movierec.models.sequential.warm_start import svd_item_vectors
 from movierec.models.sequential.windows import make_sequence_dataset, sequence_windows
 from movierec.recommender import FitOptions
 from movierec.training import averaging_momentum, make_optimizer, set_seed
@@ -90,6 +91,8 @@ class SequentialRecommender(KerasRecommender):
             steps_per_execution=cfg.steps_per_execution,
         )
         self.model.build_for_training()
+        if self.config.item_init == "svd":  # before a resumed fit restores its weights (Keras' BackupAndRestore)
+            self.model.encoder.item_embedding.embeddings.assign(svd_item_vectors(data, self.config.embedding_dim))
         train_ds = make_sequence_dataset(
             data, length, cfg.batch_size, shuffle=True, seed=cfg.seed, latest_only=latest,
             target_window=self.config.target_window, epoch=self._data_epoch,
