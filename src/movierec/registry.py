@@ -90,9 +90,9 @@ def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
     if kind not in KINDS:
         raise ConfigError(f"{where}.kind must be one of {sorted(KINDS)}. Received: {kind!r}")
     config = from_dict(KINDS[kind].config, data, where=where)
-    for name, tables in _member_tables(config).items():  # each candidate is checked now, before any data is read
-        for position, candidate in enumerate(tables):
-            place = f"{where}.{name}[{position}]" if name == "candidates" else f"{where}.{name}"
+    for members in _member_tables(config).values():  # each candidate is checked now, before any data is read
+        for label, candidate in members:
+            place = f"{where}.{label}"
             try:
                 config_from_dict(candidate, where=place)
             except ConfigError as e:
@@ -100,15 +100,13 @@ def config_from_dict(data: dict[str, Any], *, where: str = "model") -> Any:
     return config
 
 
-def _member_tables(config: Any) -> dict[str, list[dict[str, Any]]]:
-    """The fields of a chooser or blend config that hold other models' tables, by field name."""
+def _member_tables(config: Any) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """The fields of a chooser or blend config that hold other models' tables: by field name, each table with
+    its label (`candidates[0]`, `first`, ...)."""
     if isinstance(config, AutoConfig):
-        return {"candidates": list(config.candidates)}
-    if isinstance(config, ChoiceConfig):
-        return {"unordered": [config.unordered], "ordered": [config.ordered]}
-    if isinstance(config, BlendConfig):
-        return {"first": [config.first], "second": [config.second]}
-    return {}
+        return {"candidates": [(f"candidates[{i}]", table) for i, table in enumerate(config.candidates)]}
+    names = {ChoiceConfig: ("unordered", "ordered"), BlendConfig: ("first", "second")}.get(type(config), ())
+    return {name: [(name, getattr(config, name))] for name in names}
 
 
 def config_to_toml(config: Any) -> str:
@@ -141,9 +139,9 @@ def _toml_table(config: Any, where: str) -> dict[str, Any]:
                 raise ConfigError(f"{place} is None, which a TOML file cannot say (left out, it reads as {default!r})")
             continue
         if field.name in members:
-            places = [f"{place}[{i}]" for i in range(len(value))] if field.name == "candidates" else [place]
-            tables = [_toml_table(config_from_dict(t, where=p), p) for t, p in zip(members[field.name], places)]
-            table[field.name] = tables if field.name == "candidates" else tables[0]
+            tables = [_toml_table(config_from_dict(t, where=f"{where}.{label}"), f"{where}.{label}")
+                      for label, t in members[field.name]]  # fmt: skip
+            table[field.name] = tables if isinstance(value, tuple) else tables[0]
         elif dataclasses.is_dataclass(value):
             table[field.name] = _toml_table(value, place)
         else:

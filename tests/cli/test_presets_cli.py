@@ -22,7 +22,7 @@ def _tree(config) -> tuple:
     values = {}
     for field in dataclasses.fields(config):
         if field.name in members:
-            values[field.name] = [_tree(config_from_dict(table)) for table in members[field.name]]
+            values[field.name] = [_tree(config_from_dict(table)) for _, table in members[field.name]]
         else:
             values[field.name] = getattr(config, field.name)
     return type(config), values

@@ -26,7 +26,7 @@ from movierec.experiments import DEFAULT_PRESET, fit_final, get_preset
 from movierec.experiments.backup import backup_problem, remove_backup
 from movierec.experiments.train_log import TrainLog
 from movierec.recommender import TRAINED
-from movierec.records import ModelMeta
+from movierec.records import EpochSearch, ModelMeta
 from movierec.registry import config_from_dict
 from movierec.serving.model_dir import check_model_out, save_model_dir
 
@@ -160,8 +160,9 @@ def _train(
                 f"cannot write the training backup in {backup}: {e.strerror or e} (the backup was removed; "
                 "free some space and run again)"
             ) from e
+        lines = _fit_lines(args, recommender, search)  # what the fit decided, for the user and the run
         if log is not None:  # the trained weights stay in the backup until the export: a failure here loses none
-            log.finish(recommender, data, search)
+            log.finish(recommender, data, lines)
     finally:
         if log is not None:
             log.close()
@@ -187,16 +188,25 @@ def _train(
         ) from e
     remove_backup(backup)  # only now: a run killed while exporting loads the trained weights from it
     print(f"trained {model_config.name} on {dataset.summary()}")
+    for line in lines:
+        print(line)
+    print(f"model written to {args.out}")
+    if log is not None:
+        print(f"TensorBoard run written to {log.run_dir} (`movierec tensorboard --logdir {args.logdir}`)")
+    return 0
+
+
+def _fit_lines(args: argparse.Namespace, recommender: Any, search: EpochSearch | None) -> list[str]:
+    """What the fit decided beyond the weights, the question the validation slice asked and the epochs chosen."""
+    lines = []
     if search is not None and search.refit:  # the refit trained what the validation slice decided: say that
-        summary = search.decisions.summary()
+        lines.append(search.decisions.summary())
     else:  # what fitting decided beyond the weights (default / auto: the model it kept)
-        summary = recommender.fit_record().summary()
-    if summary:
-        print(summary)
+        lines.append(recommender.fit_record().summary())
     choice = search.decisions.choice if search is not None else None
     if choice is not None and choice.order.used and args.validation_split != "random":
         # the choice answers the question the validation slice asks; say which, and how to ask the other
-        print(
+        lines.append(
             "the sequential model predicts what each user watches next; to recommend movies missing at random "
             "from users' pasts instead (a random held-out split), train with --validation-split random"
         )
@@ -207,11 +217,8 @@ def _train(
             else f"a {args.validation_fraction:.0%} {args.validation_split} validation slice"
         )
         again = "; then trained again on every rating for that many" if search.refit else ""
-        print(f"epochs chosen on {slice_}: {search.chosen_epochs}{again}")
-    print(f"model written to {args.out}")
-    if log is not None:
-        print(f"TensorBoard run written to {log.run_dir} (`movierec tensorboard --logdir {args.logdir}`)")
-    return 0
+        lines.append(f"epochs chosen on {slice_}: {search.chosen_epochs}{again}")
+    return [line for line in lines if line]
 
 
 def _run_dir(args: argparse.Namespace) -> Path:

@@ -19,7 +19,6 @@ from movierec.config import TrainConfig, resolve_train_config
 from movierec.experiments.data import PreparedData, items_in_vocab_order
 from movierec.experiments.samples import sample_lists, samples_markdown, showcase_users
 from movierec.recommender import Recommender
-from movierec.records import EpochSearch
 from movierec.tracking import (
     RunLog,
     comparison_layout,
@@ -61,18 +60,10 @@ class TrainLog:
         log_epoch(self._log, epoch, logs, self._train_config, prefix="refit" if phase == "refit" else "train")
         self._log.flush()
 
-    def finish(self, recommender: Recommender, data: PreparedData, search: EpochSearch | None) -> None:
-        """What the fit decided, the HParams session, sample lists and the movie vectors of the trained model."""
-        record = recommender.fit_record()
-        decisions = search.decisions if search is not None and search.refit else record.decisions
-        lines = [decisions.summary()]
-        if search is not None and any(search.validation_curve.values()):
-            again = "; then trained again on every rating for that many" if search.refit else ""
-            lines.append(
-                f"epochs chosen on the {search.validation_split} validation slice: {search.chosen_epochs}{again}"
-            )
-        if any(lines):
-            self._log.text("fit", "\n\n".join(line for line in lines if line))
+    def finish(self, recommender: Recommender, data: PreparedData, fit_lines: list[str]) -> None:
+        """`train`'s lines on what the fit decided, the HParams session, sample lists and the movie vectors."""
+        if fit_lines:
+            self._log.text("fit", "\n\n".join(fit_lines))
         self._log.hparams(flat_hparams(self._model_config, recommender.train_config))
         items = items_in_vocab_order(data)
         titles = items["title"].astype(str).to_numpy()
