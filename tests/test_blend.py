@@ -203,8 +203,9 @@ def test_the_fit_record_refits_with_the_chosen_weight():
 @pytest.mark.parametrize(
     ("changes", "phrase"),
     [
-        ({"first": {"kind": "auto"}}, "cannot itself choose or blend"),
-        ({"second": {"kind": "blend"}}, "cannot itself choose or blend"),
+        ({"first": {"kind": "auto"}}, "cannot itself choose"),
+        ({"second": {"kind": "choice"}}, "cannot itself choose"),
+        ({"second": {"kind": "blend", "first": {"kind": "auto"}}}, "second: blend.first: a member cannot itself"),
         ({"first": "ease"}, "must be a model table"),
         ({"weight": 1.5}, "blend.weight must be a number in"),
         ({"fallback_weight": -0.1}, "blend.fallback_weight must be a number in"),
@@ -261,3 +262,29 @@ def test_epoch_hooks_score_through_the_member_in_training():
     assert len(seen) == 2 and seen[0].shape == (N_USERS, N_ITEMS)
     np.testing.assert_allclose(seen[-1], rec.members[0].score(ALL_USERS), rtol=1e-6)  # the last epoch's model
     assert not np.allclose(rec.score(ALL_USERS), seen[-1])  # after fit: the mix
+
+
+def test_a_blend_of_a_blend_mixes_the_inner_mix_and_records_both_weights(tmp_path):
+    inner = {"kind": "blend", "name": "inner", "first": POPULARITY, "second": EASE, "weight": 0.25}
+    outer = BlendRecommender(BlendConfig(name="outer", first=inner, second=POPULARITY, steps=2))
+    outer.fit(TRAIN, FitOptions(validation=WITHHELD_SLICE))
+    popularity, ease = (build_recommender(config_from_dict(c)).fit(TRAIN) for c in (POPULARITY, EASE))
+    mix = 0.25 * numpy_z(popularity.score(ALL_USERS)) + 0.75 * numpy_z(ease.score(ALL_USERS))
+    w = outer.weight
+    expected = w * numpy_z(mix) + (1 - w) * numpy_z(popularity.score(ALL_USERS))
+    np.testing.assert_allclose(outer.score(ALL_USERS), expected, rtol=1e-4, atol=1e-4)
+    # the inner weight was configured, the outer one chosen on the slice; the record holds both, inner first
+    record = outer.fit_record()
+    assert record.decisions.blend.members == (BlendRecord("popularity", "ease", 0.25),)
+    lines = record.summary().splitlines()
+    assert lines[0] == "blended 0.25 x popularity + 0.75 x ease (standardised scores): the configured weight"
+    assert lines[1].startswith(f"blended {w:g} x inner + {1 - w:g} x popularity (standardised scores): validation")
+    assert FitRecord.from_dict(record.to_dict()) == record
+    refit = config_from_dict(record.refit_config)
+    assert refit.weight == w and refit.first["weight"] == 0.25
+    outer.save(tmp_path / "nested")
+    np.testing.assert_array_equal(load_recommender(tmp_path / "nested").score(ALL_USERS), outer.score(ALL_USERS))
+
+
+def test_a_plain_blend_record_is_written_as_before():
+    assert "members" not in BlendRecord("a", "b", 0.5).to_dict()

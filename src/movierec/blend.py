@@ -180,7 +180,10 @@ class BlendRecommender(Recommender):
         refit = dataclasses.replace(
             self.config, first=records[0].refit_config, second=records[1].refit_config, weight=self.weight
         )
-        decisions = dataclasses.replace(trained.decisions, blend=self.record)
+        # a member blend's record goes inside this one's: `decisions` hold one blend record
+        assert self.record is not None  # set by every fit
+        inner = tuple(r.decisions.blend for r in records if r.decisions.blend is not None)
+        decisions = dataclasses.replace(trained.decisions, blend=dataclasses.replace(self.record, members=inner))
         return FitRecord(
             model=self.name,
             kind=self.kind,

@@ -102,6 +102,22 @@ def test_a_blend_refits_with_its_weight_fixed_and_its_epoch_member_at_the_chosen
     assert len(recommender.members[0].history["loss"]) == info.chosen_epochs
 
 
+def test_a_blend_of_a_blend_refits_its_inner_epoch_member_at_the_chosen_epochs(block_data):
+    fast = to_dict(dataclasses.replace(PRESETS["fast"], epochs=None, early_stopping_patience=1))
+    inner = to_dict(BlendConfig(name="inner", first=fast, second=to_dict(PRESETS["ease"])))
+    config = BlendConfig(name="outer", first=inner, second={"kind": "popularity", "recent_share": 0.2})
+    recommender, data, info = fit_final(config, block_data.dataset(), BUDGET, validation_fraction=0.25,
+                                        validation_split="temporal")  # fmt: skip
+    assert info.refit is True and len(data.validation) == 0
+    # both weights chosen on the slice, then fixed; the outer record holds the inner one
+    assert recommender.config.weight == info.decisions.blend.weight
+    (inner_record,) = info.decisions.blend.members
+    assert recommender.config.first["weight"] == inner_record.weight and inner_record.first == "fast"
+    first = recommender.config.first["first"]
+    assert (first["epochs"], first["early_stopping_patience"]) == (info.chosen_epochs, 0)
+    assert len(recommender.members[0].members[0].history["loss"]) == info.chosen_epochs
+
+
 def test_what_a_refit_trains():
     two_tower = {"kind": "two_tower", "epochs": None, "early_stopping_patience": 2}
     ease = {"kind": "ease", "l2": 250.0}
@@ -111,3 +127,11 @@ def test_what_a_refit_trains():
     assert _with_epochs(blend, 4) == {**blend, "second": _with_epochs(two_tower, 4)}
     # two members trained in epochs, one curve: no refit, the validated weights are kept
     assert _with_epochs({"kind": "blend", "first": two_tower, "second": two_tower, "weight": 0.5}, 4) is None
+    # a blend whose member is a blend: the epochs reach the model trained in epochs inside it
+    popularity = {"kind": "popularity", "recent_share": 0.1}
+    nested = {"kind": "blend", "first": blend, "second": popularity, "weight": 0.6}
+    refit = _with_epochs(nested, 4)
+    assert refit == {**nested, "first": {**blend, "second": {**two_tower, "epochs": 4, "early_stopping_patience": 0}}}
+    two = {"kind": "blend", "first": two_tower, "second": two_tower, "weight": 0.5}
+    assert _with_epochs({"kind": "blend", "first": two, "second": popularity, "weight": 0.5}, 4) is None
+    assert _with_epochs({"kind": "blend", "first": blend, "second": two_tower, "weight": 0.5}, 4) is None

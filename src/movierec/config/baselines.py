@@ -13,10 +13,18 @@ __all__ = ["PopularityConfig", "EaseConfig", "AlsConfig"]
 
 @dataclass(frozen=True)
 class PopularityConfig:
-    """Configuration of `PopularityRecommender` (it has nothing to tune)."""
+    """Configuration of `PopularityRecommender`."""
 
     kind: Literal["popularity"] = "popularity"  # registry key; do not change
     name: str = "popularity"  # run / report label
+    # count only the latest share of the training ratings (by timestamp): what is watched now, not over the
+    # years (ties, and movies not rated in that window, go by their counts over every rating); 1 = every rating
+    recent_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        share = self.recent_share
+        if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
+            raise ConfigError(f"popularity.recent_share must be a number in (0, 1]. Received: {share!r}")
 
 
 @dataclass(frozen=True)

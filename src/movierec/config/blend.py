@@ -17,7 +17,8 @@ class BlendConfig:
 
     Both members are trained on the same data; `weight` is then chosen on the validation slice among
     `steps + 1` evenly spaced values from 0 (the second alone) to 1 (the first alone), then refined
-    `refine` times around the best (the spacing halved each time), unless given.
+    `refine` times around the best (the spacing halved each time), unless given. A member may be a blend
+    itself: it chooses its own weight on the same slice, then this blend weighs its standardised scores.
 
     Example:
         >>> BlendConfig().first["kind"], BlendConfig().second["kind"]
@@ -39,9 +40,8 @@ class BlendConfig:
 
     def __post_init__(self) -> None:
         check_finite_fields(self, "blend.")
-        for name in ("first", "second"):
-            refused = ("auto", "choice", "blend")
-            check_model_table(getattr(self, name), f"blend.{name}", refused, "a member cannot itself choose or blend")
+        for name in ("first", "second"):  # a member may itself be a blend (its weight is chosen first)
+            check_model_table(getattr(self, name), f"blend.{name}", ("auto", "choice"), "a member cannot itself choose")
         for name in ("weight", "fallback_weight"):
             weight = getattr(self, name)
             if weight is not None and (

@@ -151,11 +151,21 @@ def _with_epochs(table: dict[str, Any], epochs: int) -> dict[str, Any] | None:
     """
     if table.get("kind") == "blend":
         members = {key: table[key] for key in ("first", "second")}
-        trained = [key for key, member in members.items() if "early_stopping_patience" in member]
+        trained = [key for key, member in members.items() if _trains_in_epochs(member)]
         if len(trained) > 1:
             logger.info("%s: both members train in epochs; the validated weights are kept", table.get("name"))
             return None
-        return {**table, **{key: _with_epochs(members[key], epochs) for key in trained}}
-    if "early_stopping_patience" in table:
+        refits = {key: _with_epochs(members[key], epochs) for key in trained}
+        if any(refit is None for refit in refits.values()):
+            return None  # a member blend of two such members: one curve for two models there too
+        return {**table, **refits}
+    if _trains_in_epochs(table):
         return {**table, "epochs": epochs, "early_stopping_patience": 0}
     return table
+
+
+def _trains_in_epochs(table: dict[str, Any]) -> bool:
+    """Whether a model table trains in epochs: it has a patience, or it is a blend with such a member."""
+    if table.get("kind") == "blend":
+        return any(_trains_in_epochs(table[key]) for key in ("first", "second"))
+    return "early_stopping_patience" in table

@@ -251,9 +251,14 @@ class BlendRecord:
     users: int = 0  # validation users scored
     seconds: float = 0.0  # what choosing cost
     reason: str = ""  # why the weight was not chosen on validation (empty: chosen, or configured)
+    members: tuple[BlendRecord, ...] = ()  # the records of members that are blends themselves
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "curve": [list(point) for point in self.curve]}
+        data = {**asdict(self), "curve": [list(point) for point in self.curve]}
+        data["members"] = [member.to_dict() for member in self.members]
+        if not self.members:
+            del data["members"]  # the records of plain blends stay as they were written before nesting
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "blend") -> BlendRecord:
@@ -271,7 +276,15 @@ class BlendRecord:
             users=field_of(data, "users", int, where, 0),
             seconds=field_of(data, "seconds", float, where, 0.0),
             reason=field_of(data, "reason", str, where, ""),
+            members=tuple(
+                cls.from_dict(member, f"{where}.members[{i}]")
+                for i, member in enumerate(field_of(data, "members", list, where, []))
+            ),
         )
+
+    def lines(self) -> list[str]:
+        """`summary()` of each member blend (innermost first), then this blend's."""
+        return [line for member in self.members for line in member.lines()] + [self.summary()]
 
     def summary(self) -> str:
         mix = f"blended {self.weight:g} x {self.first} + {1 - self.weight:g} x {self.second} (standardised scores)"
@@ -380,7 +393,7 @@ class FitDecisions:
         if self.choice is not None:
             lines.append(self.choice.summary())
         if self.blend is not None:
-            lines.append(self.blend.summary())
+            lines.extend(self.blend.lines())
         if self.recency is not None:  # after a chooser's line, say which candidate decided it
             chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
             lines.append((f"{chosen}: " if chosen else "") + self.recency.summary())

@@ -106,7 +106,7 @@ def _fit_decisions(results: RunResults) -> str:
         if recency is not None:
             lines.append(f"- `{name}` {recency.summary()}.")
         if model.decisions.blend is not None:
-            lines.append(f"- `{name}` {model.decisions.blend.summary()}.")
+            lines.extend(f"- `{name}` {line}." for line in model.decisions.blend.lines())
     return "\n".join(lines)
 
 
