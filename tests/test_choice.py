@@ -71,7 +71,12 @@ def test_without_validation_the_order_free_model_is_trained():
 def test_the_default_preset_chooses_between_two_ease_blends_of_best_and_of_the_sequential_model():
     config = get_preset("default")
     assert config.kind == "choice"
-    assert config.unordered == to_dict(PRESETS["best_ease"]) and config.ordered == to_dict(PRESETS["blend"])
+    assert config.unordered == to_dict(PRESETS["best_ease_recent"]) and config.ordered == to_dict(PRESETS["blend"])
+    # the order-free side: `best_ease`, then blended with the latest 10% of the ratings' most-rated movies
+    recent = PRESETS["best_ease_recent"]
+    assert recent.first == to_dict(PRESETS["best_ease"]) and recent.second == to_dict(PRESETS["recent_popularity"])
+    assert PRESETS["recent_popularity"].recent_share == 0.1
+    assert recent.weight is None and recent.fallback_weight == 1.0
     blend = PRESETS["blend"]
     assert blend.first == to_dict(PRESETS["sequential"]) and blend.second["kind"] == "ease"
     assert blend.weight is None and blend.fallback_weight is None  # chosen on the validation slice, or an error

@@ -45,5 +45,5 @@ def test_a_random_validation_slice_asks_for_gaps_and_gets_the_factorisation(tmp_
             "--validation-fraction", "0.3", "--out", str(tmp_path / "m")]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "trained best_ease: order adds little" in out  # `best` blended with EASE
+    assert "trained best_ease_recent: order adds little" in out  # `best` blended with EASE, then recent favourites
     assert "--validation-split random" not in out

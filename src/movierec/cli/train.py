@@ -50,7 +50,8 @@ def register(subparsers) -> None:
         help="model preset name (`movierec presets` lists them); default: `default`, which checks on the "
         "validation slice whether the order of each user's movies predicts the next one (seconds) and trains "
         "the sequential model if so, the factorisation `best` if not, each blended with EASE (weights chosen on "
-        "the validation slice); `auto` fits the factorisation, the "
+        "the validation slice), the factorisation's blend then with the movies most rated in the latest 10%% of "
+        "the ratings (`recent_popularity`); `auto` fits the factorisation, the "
         "baselines and the other TFRS presets and keeps the best on the validation slice",
     )
     choice.add_argument(
