@@ -255,9 +255,9 @@ class BlendRecord:
 
     def to_dict(self) -> dict[str, Any]:
         data = {**asdict(self), "curve": [list(point) for point in self.curve]}
-        data["members"] = [member.to_dict() for member in self.members]
-        if not self.members:
-            del data["members"]  # the records of plain blends stay as they were written before nesting
+        del data["members"]  # a plain blend's record reads as it did before blends could nest
+        if self.members:
+            data["members"] = [member.to_dict() for member in self.members]
         return data
 
     @classmethod
