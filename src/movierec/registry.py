@@ -123,6 +123,7 @@ def config_to_toml(config: Any) -> str:
         >>> print(config_to_toml(PopularityConfig(name="top")), end="")
         kind = "popularity"
         name = "top"
+        recent_share = 1.0
     """
     kind_of(config)
     return tomli_w.dumps(_toml_table(config, config.name))
