@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 class ChoiceRecommender(AutoRecommender):
     """Decides between `config.unordered` and `config.ordered` on the validation slice, trains one.
 
+    Where order wins and the training data holds fewer than `config.small_ratings` ratings,
+    `config.ordered_small` is trained instead of `config.ordered` (when set).
+
     Attributes:
         chosen: The fitted candidate (None before `fit`).
         choice: What was trained and what the order check measured (`movierec.records.ChoiceRecord`).
@@ -39,13 +42,13 @@ class ChoiceRecommender(AutoRecommender):
     kind = "choice"
 
     def __init__(self, config: ChoiceConfig) -> None:
-        self.candidate_configs = [
-            config_from_dict(config.unordered, where=f"{config.name}.unordered"),
-            config_from_dict(config.ordered, where=f"{config.name}.ordered"),
-        ]
-        resolved = dataclasses.replace(
-            config, unordered=to_dict(self.candidate_configs[0]), ordered=to_dict(self.candidate_configs[1])
-        )
+        # by field: `unordered`, `ordered` and, when set, `ordered_small`
+        self.candidates = {
+            name: config_from_dict(getattr(config, name), where=f"{config.name}.{name}")
+            for name in config.member_fields()
+        }
+        self.candidate_configs = list(self.candidates.values())
+        resolved = dataclasses.replace(config, **{name: to_dict(c) for name, c in self.candidates.items()})
         Recommender.__init__(self, resolved)
         self.chosen: Recommender | None = None
         self.selection = None  # `auto`'s record; this chooser's is `choice`
@@ -62,12 +65,18 @@ class ChoiceRecommender(AutoRecommender):
             data, options.validation, margin_se=config.margin_se, max_users=config.check_users, seed=options.train.seed
         )
         logger.info("%s: %s", self.name, decision.summary())
-        candidate = self.candidate_configs[1 if decision.used else 0]
+        candidate = self.candidates[config.ordered_for(len(data)) if decision.used else "unordered"]
         # the data and budget, and the run's logging and backups: only one model trains (chosen before it
         # trains, so that the run's epoch hooks can score through this recommender)
         self.chosen = build_recommender(candidate)
         self.chosen.fit(data, options)
-        self.choice = ChoiceRecord(chosen=self.chosen.name, order=decision)
+        sized = config.small_ratings > 0  # the size rule's numbers are recorded where there is a rule
+        self.choice = ChoiceRecord(
+            chosen=self.chosen.name,
+            order=decision,
+            ratings=len(data) if sized else 0,
+            small_ratings=config.small_ratings,
+        )
 
     @property
     def trains_in_epochs(self) -> bool:

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.data.interactions import Interactions
+from movierec.data.sequences import context_matrix, transition_matrix
 from movierec.evaluation.metrics import ndcg_at_k
 from movierec.evaluation.paired import standard_error
 from movierec.ranking import rank_rows
@@ -38,29 +39,13 @@ CHUNK = 500  # validation users scored at once
 
 def markov_scorer(train: Interactions) -> Callable[[np.ndarray], np.ndarray]:
     """Builds the transitions once; returns `users -> [len(users), n_items]` scores (see `markov_scores`)."""
+    transitions = transition_matrix(train, ORDER_WINDOW)
     order = train.time_order()
     owner, items = train.users[order], train.items[order].astype(np.int64)
-    n = train.n_items
-    transitions = sp.csr_matrix((n, n), dtype=np.float64)
-    for gap in range(1, ORDER_WINDOW + 1):
-        same = owner[gap:] == owner[:-gap]
-        step = sp.csr_matrix(
-            (np.full(int(same.sum()), 1.0 / gap), (items[:-gap][same], items[gap:][same])), shape=(n, n)
-        )
-        transitions = transitions + step
-    totals = np.asarray(transitions.sum(axis=1)).ravel()
-    transitions = sp.diags(1.0 / np.maximum(totals, 1e-12)) @ transitions
 
     def score(users: np.ndarray) -> np.ndarray:
-        ends = np.searchsorted(owner, users, side="right")
-        starts = np.searchsorted(owner, users, side="left")
-        rows, cols, weights = [], [], []
-        for row, (start, end) in enumerate(zip(starts, ends)):
-            latest = items[max(start, end - ORDER_CONTEXT) : end][::-1]
-            rows += [row] * len(latest)
-            cols += latest.tolist()
-            weights += [1.0 / (j + 1) for j in range(len(latest))]
-        context = sp.csr_matrix((weights, (rows, cols)), shape=(len(users), n))
+        starts, ends = np.searchsorted(owner, users, side="left"), np.searchsorted(owner, users, side="right")
+        context = context_matrix([items[s:e] for s, e in zip(starts, ends)], ORDER_CONTEXT, train.n_items)
         return np.asarray((context @ transitions).todense(), dtype=np.float32)
 
     return score

@@ -23,6 +23,7 @@ from movierec.config import (
     BlendConfig,
     ChoiceConfig,
     EaseConfig,
+    MarkovConfig,
     PopularityConfig,
     SequentialConfig,
     TwoTowerConfig,
@@ -54,6 +55,7 @@ KINDS: dict[str, Kind] = {
         Kind("popularity", PopularityConfig, "movierec.baselines.popularity:PopularityRecommender", False),
         Kind("ease", EaseConfig, "movierec.baselines.ease:EaseRecommender", False),
         Kind("als", AlsConfig, "movierec.baselines.als:AlsRecommender", False),
+        Kind("markov", MarkovConfig, "movierec.baselines.markov:MarkovRecommender", False),
         Kind("two_tower", TwoTowerConfig, "movierec.models.two_tower_recommender:TwoTowerRecommender", True),
         Kind("sequential", SequentialConfig, "movierec.models.sequential:SequentialRecommender", True),
         # fits its candidates (TensorFlow only if one is a two-tower model) and keeps the best on validation
@@ -105,7 +107,9 @@ def _member_tables(config: Any) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     its label (`candidates[0]`, `first`, ...)."""
     if isinstance(config, AutoConfig):
         return {"candidates": [(f"candidates[{i}]", table) for i, table in enumerate(config.candidates)]}
-    names = {ChoiceConfig: ("unordered", "ordered"), BlendConfig: ("first", "second")}.get(type(config), ())
+    if isinstance(config, ChoiceConfig):
+        return {name: [(name, getattr(config, name))] for name in config.member_fields()}
+    names = ("first", "second") if isinstance(config, BlendConfig) else ()
     return {name: [(name, getattr(config, name))] for name in names}
 
 

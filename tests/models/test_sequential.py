@@ -26,22 +26,8 @@ from movierec.models.sequential.recommender import _targets
 from movierec.recommender import FitOptions, Recommender
 from movierec.records import PrecisionDecision
 from movierec.registry import config_from_dict, load_recommender
-from movierec.testing import ALL_USERS, BLOCK, N_ITEMS, N_USERS, OWN_BLOCK, WITHHELD, RecommenderContract
+from movierec.testing import ALL_USERS, BLOCK, CYCLIC, N_ITEMS, N_USERS, WITHHELD, RecommenderContract
 
-
-def cyclic_blocks() -> Interactions:
-    """The contract's (user, movie) pairs, each user's movies in cyclic order after their withheld one."""
-    users, items, times = [], [], []
-    for u in ALL_USERS:
-        start = OWN_BLOCK[u] * BLOCK
-        for step in range(1, BLOCK):
-            users.append(u)
-            items.append(start + (WITHHELD[u] - start + step) % BLOCK)
-            times.append(1_000_000 + 100 * u + step)
-    return Interactions.from_arrays(users, items, None, times, n_users=N_USERS, n_items=N_ITEMS)
-
-
-CYCLIC = cyclic_blocks()
 # The preset at the block data's scale: 8 movies of history, 16 dimensions, one attention block.
 SMALL = dataclasses.replace(
     PRESETS["sequential"], embedding_dim=16, max_length=8, blocks=1, dropout=0.0,

@@ -11,7 +11,7 @@ from movierec.cli.main import main
 # every registered kind; model1 is the report's two-tower model, auto keeps model1 (its first candidate,
 # with a margin no later one can pass) over popularity, so its directory serves a chosen two-tower export;
 # sequential is the sequential kind's export, default the choice `train` makes without a preset
-KINDS = ("popularity", "ease", "als", "model1", "auto", "sequential", "default")
+KINDS = ("popularity", "ease", "als", "markov", "model1", "auto", "sequential", "default")
 AUTO_TOML = """kind = "auto"
 name = "auto"
 margin_se = 1e9

@@ -2,6 +2,7 @@
 
 from movierec.baselines.als import AlsRecommender, als_loss, als_solve
 from movierec.baselines.ease import MAX_EASE_ITEMS, EaseRecommender, ease_weights
+from movierec.baselines.markov import MarkovRecommender
 from movierec.baselines.popularity import PopularityRecommender
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "MAX_EASE_ITEMS",
     "EaseRecommender",
     "ease_weights",
+    "MarkovRecommender",
     "PopularityRecommender",
 ]

@@ -60,7 +60,10 @@ def _members(config) -> str:
     if config.kind == "blend":
         return f"{_label(config.first)} + {_label(config.second)}, weight chosen on the validation slice"
     if config.kind == "choice":
-        return f"{_label(config.unordered)} or, where order predicts the next movie, {_label(config.ordered)}"
+        ordered = _label(config.ordered)
+        if config.ordered_small is not None:
+            ordered += f" ({_label(config.ordered_small)} below {config.small_ratings:,} ratings)"
+        return f"{_label(config.unordered)} or, where order predicts the next movie, {ordered}"
     if config.kind == "auto":
         return "best on the validation slice of " + ", ".join(_label(c) for c in config.candidates)
     return ""

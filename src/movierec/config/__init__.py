@@ -6,7 +6,7 @@ read them without importing TensorFlow.
 """
 
 from movierec.config.auto import AutoConfig
-from movierec.config.baselines import AlsConfig, EaseConfig, PopularityConfig
+from movierec.config.baselines import AlsConfig, EaseConfig, MarkovConfig, PopularityConfig
 from movierec.config.blend import BlendConfig
 from movierec.config.choice import DEFAULT_PRESET, ChoiceConfig
 from movierec.config.codec import from_dict, read_toml, save_json, to_dict
@@ -31,6 +31,7 @@ __all__ = [
     "AlsConfig",
     "EaseConfig",
     "PopularityConfig",
+    "MarkovConfig",
     "from_dict",
     "read_toml",
     "save_json",

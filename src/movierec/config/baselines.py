@@ -1,4 +1,4 @@
-"""Configurations of the non-neural baselines (most-popular, EASE, ALS)."""
+"""Configurations of the non-neural models (most-popular, EASE, ALS, the Markov chain)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal
 from movierec._checks import check_finite_fields, check_seed
 from movierec.errors import ConfigError
 
-__all__ = ["PopularityConfig", "EaseConfig", "AlsConfig"]
+__all__ = ["PopularityConfig", "EaseConfig", "AlsConfig", "MarkovConfig"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,21 @@ class AlsConfig:
                 raise ConfigError(f"als.{name} must be a number >= 0. Received: `{name}` = {value!r}")
         if self.regularization == 0:
             raise ConfigError("als.regularization must be > 0 so every system is solvable. Received: 0")
+
+
+@dataclass(frozen=True)
+class MarkovConfig:
+    """Configuration of `MarkovRecommender`: what followed each user's latest movies, counted."""
+
+    kind: Literal["markov"] = "markov"  # registry key; do not change
+    name: str = "markov"  # run / report label
+    # the user's latest movies read (the j-th latest weighs 1/j)
+    context: int = 3
+    # a movie "follows" another when it comes 1 to `window` steps later (d steps later weighs 1/d)
+    window: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("context", "window"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"markov.{name} should be a positive integer. Received: `{name}` = {value!r}")

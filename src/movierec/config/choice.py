@@ -32,6 +32,10 @@ class ChoiceConfig:
     unordered: dict[str, Any] = field(default_factory=lambda: {"kind": "ease"})
     # the model trained when order predicts the next movies (a model config table with a `kind`)
     ordered: dict[str, Any] = field(default_factory=lambda: {"kind": "sequential"})
+    # trained instead of `ordered` when order predicts the next movies but the training data holds fewer than
+    # `small_ratings` ratings (a model config table with a `kind`; None: `ordered` at every size)
+    ordered_small: dict[str, Any] | None = None
+    small_ratings: int = 0
     # the ordered predictor must lead by more than this many standard errors of the per-user difference
     margin_se: float = 1.0
     # validation users the check scores at most (a fixed random sample beyond that)
@@ -39,7 +43,7 @@ class ChoiceConfig:
 
     def __post_init__(self) -> None:
         check_finite_fields(self, "choice.")
-        for name in ("unordered", "ordered"):
+        for name in self.member_fields():
             check_model_table(
                 getattr(self, name), f"choice.{name}", ("auto", "choice"), "a candidate cannot itself choose"
             )
@@ -49,3 +53,20 @@ class ChoiceConfig:
         users = self.check_users
         if isinstance(users, bool) or not isinstance(users, int) or users <= 0:
             raise ConfigError(f"choice.check_users should be a positive integer. Received: {users!r}")
+        small = self.small_ratings
+        if isinstance(small, bool) or not isinstance(small, int) or small < 0:
+            raise ConfigError(f"choice.small_ratings should be an integer >= 0. Received: {small!r}")
+
+    def member_fields(self) -> tuple[str, ...]:
+        """The fields holding candidate model tables: `unordered`, `ordered` and, when set, `ordered_small`."""
+        return ("unordered", "ordered") + (("ordered_small",) if self.ordered_small is not None else ())
+
+    def ordered_for(self, n_ratings: int) -> str:
+        """The field of the ordered candidate for training data of `n_ratings` ratings.
+
+        Example:
+            >>> config = ChoiceConfig(ordered_small={"kind": "markov"}, small_ratings=1000)
+            >>> config.ordered_for(999), config.ordered_for(1000), ChoiceConfig().ordered_for(10)
+            ('ordered_small', 'ordered', 'ordered')
+        """
+        return "ordered_small" if self.ordered_small is not None and n_ratings < self.small_ratings else "ordered"

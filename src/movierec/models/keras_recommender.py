@@ -31,6 +31,7 @@ import numpy as np
 from movierec._env import import_tensorflow
 from movierec.config import TrainConfig, to_dict
 from movierec.data.interactions import Interactions
+from movierec.data.sequences import latest_rows
 from movierec.errors import ConfigError, NotFittedError
 from movierec.models.export import ExportModule, ServingLabels, load_export
 from movierec.recommender import (
@@ -60,14 +61,6 @@ tf, tfrs = import_tensorflow()
 logger = logging.getLogger(__name__)
 
 __all__ = ["KerasRecommender", "latest_rows", "build_history", "pad_histories"]
-
-
-def latest_rows(data: Interactions, length: int) -> Interactions:
-    """Each user's last `length` rows by time (`Interactions.time_order`: ties keep row order), in that order."""
-    order = data.time_order()
-    users = data.users[order]
-    rank_from_end = np.searchsorted(users, users, side="right") - np.arange(len(users))  # 1 = the latest
-    return data.subset(order[rank_from_end <= length])
 
 
 def build_history(train: Interactions, length: int) -> np.ndarray:

@@ -214,22 +214,45 @@ class SelectionRecord:
 
 @dataclass(frozen=True)
 class ChoiceRecord:
-    """What the default (`movierec.choice.ChoiceRecommender`) trained, and the order check behind it."""
+    """What the default (`movierec.choice.ChoiceRecommender`) trained, and the order check behind it.
+
+    Example:
+        >>> order = OrderDecision(True, 0.10, 0.05, 0.01, 900, 1.0, 0.2)
+        >>> ChoiceRecord("markov_ease", order, ratings=99_000, small_ratings=150_000).summary().split("; ")[-1]
+        '99,000 training ratings, fewer than 150,000: the ordered candidate for small data'
+    """
 
     chosen: str  # name of the candidate trained
     order: OrderDecision
+    ratings: int = 0  # training ratings the size rule read (0: no size rule)
+    small_ratings: int = 0  # the choice's `small_ratings` (0: no size rule)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"chosen": self.chosen, "order": self.order.to_dict()}
+        data: dict[str, Any] = {"chosen": self.chosen, "order": self.order.to_dict()}
+        if self.small_ratings:  # a record without the size rule reads as it did before the rule
+            data.update(ratings=self.ratings, small_ratings=self.small_ratings)
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "choice") -> ChoiceRecord:
         data = object_of(data, where)
         order = OrderDecision.from_dict(field_of(data, "order", dict, where), f"{where}.order")
-        return cls(chosen=field_of(data, "chosen", str, where), order=order)
+        return cls(
+            chosen=field_of(data, "chosen", str, where),
+            order=order,
+            ratings=field_of(data, "ratings", int, where, 0),
+            small_ratings=field_of(data, "small_ratings", int, where, 0),
+        )
 
     def summary(self) -> str:
-        return f"trained {self.chosen}: {self.order.summary()}"
+        text = f"trained {self.chosen}: {self.order.summary()}"
+        if self.small_ratings and self.order.used:
+            if self.ratings < self.small_ratings:
+                size = f"fewer than {self.small_ratings:,}: the ordered candidate for small data"
+            else:
+                size = f"at least {self.small_ratings:,}: the ordered candidate for more data"
+            text += f"; {self.ratings:,} training ratings, {size}"
+        return text
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from movierec.testing.contract import (
     ALL_USERS,
     BLOCK,
+    CYCLIC,
     N_ITEMS,
     N_USERS,
     OWN_BLOCK,
@@ -10,11 +11,13 @@ from movierec.testing.contract import (
     WITHHELD,
     RecommenderContract,
     block_data,
+    cyclic_blocks,
 )
 
 __all__ = [
     "ALL_USERS",
     "BLOCK",
+    "CYCLIC",
     "N_ITEMS",
     "N_USERS",
     "OWN_BLOCK",
@@ -22,4 +25,5 @@ __all__ = [
     "WITHHELD",
     "RecommenderContract",
     "block_data",
+    "cyclic_blocks",
 ]

@@ -47,6 +47,8 @@ __all__ = [
     "BLOCK",
     "ALL_USERS",
     "OWN_BLOCK",
+    "cyclic_blocks",
+    "CYCLIC",
 ]
 
 N_USERS, N_ITEMS, BLOCK = 20, 10, 5
@@ -81,6 +83,26 @@ def block_data(ratings_own: float = 1.0) -> tuple[Interactions, np.ndarray]:
 TRAIN, WITHHELD = block_data()
 ALL_USERS = np.arange(N_USERS)
 OWN_BLOCK = np.where(ALL_USERS < GROUP_A, 0, 1)  # [n_users] the block each user watches
+
+
+def cyclic_blocks() -> Interactions:
+    """The block data's (user, movie) pairs, each user's movies in cyclic order after their withheld one.
+
+    A user who withheld movie 2 watched 3, 4, 0, 1: the movie after each movie is its cyclic successor in
+    every sequence that has it, so the movie after a user's last one is exactly their withheld movie.
+    The known answer of the kinds that read order (sequential, Markov).
+    """
+    users, items, times = [], [], []
+    for u in ALL_USERS:
+        start = OWN_BLOCK[u] * BLOCK
+        for step in range(1, BLOCK):
+            users.append(u)
+            items.append(start + (WITHHELD[u] - start + step) % BLOCK)
+            times.append(1_000_000 + 100 * u + step)
+    return Interactions.from_arrays(users, items, None, times, n_users=N_USERS, n_items=N_ITEMS)
+
+
+CYCLIC = cyclic_blocks()
 
 
 class RecommenderContract:
