@@ -6,10 +6,11 @@
 
 No training beyond counting (seconds on MovieLens 1M). It reads order, as the sequential kind does,
 and is what `movierec.order`'s check scores. Blended with EASE (the `markov_ease` preset) it matched
-the sequential transformer blended with EASE on MovieLens 100k's leave-last-out split (docs/sequential.md,
-"A count-based ordered model"); on MovieLens 1M it falls far behind: with more data the transformer
-learns more than which movie follows which (Ludewig and Jannach found the same of session-based
-recommenders in 2018: simple nearest-neighbour and rule-based methods often match neural ones).
+the sequential transformer blended with EASE on MovieLens 100k's leave-last-out split; on MovieLens 1M it
+falls far behind: with more data the transformer learns more than which movie follows which
+(docs/sequential.md, "Small data: the Markov chain instead of the transformer"). Ludewig and Jannach
+found the like of session-based recommenders in 2018: simple neighbourhood and rule-based methods
+often match neural ones on small data.
 
 A known user is scored from their stored latest movies (the training movies, plus any added with
 `add_seen`), a new user from the movies they name, in the order given (the latest last). A user
