@@ -63,12 +63,40 @@ def test_the_ordered_candidate_is_trained_when_order_predicts():
     assert rec.decision.used and rec.chosen.kind == "popularity"
 
 
+@pytest.mark.parametrize(("small_ratings", "kind"), [(97, "markov"), (96, "popularity"), (0, "popularity")])
+def test_below_small_ratings_the_small_data_candidate_is_trained_where_order_wins(small_ratings, kind):
+    # the ring of the test above: 96 training ratings; order wins, and the size rule picks the ordered candidate
+    users, items, times, nexts = [], [], [], []
+    for u in range(24):
+        for step in range(4):
+            users.append(u), items.append((u + step) % 12), times.append(1000 * u + step)
+        nexts.append((u + 4) % 12)
+    train = Interactions.from_arrays(users, items, None, times, n_users=24, n_items=12)
+    held = Interactions.from_arrays(np.arange(24), nexts, None, np.full(24, 10**6), n_users=24, n_items=12)
+    config = ChoiceConfig(
+        unordered=EASE, ordered=POPULARITY, ordered_small={"kind": "markov"}, small_ratings=small_ratings
+    )
+    rec = ChoiceRecommender(config).fit(train, FitOptions(validation=held))
+    assert rec.decision.used and rec.chosen.kind == kind
+    # the record keeps the rule's numbers where there is a rule (and reads as before where there is none)
+    recorded = rec.fit_record().decisions.to_dict()["choice"]
+    assert recorded.get("ratings") == (96 if small_ratings else None)
+    assert recorded.get("small_ratings") == (small_ratings or None)
+    if kind == "markov":  # the chain reads each user's latest movie: the next one on the ring comes first
+        np.testing.assert_array_equal(rec.recommend(np.arange(24), k=1)[0][:, 0], nexts)
+        assert (
+            rec.fit_record()
+            .summary()
+            .endswith("96 training ratings, fewer than 97: the ordered candidate for small data")
+        )
+
+
 def test_without_validation_the_order_free_model_is_trained():
     rec = ChoiceRecommender(ChoiceConfig(unordered=EASE, ordered=POPULARITY)).fit(TRAIN)
     assert rec.chosen.kind == "ease" and rec.decision.users == 0
 
 
-def test_the_default_preset_chooses_between_two_ease_blends_of_best_and_of_the_sequential_model():
+def test_the_default_preset_chooses_between_ease_blends_of_best_of_the_sequential_model_and_of_the_chain():
     config = get_preset("default")
     assert config.kind == "choice"
     assert config.unordered == to_dict(PRESETS["best_ease_recent"]) and config.ordered == to_dict(PRESETS["blend"])
@@ -84,6 +112,11 @@ def test_the_default_preset_chooses_between_two_ease_blends_of_best_and_of_the_s
     assert unordered.first == to_dict(PRESETS["best"]) and unordered.second["kind"] == "ease"
     # chosen on the validation slice; without one, `best` alone (the default trains with --validation-fraction 0)
     assert unordered.weight is None and unordered.fallback_weight == 1.0
+    # on fewer than 150,000 training ratings the ordered side is the Markov chain blended with EASE
+    assert config.ordered_small == to_dict(PRESETS["markov_ease"]) and config.small_ratings == 150_000
+    small = PRESETS["markov_ease"]
+    assert small.first == to_dict(PRESETS["markov"]) and small.second == blend.second and small.weight is None
+    assert (PRESETS["markov"].context, PRESETS["markov"].window) == (3, 3)  # the order check's chain
     assert config_from_dict(to_dict(config)) == config
 
 
@@ -95,6 +128,9 @@ def test_the_default_preset_chooses_between_two_ease_blends_of_best_and_of_the_s
         ({"ordered": {"kind": "sequential", "blocks": 0}}, "blocks should be a positive integer"),
         ({"margin_se": -1}, "margin_se"),
         ({"check_users": 0}, "check_users"),
+        ({"small_ratings": -1}, "small_ratings should be an integer >= 0"),
+        ({"small_ratings": 1.5}, "small_ratings: expected int"),
+        ({"ordered_small": {"kind": "choice"}}, "cannot itself choose"),
     ],
 )
 def test_bad_choice_config_raises(changes, phrase):

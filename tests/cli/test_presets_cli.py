@@ -61,7 +61,9 @@ def test_presets_lists_every_preset_with_its_kind(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [[name, config.kind] for name, config in PRESETS.items()]
     default = next(line for line in lines if line.startswith("default "))
-    assert "best_ease_recent or, where order predicts the next movie, blend" in default
+    assert default.endswith(
+        "best_ease_recent or, where order predicts the next movie, blend (markov_ease below 150,000 ratings)"
+    )
     recent = next(line for line in lines if line.startswith("best_ease_recent "))
     assert "best_ease + recent_popularity, weight chosen on the validation slice" in recent
 
