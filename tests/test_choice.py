@@ -50,8 +50,9 @@ class TestChoice(RecommenderContract):
         assert loaded.decision == fitted.decision and loaded.chosen.kind == "ease"
 
 
-def test_the_ordered_candidate_is_trained_when_order_predicts():
-    # a ring of 12 movies: each user watched 4 in ring order and next watches the 5th (see tests/test_order.py)
+def _ring() -> tuple[Interactions, Interactions, list[int]]:
+    """A ring of 12 movies: each of 24 users watched 4 in ring order (96 ratings) and next watches the 5th
+    (see tests/test_order.py). Returns `(train, validation, each user's next movie)`."""
     users, items, times, nexts = [], [], [], []
     for u in range(24):
         for step in range(4):
@@ -59,20 +60,19 @@ def test_the_ordered_candidate_is_trained_when_order_predicts():
         nexts.append((u + 4) % 12)
     train = Interactions.from_arrays(users, items, None, times, n_users=24, n_items=12)
     held = Interactions.from_arrays(np.arange(24), nexts, None, np.full(24, 10**6), n_users=24, n_items=12)
+    return train, held, nexts
+
+
+def test_the_ordered_candidate_is_trained_when_order_predicts():
+    train, held, _ = _ring()
     rec = ChoiceRecommender(ChoiceConfig(unordered=EASE, ordered=POPULARITY)).fit(train, FitOptions(validation=held))
     assert rec.decision.used and rec.chosen.kind == "popularity"
 
 
 @pytest.mark.parametrize(("small_ratings", "kind"), [(97, "markov"), (96, "popularity"), (0, "popularity")])
 def test_below_small_ratings_the_small_data_candidate_is_trained_where_order_wins(small_ratings, kind):
-    # the ring of the test above: 96 training ratings; order wins, and the size rule picks the ordered candidate
-    users, items, times, nexts = [], [], [], []
-    for u in range(24):
-        for step in range(4):
-            users.append(u), items.append((u + step) % 12), times.append(1000 * u + step)
-        nexts.append((u + 4) % 12)
-    train = Interactions.from_arrays(users, items, None, times, n_users=24, n_items=12)
-    held = Interactions.from_arrays(np.arange(24), nexts, None, np.full(24, 10**6), n_users=24, n_items=12)
+    # the ring: 96 training ratings; order wins, and the size rule picks the ordered candidate
+    train, held, nexts = _ring()
     config = ChoiceConfig(
         unordered=EASE, ordered=POPULARITY, ordered_small={"kind": "markov"}, small_ratings=small_ratings
     )
