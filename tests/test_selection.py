@@ -171,7 +171,7 @@ def test_a_bad_candidate_is_named_before_any_fit():
 def test_the_auto_preset_starts_with_the_default():
     config = get_preset("auto")
     names = [config_from_dict(c).name for c in config.candidates]
-    assert names[0] == "best" and {"ease", "als", "popularity", "fast", "sequential"} <= set(names)
+    assert names[0] == "best" and {"ease", "als", "popularity", "markov", "fast", "sequential"} <= set(names)
     assert config_from_dict(config.candidates[0]) == get_preset("best")
 
 
