@@ -29,6 +29,7 @@ def test_default_trains_the_count_based_blend_when_order_predicts_on_small_data(
     assert "96 training ratings, fewer than 150,000: the ordered candidate for small data" in out
     assert "blended " in out and " x markov + " in out and " x ease (standardised scores)" in out
     assert "markov_ease predicts what each user watches next" in out and "--validation-split random" in out
+    assert "after your ratings end instead (a split in time), train with --validation-split temporal" in out
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     choice = meta["epoch_search"]["choice"]
     assert (choice["chosen"], choice["ratings"], choice["small_ratings"]) == ("markov_ease", 96, 150_000)
