@@ -168,7 +168,7 @@ def test_a_bad_candidate_is_named_before_any_fit():
         config_from_dict({"kind": "auto", "candidates": [POPULARITY, {"kind": "ease", "l2": -1.0}]})
 
 
-def test_the_auto_preset_starts_with_the_default():
+def test_the_auto_preset_starts_with_best_and_holds_the_baselines_and_the_chain():
     config = get_preset("auto")
     names = [config_from_dict(c).name for c in config.candidates]
     assert names[0] == "best" and {"ease", "als", "popularity", "markov", "fast", "sequential"} <= set(names)
