@@ -95,7 +95,7 @@ def test_the_sentences_people_read():
     )
     # (0.3 - 0.1) / 0.05 = +4.0 paired SE
     assert ChoiceRecord("sequential", ORDER).summary() == (
-        "trained sequential: order predicts the next movies: sequential (validation NDCG@10 of 40 users: Markov "
+        "trained sequential: order predicts the next movies: an ordered model (validation NDCG@10 of 40 users: Markov "
         "chain over the latest movies 0.3000, item co-occurrence 0.1000, +4.0 paired SE, threshold 2; checked "
         "in 1.2 s)"
     )

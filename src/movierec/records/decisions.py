@@ -82,7 +82,8 @@ class OrderDecision:
     """What the order check (`movierec.order.decide_order`) measured and decided.
 
     Attributes:
-        used: Whether order predicts the validation movies better (the sequential kind is chosen).
+        used: Whether order predicts the validation movies better (an ordered model is chosen: the sequential
+            kind, or on small data the Markov chain).
         ordered: Mean validation NDCG@10 of the Markov predictor.
         unordered: Mean validation NDCG@10 of the co-occurrence predictor.
         se: Standard error of the per-user difference (ordered - unordered).
@@ -113,7 +114,9 @@ class OrderDecision:
     def summary(self) -> str:
         """One sentence: the decision and its numbers."""
         lead = (self.ordered - self.unordered) / self.se if self.se > 0 else 0.0
-        verdict = "order predicts the next movies: sequential" if self.used else "order adds little: factorisation"
+        verdict = (
+            "order predicts the next movies: an ordered model" if self.used else "order adds little: factorisation"
+        )
         return (
             f"{verdict} (validation NDCG@10 of {self.users} users: Markov chain over the latest movies "
             f"{self.ordered:.4f}, item co-occurrence {self.unordered:.4f}, {lead:+.1f} paired SE, "
