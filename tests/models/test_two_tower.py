@@ -169,7 +169,8 @@ def test_preset_config_round_trip(preset):
         ({"embedding_dim": "32"}, "expected int"),
         ({"shoe_size": 3}, "unknown key"),
         ({"feature_combiner": "sum", "user_features": ["age"], "feature_dim": 8}, "feature_dim must equal"),
-        ({"feature_combiner": "sum", "user_features": ["time"], "feature_dim": 32}, "cannot be summed"),
+        ({"query_time": "later"}, "query_time must be 'user', 'now' or 'validation'"),
+        ({"query_time": "now"}, "needs the 'time' user feature"),
         ({"feature_combiner": "product"}, "feature_combiner must be"),
         ({"logq_exponent": -1.0}, "must be >= 0"),
         ({"output_l2": -0.1}, "must be >= 0"),
@@ -324,6 +325,37 @@ def test_recency_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded)
     assert dataclasses.replace(refit_config, recency="validation") == config
 
 
+@pytest.mark.parametrize("later", [True, False])
+def test_query_time_decided_on_validation_is_recorded_and_kept_for_a_refit(encoded, later):
+    """A validation slice after the training ratings: the tower reads the time, asked at the end of the data;
+    one from the same months (here the earliest ratings): the time is left out, the model of `best` before."""
+    _, train, _, _ = encoded
+    order = np.argsort(train.timestamps, kind="stable")
+    held = order[240:] if later else order[:80]
+    rest = train.subset(~np.isin(np.arange(len(train)), held))
+    validation = train.subset(np.isin(np.arange(len(train)), held))
+    config = dataclasses.replace(
+        PRESETS["fast"], user_features=("time",), time_buckets=4, query_time="validation", recency="validation"
+    )
+    rec = TwoTowerRecommender(config).fit(
+        rest, FitOptions(train=dataclasses.replace(FAST, epochs=2), validation=validation)
+    )
+    record = rec.fit_record()
+    assert record.decisions.query_time.used is later
+    assert record.decisions.query_time.later == (1.0 if later else 0.0)
+    refit = model_config_from_dict(record.refit_config)
+    assert refit.user_features == (("time",) if later else ())
+    assert refit.query_time == ("now" if later else "user")
+    assert refit.recency in ("on", "off")  # the recency decision is fixed alongside
+    assert dataclasses.replace(refit, user_features=("time",), query_time="validation", recency="validation") == config
+    assert record.decisions.query_time.summary() in record.summary()
+    # the towers were built from the decided config: asked "now", every stored query time is the latest rating
+    tower = rec.model.user_tower
+    assert (tower._last_time is not None) is later
+    if later:
+        np.testing.assert_array_equal(tower._last_time.numpy(), np.full(train.n_users + 1, rest.timestamps.max()))
+
+
 def test_the_two_tower_kind_knows_no_sequences():
     # the sequential kind is its own (movierec.models.sequential); the old user_features flag is refused
     assert "sequence" not in USER_FEATURES
@@ -365,3 +397,29 @@ def test_explain_by_similarity_on_hand_built_movie_vectors():
     assert because.method == "similarity" and not because.popular.any()
     np.testing.assert_array_equal(because.items[0], [[0, 1], [0, -1]])
     np.testing.assert_allclose(because.weights[0], [[2 / 3, 1 / 3], [4 / 3, 0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("query_time", ["user", "now"])
+def test_the_time_feature_summed_is_its_bucket_vector_asked_at_the_query_time(query_time):
+    """Summed into a plain factorisation, "time" adds the embedding of the rating time's bucket to the id
+    vector; a query is asked at each user's latest rating ("user") or at the end of the training data ("now")."""
+    users = [0, 0, 1, 1, 2, 2, 2, 3]
+    items = [0, 1, 2, 3, 0, 2, 4, 1]
+    stamps = [10, 20, 30, 40, 50, 60, 70, 80]  # user 0 rated early, user 3 last
+    train = Interactions.from_arrays(users, items, timestamps=stamps, n_users=4, n_items=5)
+    config = TwoTowerConfig(
+        name="time_sum", layer_sizes=(), embedding_dim=4, feature_dim=4, feature_combiner="sum",
+        user_features=("time",), time_buckets=4, query_time=query_time,
+    )  # fmt: skip
+    rec = TwoTowerRecommender(config).fit(train, FitOptions(train=dataclasses.replace(FAST, epochs=1, batch_size=4)))
+    tower = rec.model.user_tower
+    boundaries = np.quantile(np.array(stamps, dtype=np.float64), [0.25, 0.5, 0.75])
+    np.testing.assert_allclose(tower._time_boundaries, boundaries)
+    asked = np.array([20, 40, 70, 80]) if query_time == "user" else np.full(4, 80)
+    buckets = np.searchsorted(boundaries, asked, side="right")  # TF's Bucketize: a value on a boundary goes up
+    expected = tower.id_embedding.embeddings.numpy()[:4] + tower.time_embedding.embeddings.numpy()[buckets]
+    np.testing.assert_allclose(tower(np.arange(4)).numpy(), expected, rtol=1e-6)
+    # an explicit time overrides the stored one: the same user asked early gets the first bucket's vector
+    early = tower(np.array([3]), times=np.array([10])).numpy()
+    np.testing.assert_allclose(early[0], expected[3] - tower.time_embedding.embeddings.numpy()[buckets[3]]
+                               + tower.time_embedding.embeddings.numpy()[0], rtol=1e-6)  # fmt: skip

@@ -55,7 +55,14 @@ class TwoTowerConfig:
     feature_combiner: Literal["concat", "sum"] = "concat"
     history_length: int = 50  # last N training movies pooled into the user tower ("history")
     history_dropout: float = 0.0  # share of history movies hidden at random in each training step
-    time_buckets: int = 20  # "time": rating time as quantile buckets (embedded) plus a normalised scalar
+    # "time": the rating time as quantile buckets (embedded) plus a normalised scalar ("sum": the buckets only,
+    # since a scalar cannot be added to a vector without a dense layer)
+    time_buckets: int = 20
+    # when a query is asked ("time" feature, at recommendation time): "user" at each user's latest training
+    # rating, "now" at the end of the training data for everyone (what users watch next, in time);
+    # "validation" decides: "now" where most of the validation slice comes after the latest training rating,
+    # and elsewhere the rating time is left out (it is not the question's time)
+    query_time: Literal["user", "now", "validation"] = "user"
     popularity_correction: bool = False  # logQ correction: pass candidate_sampling_probability
     logq_exponent: float = 1.0  # logQ uses probability ** exponent; > 1 over-corrects popularity (1.25 measured best)
     output_l2: float = 0.0  # L2 penalty on the raw user and movie vectors of each batch (summed, like the loss)
@@ -143,10 +150,10 @@ class TwoTowerConfig:
                 "feature_combiner='sum' adds feature embeddings to the id embedding, so feature_dim must equal "
                 f"embedding_dim. Received: {self.feature_dim!r} and {self.embedding_dim!r}"
             )
-        if self.feature_combiner == "sum" and "time" in self.user_features:
-            raise ConfigError(
-                "the 'time' feature has a scalar part and cannot be summed; use feature_combiner='concat'"
-            )
+        if self.query_time not in ("user", "now", "validation"):
+            raise ConfigError(f"query_time must be 'user', 'now' or 'validation'. Received: {self.query_time!r}")
+        if self.query_time != "user" and "time" not in self.user_features:
+            raise ConfigError(f"query_time = {self.query_time!r} needs the 'time' user feature (user_features)")
         if not self.logq_exponent >= 0 or not self.output_l2 >= 0:
             raise ConfigError(
                 f"logq_exponent and output_l2 must be >= 0. Received: {self.logq_exponent!r}, {self.output_l2!r}"

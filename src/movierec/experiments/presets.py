@@ -58,7 +58,15 @@ _DEFAULT: dict[str, Any] = dict(
     popularity_correction=True,
     logq_exponent=1.25,
     output_l2=0.03,
-    user_features=("age", "gender", "occupation"),
+    # the rating time too, where the validation slice comes after the training ratings (a split in time): then
+    # every query is asked at the end of the training data, "now" (`movierec.data.query_time`); elsewhere the
+    # time is left out and the model is the one before. User path, `train --validation-split temporal`, seeds
+    # 1-3, the default against the default without it (NDCG@10 / HR@10, paired SE): ML-100k 0.2403 / 0.7064
+    # against 0.2223 / 0.7125 (+2.7 / -0.4), ML-1M 0.3004 / 0.7480 against 0.2983 / 0.7422 (+1.5 / +1.3).
+    # Asked at each user's latest rating instead, ML-100k 0.2351 / 0.7156; on the random split, where the check
+    # leaves it out, reading it cost 0.013 (0.4493 against 0.4621, ML-100k).
+    user_features=("age", "gender", "occupation", "time"),
+    query_time="validation",
     feature_combiner="sum",
     feature_dim=128,
     optimizer="lazy_adam",
@@ -157,7 +165,7 @@ PRESETS: dict[str, Any] = {
     "history": TwoTowerConfig(name="history", user_features=("history",), history_length=100, **_UNIT_TOWERS),
     "best": TwoTowerConfig(name="best", **_DEFAULT),
     # The default without demographics: ids only, a little faster; lower where users are new (temporal).
-    "fast": TwoTowerConfig(name="fast", **{**_DEFAULT, "user_features": ()}),
+    "fast": TwoTowerConfig(name="fast", **{**_DEFAULT, "user_features": (), "query_time": "user"}),
     "history_dropout": TwoTowerConfig(name="history_dropout", **_HISTORY_DROPOUT),
     # The history tower, but each query only learns from its 10 hardest in-batch negatives.
     "best_hard_negatives": TwoTowerConfig(name="best_hard_negatives", num_hard_negatives=10, **_HISTORY_DROPOUT),

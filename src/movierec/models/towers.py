@@ -43,7 +43,8 @@ class TowerInputs:
         self.multi_hot: dict[str, np.ndarray] = {}
         self.history: np.ndarray | None = None
         self.n_history_items: int = 0
-        # "time": per-id default timestamp (latest training rating), and the train range / buckets.
+        # "time": per-id query time (its latest training rating, or the end of the training data: the
+        # config's query_time), and the train range / buckets.
         self.last_time: np.ndarray | None = None
         self.time_range: tuple[float, float] = (0.0, 1.0)
         self.time_boundaries: np.ndarray | None = None
@@ -78,7 +79,7 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
         exclude: Optional `[batch]` item indices removed from the history (the training target,
             so the tower cannot learn to copy it).
         times: Optional `[batch]` Unix times of the ratings ("time" feature); None uses each
-            id's latest training time.
+            id's stored query time (see `TowerInputs.last_time`).
 
     Returns:
         `[batch, config.output_dim]` embeddings.
@@ -182,8 +183,9 @@ class Tower(tf.keras.Model):  # type: ignore[name-defined]  # tf is imported at 
             # An unknown id (new user) gets the latest training time: "now" for the model.
             t = tf.gather(self._last_time, ids) if times is None else tf.cast(times, tf.float64)
             bucket = tf.raw_ops.Bucketize(input=t, boundaries=self._time_boundaries)
-            scaled = tf.cast((t - self._time_low) / self._time_span, tf.float32)[:, None]
-            parts += [self.time_embedding(bucket), scaled]
+            parts.append(self.time_embedding(bucket))
+            if self.config.feature_combiner == "concat":  # summed, the buckets alone (no dense layer to scale by)
+                parts.append(tf.cast((t - self._time_low) / self._time_span, tf.float32)[:, None])
         if len(parts) == 1:
             x = parts[0]
         elif self.config.feature_combiner == "sum":

@@ -21,6 +21,7 @@ from movierec._env import import_tensorflow
 from movierec.config import TwoTowerConfig, resolve_train_config, to_dict
 from movierec.data.features import Features
 from movierec.data.interactions import Interactions
+from movierec.data.query_time import decide_query_time
 from movierec.data.recency import decide_recency, weighted_stream
 from movierec.errors import ConfigError, NotFittedError
 from movierec.explanation import Method
@@ -29,7 +30,7 @@ from movierec.models.keras_recommender import KerasRecommender, build_history, l
 from movierec.models.towers import TowerInputs
 from movierec.models.two_tower import TwoTowerModel
 from movierec.recommender import FitOptions, histories_to_csr
-from movierec.records import FitRecord, RecencyDecision
+from movierec.records import FitRecord, QueryTimeDecision, RecencyDecision
 from movierec.training import averaging_momentum, make_dataset, make_optimizer, make_strategy, set_seed
 
 tf, tfrs = import_tensorflow()
@@ -57,30 +58,50 @@ class TwoTowerRecommender(KerasRecommender):
         super().__init__(config)
         self._recent: Interactions | None = None  # each user's latest training rows (history towers)
         self.recency: RecencyDecision | None = None  # whether the last fit counted its latest ratings more
+        self.query_time: QueryTimeDecision | None = None  # query_time "validation": what the last fit decided
+        self.built_config: TwoTowerConfig | None = None  # the config the last fit built its towers from
 
     def fit_record(self) -> FitRecord:
-        """Adds the recency decision when the config asks for recency weighting (see `movierec.data.recency`);
-        the refit config then has recency fixed to what this fit decided (a refit has no validation slice)."""
+        """Adds the recency decision when the config asks for recency weighting (see `movierec.data.recency`)
+        and the query time decided on the validation slice (`movierec.data.query_time`); the refit config then
+        has both fixed to what this fit decided (a refit has no validation slice)."""
         record = super().fit_record()
-        if self.recency is None or self.config.recency == "off":
+        recency = self.recency if self.recency is not None and self.config.recency != "off" else None
+        if recency is None and self.query_time is None:
             return record
-        refit = self.config
-        if self.config.recency == "validation":
-            refit = dataclasses.replace(self.config, recency="on" if self.recency.used else "off")
-        decisions = dataclasses.replace(record.decisions, recency=self.recency)
+        refit = self.built_config if self.built_config is not None else self.config
+        if recency is not None and self.config.recency == "validation":
+            refit = dataclasses.replace(refit, recency="on" if recency.used else "off")
+        decisions = dataclasses.replace(record.decisions, recency=recency, query_time=self.query_time)
         return dataclasses.replace(record, refit_config=to_dict(refit), decisions=decisions)
+
+    def _decide_config(self, data: Interactions, validation: Interactions | None) -> TwoTowerConfig:
+        """The config the towers are built from: `query_time = "validation"` decided on the slice."""
+        config, self.query_time = self.config, None
+        if config.query_time == "validation":
+            self.query_time = decide_query_time(data, validation)
+            logger.info("%s: %s", self.name, self.query_time.summary())
+            if self.query_time.used:
+                config = dataclasses.replace(config, query_time="now")
+            else:
+                features = tuple(f for f in config.user_features if f != "time")
+                config = dataclasses.replace(config, query_time="user", user_features=features)
+        self.built_config = config
+        return config
 
     @property
     def predicts_ratings(self) -> bool:
         return bool(self.config.rating_weight > 0)
 
     # ------------------------------------------------------------------ training
-    def _tower_inputs(self, train: Interactions, features: Features | None) -> tuple[TowerInputs, TowerInputs]:
+    def _tower_inputs(
+        self, train: Interactions, features: Features | None, config: TwoTowerConfig
+    ) -> tuple[TowerInputs, TowerInputs]:
         user_inputs, item_inputs = TowerInputs(), TowerInputs()
         self._recent = None
         user_inputs.trained = train.user_counts() > 0
         item_inputs.trained = train.item_counts() > 0
-        wanted = set(self.config.user_features)
+        wanted = set(config.user_features)
         if features is not None:
             for name, table, card in (
                 ("age", features.user_age_bucket, features.n_age_buckets),
@@ -89,24 +110,27 @@ class TwoTowerRecommender(KerasRecommender):
             ):
                 if name in wanted:
                     user_inputs.categorical[name] = (np.asarray(table), int(card))
-            if "genres" in self.config.item_features:
+            if "genres" in config.item_features:
                 item_inputs.multi_hot["genres"] = np.asarray(features.item_genres)
-            if "year" in self.config.item_features:
+            if "year" in config.item_features:
                 item_inputs.categorical["year"] = (np.asarray(features.item_year_bucket), int(features.n_year_buckets))
-        elif wanted - {"history", "time"} or self.config.item_features:
+        elif wanted - {"history", "time"} or config.item_features:
             raise ConfigError(f"{self.name}: side features requested but no `features` in the fit options")
         if "time" in wanted:
             times = train.timestamps.astype(np.float64)
+            # the time each user's query is asked at: the end of the training data ("now", and for new users
+            # always), or with query_time "user" each user's latest training rating
             last = np.full(train.n_users, times.max() if len(times) else 0.0)
-            order = np.argsort(times, kind="stable")
-            last[train.users[order]] = times[order]  # later assignments win: each user's latest time
+            if config.query_time == "user":
+                order = np.argsort(times, kind="stable")
+                last[train.users[order]] = times[order]  # later assignments win: each user's latest time
             user_inputs.last_time = last
             user_inputs.time_range = (float(times.min()), float(times.max())) if len(times) else (0.0, 1.0)
-            quantiles = np.linspace(0, 1, self.config.time_buckets + 1)[1:-1]
+            quantiles = np.linspace(0, 1, config.time_buckets + 1)[1:-1]
             user_inputs.time_boundaries = np.unique(np.quantile(times, quantiles)) if len(times) else np.zeros(0)
         if "history" in wanted:
-            self._recent = latest_rows(train, self.config.history_length)
-            user_inputs.history = build_history(self._recent, self.config.history_length)
+            self._recent = latest_rows(train, config.history_length)
+            user_inputs.history = build_history(self._recent, config.history_length)
             user_inputs.n_history_items = train.n_items
         return user_inputs, item_inputs
 
@@ -131,9 +155,9 @@ class TwoTowerRecommender(KerasRecommender):
             raise ConfigError(f"{self.name}: the rating head trains on one device only (train.strategy = 'default')")
         strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work (multi-worker needs that)
         set_seed(cfg.seed)
-        user_inputs, item_inputs = self._tower_inputs(data, options.features)
         validation = options.validation if options.validation is not None and len(options.validation) else None
-        config = self.config
+        config = self._decide_config(data, validation)
+        user_inputs, item_inputs = self._tower_inputs(data, options.features, config)
         self.recency = decide_recency(config.recency, config.recent_share, config.recent_repeats, data, validation)
         # the rows each epoch goes through: the latest ones repeated when recency is used (not the
         # history, the seen movies or the validation metrics, which read `data` as it is)
@@ -144,7 +168,7 @@ class TwoTowerRecommender(KerasRecommender):
         self._new_model()
         with strategy.scope():
             self.model = TwoTowerModel(
-                self.config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
+                config, data.n_users, data.n_items, user_inputs, item_inputs, counts / max(1.0, counts.sum())
             )
             self.model.compile(
                 optimizer=make_optimizer(

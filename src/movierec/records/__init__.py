@@ -12,6 +12,7 @@ from movierec.records.decisions import (
     FitDecisions,
     OrderDecision,
     PrecisionDecision,
+    QueryTimeDecision,
     RecencyDecision,
     SelectionRecord,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "FitDecisions",
     "OrderDecision",
     "PrecisionDecision",
+    "QueryTimeDecision",
     "RecencyDecision",
     "SelectionRecord",
     "EpochSearch",

@@ -14,6 +14,7 @@ from movierec.records._fields import field_of, object_of
 
 __all__ = [
     "RecencyDecision",
+    "QueryTimeDecision",
     "OrderDecision",
     "CandidateResult",
     "SelectionRecord",
@@ -75,6 +76,44 @@ class RecencyDecision:
             f"(mean log-probability {self.weighted:.4f} against {self.plain:.4f}; standard error of the "
             f"per-rating difference {self.gain_se:.4f})"
         )
+
+
+@dataclass(frozen=True)
+class QueryTimeDecision:
+    """Whether a two-tower fit read the rating time and asked every query at the end of the training data.
+
+    With `query_time = "validation"`: where most of the validation slice comes after the latest training
+    rating (a split in time: the question is what users watch next), the user tower reads the rating time
+    and every query is asked "now"; elsewhere the rating time is not the question's and is left out.
+
+    Example:
+        >>> QueryTimeDecision(True, 1.0).summary()
+        'read the rating time and asked every query at the end of the training data: 100% of the validation ratings come after the latest training rating'
+
+    Attributes:
+        used: Whether the user tower reads the rating time, every query asked at the end of the training data.
+        later: Share of the validation ratings later than the latest training rating (None: no validation slice).
+    """
+
+    used: bool
+    later: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "query_time") -> QueryTimeDecision:
+        data = object_of(data, where)
+        return cls(used=field_of(data, "used", bool, where), later=field_of(data, "later", float, where, None))
+
+    def summary(self) -> str:
+        """One line for people: what was decided, and why."""
+        if self.later is None:
+            return "left the rating time out (query_time = 'validation' without a validation slice)"
+        share = f"{self.later:.0%} of the validation ratings come after the latest training rating"
+        if self.used:
+            return f"read the rating time and asked every query at the end of the training data: {share}"
+        return f"left the rating time out: {share} (a question about what comes next needs at least half)"
 
 
 @dataclass(frozen=True)
@@ -362,7 +401,7 @@ class PrecisionDecision:
 class FitDecisions:
     """The decisions one fit made; each None when the model did not make it.
 
-    In JSON they are the keys `selection`, `choice`, `recency`, `blend` and `precision` of the object that holds
+    In JSON they are the keys `selection`, `choice`, `recency`, `query_time`, `blend` and `precision` of the object that holds
     them (a model's entry in `results.json`, `epoch_search` in `model.json`), each present only when made.
 
     Example:
@@ -378,11 +417,12 @@ class FitDecisions:
     selection: SelectionRecord | None = None  # `auto`: the candidate kept
     choice: ChoiceRecord | None = None  # the default: the candidate the order check chose
     recency: RecencyDecision | None = None  # a two-tower model asked to weigh its latest ratings
+    query_time: QueryTimeDecision | None = None  # a two-tower model asked when its queries are (the rating time)
     blend: BlendRecord | None = None  # a blend: the weight of its first member
     precision: PrecisionDecision | None = None  # a catalogue softmax not configured float32: the type it ran in
 
     def __bool__(self) -> bool:
-        parts = (self.selection, self.choice, self.recency, self.blend, self.precision)
+        parts = (self.selection, self.choice, self.recency, self.query_time, self.blend, self.precision)
         return any(value is not None for value in parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -390,6 +430,7 @@ class FitDecisions:
             "selection": self.selection,
             "choice": self.choice,
             "recency": self.recency,
+            "query_time": self.query_time,
             "blend": self.blend,
             "precision": self.precision,
         }
@@ -397,7 +438,7 @@ class FitDecisions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "record") -> FitDecisions:
-        """Reads the five keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
+        """Reads the six keys from `data` (other keys are ignored); absent, null or `{}` means not made."""
 
         def part(key: str, reader: Any) -> Any:
             value = data.get(key)
@@ -407,6 +448,7 @@ class FitDecisions:
             selection=part("selection", SelectionRecord.from_dict),
             choice=part("choice", ChoiceRecord.from_dict),
             recency=part("recency", RecencyDecision.from_dict),
+            query_time=part("query_time", QueryTimeDecision.from_dict),
             blend=part("blend", BlendRecord.from_dict),
             precision=part("precision", PrecisionDecision.from_dict),
         )
@@ -423,6 +465,9 @@ class FitDecisions:
         if self.recency is not None:  # after a chooser's line, say which candidate decided it
             chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
             lines.append((f"{chosen}: " if chosen else "") + self.recency.summary())
+        if self.query_time is not None:
+            chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
+            lines.append((f"{chosen}: " if chosen else "") + self.query_time.summary())
         if self.precision is not None:
             lines.append(self.precision.summary())
         return "\n".join(lines) or None
