@@ -98,6 +98,18 @@ def test_verdict_says_what_a_fit_decided_about_recency():
     assert "latest" not in verdict(RunResults.from_dict(RESULTS))  # a model without the record: no line
 
 
+def test_verdict_says_when_a_fit_asked_its_queries():
+    from movierec.report import verdict
+
+    results = json.loads(json.dumps(RESULTS))
+    results["models"]["a"]["query_time"] = {"used": True, "later": 1.0}
+    assert (
+        "- `a` read the rating time and asked every query at the end of the training data: 100% of the "
+        "validation ratings come after the latest training rating."
+    ) in verdict(RunResults.from_dict(results)).splitlines()
+    assert "rating time" not in verdict(RunResults.from_dict(RESULTS))
+
+
 def test_seeds_report_means_ranges_and_verdicts(tmp_path):
     from movierec.report import seeds_report
 

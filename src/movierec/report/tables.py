@@ -95,7 +95,8 @@ def verdict(results: RunResults, metrics: tuple[str, ...] = HEADLINE_METRICS) ->
 
 
 def _fit_decisions(results: RunResults) -> str:
-    """What fitting decided beyond the weights, one line each: the candidate `auto` kept, the recency used."""
+    """What fitting decided beyond the weights, one line each: the candidate `auto` kept, the recency used, when
+    the queries were asked."""
     lines = []
     for name, model in results.models.items():
         selection, choice, recency = model.decisions.selection, model.decisions.choice, model.decisions.recency
@@ -105,6 +106,8 @@ def _fit_decisions(results: RunResults) -> str:
             lines.append(f"- `{name}` trained **{choice.chosen}**: {choice.order.summary()}.")
         if recency is not None:
             lines.append(f"- `{name}` {recency.summary()}.")
+        if model.decisions.query_time is not None:
+            lines.append(f"- `{name}` {model.decisions.query_time.summary()}.")
         if model.decisions.blend is not None:
             lines.extend(f"- `{name}` {line}." for line in model.decisions.blend.lines())
     return "\n".join(lines)
