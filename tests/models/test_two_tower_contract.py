@@ -115,6 +115,19 @@ class TestTimeFeature(TwoTowerCase):
         assert np.array_equal(top_blocks(fitted), OWN_BLOCK)
 
 
+class TestTimeFeatureAskedNow(TwoTowerCase):
+    # every query asked at the end of the training data, where the block data's latest ratings are block B's
+    # (timestamps grow with the rows: users 0-11 rate block A first, users 12-19 block B after them)
+    config = dataclasses.replace(MODEL1, name="time_now", user_features=("time",), time_buckets=4, query_time="now")
+
+    def test_known_answer(self, fitted):
+        top = top_blocks(fitted)
+        assert np.all(top[OWN_BLOCK == 1] == 1)  # the latest raters get their own block
+        # asked "now", most of the earlier raters get what is watched now; asked at their own latest rating
+        # (TestTimeFeature) every one of them gets their own block A
+        assert np.mean(top[OWN_BLOCK == 0] == 1) > 0.5
+
+
 class TestMixedNegatives(TwoTowerCase):
     config = dataclasses.replace(MODEL1, name="mixed", negatives="mixed")
 
