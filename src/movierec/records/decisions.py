@@ -462,12 +462,11 @@ class FitDecisions:
             lines.append(self.choice.summary())
         if self.blend is not None:
             lines.extend(self.blend.lines())
-        if self.recency is not None:  # after a chooser's line, say which candidate decided it
-            chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
-            lines.append((f"{chosen}: " if chosen else "") + self.recency.summary())
-        if self.query_time is not None:
-            chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
-            lines.append((f"{chosen}: " if chosen else "") + self.query_time.summary())
+        # a two-tower model's own decisions: after a chooser's line, say which candidate made them
+        chosen = self.choice.chosen if self.choice else self.selection.chosen if self.selection else None
+        for decision in (self.recency, self.query_time):
+            if decision is not None:
+                lines.append((f"{chosen}: " if chosen else "") + decision.summary())
         if self.precision is not None:
             lines.append(self.precision.summary())
         return "\n".join(lines) or None
